@@ -1,0 +1,3 @@
+from servio.cli import main
+
+main()

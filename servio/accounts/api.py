@@ -1,0 +1,132 @@
+"""API: the current user, their tokens, and the directory (organisations, users, teams)."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+
+from servio.accounts import services
+from servio.accounts.models import ApiToken, Organization, Team, User
+from servio.accounts.roles import capabilities_of
+from servio.accounts.schemas import (
+    MeOut,
+    OrganizationOut,
+    OrganizationPage,
+    TeamOut,
+    TeamPage,
+    TokenCreatedOut,
+    TokenIn,
+    TokenOut,
+    UserOut,
+    UserPage,
+)
+from servio.api.pagination import paginate
+
+router = Router(tags=["accounts"])
+
+
+class PageQuery(Schema):
+    cursor: str | None = None
+    limit: int | None = None
+
+
+def _me(user: User) -> dict:
+    return {
+        "id": user.pk,
+        "email": user.email,
+        "full_name": user.full_name,
+        "role": user.role,
+        "organization": user.organization,
+        "is_active": user.is_active,
+        "capabilities": sorted(capabilities_of(user.role)),
+        "teams": list(user.teams.all()),
+    }
+
+
+@router.get("/me", response=MeOut)
+def me(request: HttpRequest):
+    """Who the credentials belong to, their role and what they may do."""
+    return _me(request.auth)
+
+
+@router.get("/me/tokens", response=list[TokenOut])
+def my_tokens(request: HttpRequest):
+    return list(ApiToken.objects.filter(user=request.auth).order_by("-created_at")[:200])
+
+
+@router.post("/me/tokens", response={201: TokenCreatedOut})
+def create_token(request: HttpRequest, payload: TokenIn):
+    """Issue a personal token. The response holds the secret; it cannot be shown again."""
+    issued = services.token_create(
+        actor=request.auth, name=payload.name, scope=payload.scope, expires_at=payload.expires_at
+    )
+    body = TokenOut.from_orm(issued.token).dict()
+    body["token"] = issued.plaintext
+    return 201, body
+
+
+@router.delete("/me/tokens/{token_id}", response={204: None})
+def revoke_token(request: HttpRequest, token_id: int):
+    token = services.get_visible(ApiToken.objects, request.auth, pk=token_id)
+    services.token_revoke(actor=request.auth, token=token)
+    return 204, None
+
+
+@router.get("/organizations", response=OrganizationPage)
+def list_organizations(request: HttpRequest, page: Query[PageQuery]):
+    qs = Organization.objects.visible_to(request.auth)
+    result = paginate(qs, order=["name", "id"], cursor=page.cursor, limit=page.limit)
+    return {"items": result.items, "next_cursor": result.next_cursor}
+
+
+@router.get("/organizations/{org_id}", response=OrganizationOut)
+def get_organization(request: HttpRequest, org_id: int):
+    return services.get_visible(Organization.objects, request.auth, pk=org_id)
+
+
+@router.get("/users", response=UserPage)
+def list_users(request: HttpRequest, page: Query[PageQuery]):
+    qs = User.objects.visible_to(request.auth).select_related("organization")
+    result = paginate(qs, order=["email", "id"], cursor=page.cursor, limit=page.limit)
+    return {"items": result.items, "next_cursor": result.next_cursor}
+
+
+@router.get("/users/{user_id}", response=UserOut)
+def get_user(request: HttpRequest, user_id: int):
+    return services.get_visible(
+        User.objects.select_related("organization"), request.auth, pk=user_id
+    )
+
+
+def _team_out(team: Team) -> dict:
+    return {
+        "id": team.pk,
+        "name": team.name,
+        "slug": team.slug,
+        "email": team.email,
+        "lead_id": team.lead_id,
+        "member_ids": sorted(m.pk for m in team.members.all()),
+        "serves_ids": sorted(o.pk for o in team.serves.all()),
+        "is_active": team.is_active,
+    }
+
+
+def _teams_qs(user):
+    return Team.objects.visible_to(user).prefetch_related(
+        Prefetch("members", queryset=User.objects.only("id")),
+        Prefetch("serves", queryset=Organization.objects.only("id")),
+    )
+
+
+@router.get("/teams", response=TeamPage)
+def list_teams(request: HttpRequest, page: Query[PageQuery]):
+    result = paginate(
+        _teams_qs(request.auth), order=["name", "id"], cursor=page.cursor, limit=page.limit
+    )
+    return {"items": [_team_out(t) for t in result.items], "next_cursor": result.next_cursor}
+
+
+@router.get("/teams/{team_id}", response=TeamOut)
+def get_team(request: HttpRequest, team_id: int):
+    return _team_out(services.get_visible(_teams_qs(request.auth), request.auth, pk=team_id))

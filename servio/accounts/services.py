@@ -1,0 +1,292 @@
+"""Every write to users, organisations, teams and API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from servio.accounts.models import ApiToken, Organization, Team, User
+from servio.accounts.roles import Role
+from servio.audit.services import audit_record, diff, snapshot
+from servio.core.errors import NotFound, PermissionDenied, Unauthorized, ValidationFailed
+
+TOKEN_PREFIX = "svo_"  # noqa: S105 - a marker, not a secret
+USER_FIELDS = ("email", "full_name", "organization", "role", "is_active", "time_zone")
+
+
+def _require(actor, capability: str, what: str) -> None:
+    if actor is not None and not actor.has_capability(capability):
+        raise PermissionDenied(f"You may not {what}. Ask an administrator.")
+
+
+def organization_create(
+    *,
+    actor,
+    name: str,
+    kind: str = Organization.Kind.CUSTOMER,
+    email_domains: list[str] | None = None,
+    requesters_see_org_tickets: bool = False,
+) -> Organization:
+    """Create a tenant; only one provider organisation may exist."""
+    _require(actor, "admin.configure", "create organisations")
+    name = name.strip()
+    if not name:
+        raise ValidationFailed.field("name", "An organisation needs a name.")
+    if Organization.objects.filter(name__iexact=name).exists():
+        raise ValidationFailed.field("name", f"An organisation named '{name}' already exists.")
+    if kind == Organization.Kind.PROVIDER and Organization.objects.filter(kind=kind).exists():
+        raise ValidationFailed.field("kind", "There is already a provider organisation.")
+    domains = sorted({d.strip().lower().lstrip("@") for d in (email_domains or []) if d.strip()})
+    with transaction.atomic():
+        org = Organization.objects.create(
+            name=name,
+            slug=_unique_slug(Organization, name),
+            kind=kind,
+            email_domains=domains,
+            requesters_see_org_tickets=requesters_see_org_tickets,
+        )
+        audit_record(actor=actor, action="organization.created", target=org)
+    return org
+
+
+def _unique_slug(model, name: str) -> str:
+    base = slugify(name)[:50] or "item"
+    slug, n = base, 2
+    while model.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def user_create(
+    *,
+    actor,
+    email: str,
+    full_name: str = "",
+    role: str = Role.REQUESTER,
+    organization: Organization | None = None,
+    password: str | None = None,
+) -> User:
+    """Create a person; staff roles belong to the provider organisation."""
+    _require(actor, "admin.configure", "create users")
+    email = (email or "").strip().lower()
+    if "@" not in email:
+        raise ValidationFailed.field("email", "Enter a valid email address.")
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationFailed.field("email", f"A user with the address {email} already exists.")
+    if role not in Role.values:
+        raise ValidationFailed.field("role", f"Unknown role '{role}'. Use one of {Role.values}.")
+    with transaction.atomic():
+        user = User.objects.create_user(
+            email=email,
+            password=password,
+            full_name=full_name,
+            role=role,
+            organization=organization,
+        )
+        after = snapshot(user, USER_FIELDS)
+        audit_record(
+            actor=actor,
+            action="user.created",
+            target=user,
+            changes={k: [None, v] for k, v in after.items()},
+        )
+    return user
+
+
+def user_update(*, actor, user: User, **fields) -> User:
+    """Change profile fields of a user; role and activation need an administrator."""
+    allowed = set(USER_FIELDS)
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValidationFailed({f: "This field cannot be changed." for f in sorted(unknown)})
+    if actor is not None and actor.pk != user.pk:
+        _require(actor, "admin.configure", "change other users")
+    if actor is not None and {"role", "is_active", "organization"} & set(fields):
+        _require(actor, "admin.configure", "change roles, activation or organisation")
+    before = snapshot(user, USER_FIELDS)
+    for name, value in fields.items():
+        setattr(user, name, value)
+    with transaction.atomic():
+        user.save()
+        changes = diff(before, snapshot(user, USER_FIELDS))
+        if changes:
+            audit_record(actor=actor, action="user.updated", target=user, changes=changes)
+    return user
+
+
+def team_create(
+    *,
+    actor,
+    name: str,
+    lead: User | None = None,
+    members: list[User] | None = None,
+    serves: list[Organization] | None = None,
+    email: str = "",
+) -> Team:
+    """Create an assignment group; its members and lead must be service desk staff."""
+    _require(actor, "admin.configure", "create teams")
+    name = name.strip()
+    if not name:
+        raise ValidationFailed.field("name", "A team needs a name.")
+    if Team.objects.filter(name__iexact=name).exists():
+        raise ValidationFailed.field("name", f"A team named '{name}' already exists.")
+    people = list(members or [])
+    if lead is not None and lead not in people:
+        people.append(lead)
+    non_staff = [p.email for p in people if not p.is_staff_member]
+    if non_staff:
+        raise ValidationFailed.field(
+            "members", f"Only service desk staff can be team members: {', '.join(non_staff)}."
+        )
+    with transaction.atomic():
+        team = Team.objects.create(name=name, slug=_unique_slug(Team, name), lead=lead, email=email)
+        team.members.set(people)
+        team.serves.set(serves or [])
+        audit_record(
+            actor=actor,
+            action="team.created",
+            target=team,
+            changes={
+                "lead": [None, lead.pk if lead else None],
+                "members": [None, sorted(p.pk for p in people)],
+                "serves": [None, sorted(o.pk for o in serves or [])],
+            },
+        )
+    return team
+
+
+def team_set_members(*, actor, team: Team, members: list[User], lead: User | None) -> Team:
+    """Replace a team's members and lead (admins and the team's own lead)."""
+    if actor is not None and not (
+        actor.has_capability("admin.configure")
+        or (actor.has_capability("team.manage") and team.lead_id == actor.pk)
+    ):
+        raise PermissionDenied("Only an administrator or this team's lead may change its members.")
+    people = list(members)
+    if lead is not None and lead not in people:
+        people.append(lead)
+    non_staff = [p.email for p in people if not p.is_staff_member]
+    if non_staff:
+        raise ValidationFailed.field(
+            "members", f"Only service desk staff can be team members: {', '.join(non_staff)}."
+        )
+    before = sorted(team.members.values_list("pk", flat=True))
+    with transaction.atomic():
+        old_lead = team.lead_id
+        team.lead = lead
+        team.save(update_fields=["lead"])
+        team.members.set(people)
+        audit_record(
+            actor=actor,
+            action="team.members_changed",
+            target=team,
+            changes={
+                "members": [before, sorted(p.pk for p in people)],
+                "lead": [old_lead, lead.pk if lead else None],
+            },
+        )
+    return team
+
+
+# --- API tokens -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ApiToken
+    plaintext: str  # shown to the user once, never stored
+
+
+def hash_token_secret(secret: str) -> str:
+    # Tokens carry 256 bits of randomness, so a fast hash is safe (no dictionary to attack).
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def token_create(
+    *,
+    actor: User,
+    name: str,
+    scope: str = ApiToken.Scope.READ,
+    expires_at: dt.datetime | None = None,
+    user: User | None = None,
+) -> IssuedToken:
+    """Issue a personal token; the plaintext is returned once and only its hash is kept."""
+    owner = user or actor
+    if owner.pk != actor.pk:
+        _require(actor, "admin.configure", "create tokens for other users")
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed.field("name", "Give the token a name so you can recognise it.")
+    if scope not in ApiToken.Scope.values:
+        raise ValidationFailed.field("scope", "Scope must be 'read' or 'write'.")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationFailed.field("expires_at", "The expiry must be in the future.")
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    plaintext = f"{TOKEN_PREFIX}{prefix}_{secret}"
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=owner,
+            name=name[:100],
+            prefix=prefix,
+            key_hash=hash_token_secret(plaintext),
+            scope=scope,
+            expires_at=expires_at,
+        )
+        audit_record(
+            actor=actor,
+            action="api_token.created",
+            target=token,
+            changes={"scope": [None, scope], "expires_at": [None, expires_at]},
+        )
+    return IssuedToken(token=token, plaintext=plaintext)
+
+
+def token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
+    """Revoke a token at once; revoking twice is harmless."""
+    if token.user_id != actor.pk:
+        _require(actor, "admin.configure", "revoke other users' tokens")
+    if token.revoked_at is None:
+        with transaction.atomic():
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+            audit_record(actor=actor, action="api_token.revoked", target=token)
+    return token
+
+
+TOKEN_TOUCH_INTERVAL = dt.timedelta(seconds=60)
+
+
+def token_authenticate(*, plaintext: str, client_ip: str | None = None) -> ApiToken:
+    """Resolve a bearer token to a usable token or raise Unauthorized (same reason for all)."""
+    invalid = Unauthorized(
+        "The API token is missing, unknown, expired or revoked. Create a new one in your settings."
+    )
+    if not plaintext.startswith(TOKEN_PREFIX):
+        raise invalid
+    prefix = plaintext[len(TOKEN_PREFIX) :].split("_", 1)[0]
+    token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
+    if token is None or not secrets.compare_digest(token.key_hash, hash_token_secret(plaintext)):
+        raise invalid
+    now = timezone.now()
+    if not token.is_usable(now) or not token.user.is_active:
+        raise invalid
+    # Last use is kept to the minute, so a busy token does not write on every request.
+    if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now, last_used_ip=client_ip)
+        token.last_used_at = now
+    return token
+
+
+def get_visible(queryset, user, **lookup):
+    """Fetch one record the user may see, or NotFound (missing and hidden look the same)."""
+    obj = queryset.visible_to(user).filter(**lookup).first()
+    if obj is None:
+        raise NotFound(f"No {queryset.model._meta.verbose_name} matches that identifier.")
+    return obj

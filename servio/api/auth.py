@@ -1,0 +1,70 @@
+"""API authentication: personal bearer tokens (scoped) and the UI's session (with CSRF)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest
+from ninja.security import HttpBearer
+from ninja.security.session import SessionAuth
+from ninja.throttling import SimpleRateThrottle
+
+from servio.accounts.services import token_authenticate
+from servio.core.errors import PermissionDenied
+from servio.core.middleware import client_ip
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class TokenAuth(HttpBearer):
+    """`Authorization: Bearer svo_...`; a read-scoped token may only use safe methods."""
+
+    def authenticate(self, request: HttpRequest, token: str):
+        api_token = token_authenticate(plaintext=token.strip(), client_ip=client_ip(request))
+        if request.method not in SAFE_METHODS and api_token.scope != api_token.Scope.WRITE:
+            raise PermissionDenied(
+                "This token is read-only. Create a token with the 'write' scope to make changes."
+            )
+        request.user = api_token.user
+        request.api_token = api_token  # type: ignore[attr-defined]
+        return api_token.user
+
+
+class ActiveSessionAuth(SessionAuth):
+    """The signed-in UI user; unsafe methods need the CSRF token (ninja checks it)."""
+
+    def authenticate(self, request: HttpRequest, key: str | None):
+        user = request.user
+        if user.is_authenticated and user.is_active:
+            return user
+        return None
+
+
+class TokenRateThrottle(SimpleRateThrottle):
+    """Per-token (or per-session-user) requests per minute, from SERVIO_API_RATE_LIMIT."""
+
+    scope = "api"
+
+    def __init__(self) -> None:
+        super().__init__(rate=self.get_rate())
+
+    def get_rate(self) -> str:
+        return f"{settings.SERVIO_API_RATE_LIMIT}/m"
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        self.num_requests, self.duration = self.parse_rate(self.get_rate())
+        return super().allow_request(request)
+
+    def get_cache_key(self, request: HttpRequest) -> str | None:
+        token = getattr(request, "api_token", None)
+        if token is not None:
+            ident = f"token:{token.pk}"
+        elif request.user.is_authenticated:
+            ident = f"user:{request.user.pk}"
+        else:
+            ident = f"ip:{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+token_auth = TokenAuth()
+session_auth = ActiveSessionAuth()
+DEFAULT_AUTH = [token_auth, session_auth]

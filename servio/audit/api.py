@@ -1,0 +1,56 @@
+"""API: read the audit trail (admins only). There is no write path."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+
+from servio.api.pagination import paginate
+from servio.audit.models import AuditEvent
+from servio.core.errors import PermissionDenied
+
+router = Router(tags=["audit"])
+
+
+class AuditEventOut(Schema):
+    seq: int
+    at: dt.datetime
+    actor_id: int | None
+    actor_repr: str
+    action: str
+    object_type: str
+    object_id: str
+    object_repr: str
+    changes: dict[str, Any]
+    request_id: str
+    client_ip: str | None
+    hash: str
+
+
+class AuditPage(Schema):
+    items: list[AuditEventOut]
+    next_cursor: str | None
+
+
+class AuditQuery(Schema):
+    object_type: str | None = None
+    object_id: str | None = None
+    action: str | None = None
+    cursor: str | None = None
+    limit: int | None = None
+
+
+@router.get("/audit-events", response=AuditPage)
+def list_audit_events(request: HttpRequest, query: Query[AuditQuery]):
+    """Newest first; filter by object or action."""
+    if not request.auth.has_capability("audit.read"):
+        raise PermissionDenied("Only administrators may read the audit trail.")
+    qs = AuditEvent.objects.visible_to(request.auth)
+    for name in ("object_type", "object_id", "action"):
+        if (value := getattr(query, name)) is not None:
+            qs = qs.filter(**{name: value})
+    result = paginate(qs, order=["-seq"], cursor=query.cursor, limit=query.limit)
+    return {"items": result.items, "next_cursor": result.next_cursor}

@@ -1,0 +1,97 @@
+"""Domain errors: raised by services, mapped to HTTP once (servio/api/errors.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base of every error a service raises on purpose; carries an HTTP-ish status and a title."""
+
+    status = 400
+    title = "Bad request"
+    code = "bad_request"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class NotFound(DomainError):
+    """The record does not exist or the user may not see it (the same answer on purpose)."""
+
+    status = 404
+    title = "Not found"
+    code = "not_found"
+
+
+class PermissionDenied(DomainError):
+    """The user may see the record but may not do this to it."""
+
+    status = 403
+    title = "Forbidden"
+    code = "forbidden"
+
+
+class Unauthorized(DomainError):
+    """No valid credentials were given."""
+
+    status = 401
+    title = "Unauthorized"
+    code = "unauthorized"
+
+
+class Conflict(DomainError):
+    """The request conflicts with the record's current state (stale version, bad transition)."""
+
+    status = 409
+    title = "Conflict"
+    code = "conflict"
+
+
+class ValidationFailed(DomainError):
+    """One or more fields are invalid; `errors` maps field name -> list of reasons."""
+
+    status = 422
+    title = "Validation failed"
+    code = "validation_failed"
+
+    def __init__(self, errors: dict[str, str | list[str]], detail: str | None = None) -> None:
+        normalised = {k: [v] if isinstance(v, str) else list(v) for k, v in errors.items()}
+        if detail is None:
+            detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in normalised.items())
+        super().__init__(detail)
+        self.errors = normalised
+
+    @classmethod
+    def field(cls, name: str, reason: str) -> ValidationFailed:
+        return cls({name: reason})
+
+
+class PayloadTooLarge(DomainError):
+    """An upload or body exceeds a configured limit."""
+
+    status = 413
+    title = "Payload too large"
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(DomainError):
+    """The request body has a content type we do not accept."""
+
+    status = 415
+    title = "Unsupported media type"
+    code = "unsupported_media_type"
+
+
+class RateLimited(DomainError):
+    """Too many requests; `retry_after` says in how many seconds to try again."""
+
+    status = 429
+    title = "Too many requests"
+    code = "rate_limited"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail, retry_after=retry_after)
+        self.retry_after = retry_after

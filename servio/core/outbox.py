@@ -1,0 +1,237 @@
+"""The transactional outbox: `publish` inside a transaction, handlers run after commit.
+
+Each published event becomes one row per registered handler, so a failing handler is retried
+alone. Delivery is at-least-once; a handler's database effects are applied exactly once because
+the row's status and a `ProcessedEvent` marker are written in the handler's own transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Min, Q
+from django.utils import timezone
+
+from servio.core.models import OutboxMessage, ProcessedEvent
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Event:
+    """What a handler receives: the event id (for idempotency), its topic and payload."""
+
+    id: uuid.UUID
+    topic: str
+    payload: dict[str, Any]
+    attempt: int = 1
+
+
+Handler = Callable[[Event], None]
+
+
+@dataclass
+class _Registration:
+    name: str
+    topics: frozenset[str]
+    func: Handler
+
+
+_handlers: dict[str, _Registration] = {}
+_wakeups: list[Callable[[], None]] = []
+
+
+def handler(*topics: str, name: str | None = None) -> Callable[[Handler], Handler]:
+    """Register a handler for topics ("*" = every topic). Names must be stable: rows keep them."""
+
+    def decorator(func: Handler) -> Handler:
+        key = name or f"{func.__module__}.{func.__qualname__}"
+        _handlers[key] = _Registration(key, frozenset(topics), func)
+        return func
+
+    return decorator
+
+
+def unregister(name: str) -> None:
+    _handlers.pop(name, None)
+
+
+def handlers_for(topic: str) -> list[str]:
+    return sorted(r.name for r in _handlers.values() if topic in r.topics or "*" in r.topics)
+
+
+def on_wakeup(callback: Callable[[], None]) -> None:
+    """Called after a commit that published events (the runner wakes; Celery gets a task)."""
+    _wakeups.append(callback)
+
+
+def publish(topic: str, payload: dict[str, Any], *, event_id: uuid.UUID | None = None) -> uuid.UUID:
+    """Record an event in the current transaction; nothing is delivered if it rolls back."""
+    event_id = event_id or uuid.uuid4()
+    names = handlers_for(topic)
+    if not names:
+        return event_id
+    now = timezone.now()
+    with transaction.atomic():
+        OutboxMessage.objects.bulk_create(
+            [
+                OutboxMessage(
+                    event_id=event_id,
+                    topic=topic,
+                    handler=name,
+                    payload=payload,
+                    available_at=now,
+                    created_at=now,
+                )
+                for name in names
+            ]
+        )
+    transaction.on_commit(_wake)
+    return event_id
+
+
+def _wake() -> None:
+    for callback in list(_wakeups):
+        try:
+            callback()
+        except Exception:  # a lost wake-up only delays delivery until the next poll
+            log.warning("outbox wake-up callback failed", exc_info=True)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{threading.get_ident()}"[:100]
+
+
+def claim_batch(*, limit: int = 50, worker: str | None = None) -> list[OutboxMessage]:
+    """Lease up to `limit` due rows to this worker; an expired lease makes a row claimable again."""
+    worker = worker or worker_name()
+    now = timezone.now()
+    lease_until = now + timedelta(seconds=settings.SERVIO_OUTBOX_LEASE_SECONDS)
+    claimable = Q(status=OutboxMessage.Status.PENDING, available_at__lte=now) & (
+        Q(locked_until__isnull=True) | Q(locked_until__lt=now)
+    )
+    with transaction.atomic():
+        candidates = OutboxMessage.objects.filter(claimable).order_by("available_at", "id")
+        if connection.features.has_select_for_update_skip_locked:
+            candidates = candidates.select_for_update(skip_locked=True)
+        ids = list(candidates.values_list("id", flat=True)[:limit])
+        if not ids:
+            return []
+        OutboxMessage.objects.filter(claimable, id__in=ids).update(
+            locked_until=lease_until, locked_by=worker
+        )
+    return list(
+        OutboxMessage.objects.filter(
+            id__in=ids, locked_by=worker, locked_until=lease_until
+        ).order_by("available_at", "id")
+    )
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff: base, 2x base, 4x base, ... capped at one day."""
+    seconds = settings.SERVIO_OUTBOX_RETRY_BASE_SECONDS * (2 ** max(0, attempts - 1))
+    return timedelta(seconds=min(seconds, 86_400))
+
+
+def deliver(message: OutboxMessage) -> bool:
+    """Run one row's handler; on failure schedule a retry or dead-letter it. True if delivered."""
+    registration = _handlers.get(message.handler)
+    attempt = message.attempts + 1
+    try:
+        if registration is None:
+            raise LookupError(
+                f"No handler named '{message.handler}' is registered in this process."
+            )
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    ProcessedEvent.objects.create(
+                        handler=message.handler, event_id=message.event_id
+                    )
+                already_done = False
+            except IntegrityError:
+                already_done = True
+            if not already_done:
+                registration.func(Event(message.event_id, message.topic, message.payload, attempt))
+            OutboxMessage.objects.filter(pk=message.pk).update(
+                status=OutboxMessage.Status.DELIVERED,
+                attempts=attempt,
+                delivered_at=timezone.now(),
+                locked_until=None,
+                last_error="",
+            )
+        return True
+    except Exception as exc:
+        error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:2000]
+        dead = attempt >= settings.SERVIO_OUTBOX_MAX_ATTEMPTS
+        OutboxMessage.objects.filter(pk=message.pk).update(
+            status=OutboxMessage.Status.DEAD if dead else OutboxMessage.Status.PENDING,
+            attempts=attempt,
+            available_at=timezone.now() + retry_delay(attempt),
+            locked_until=None,
+            last_error=error,
+        )
+        log.log(
+            logging.ERROR if dead else logging.WARNING,
+            "outbox %s -> %s attempt %s failed%s: %s",
+            message.topic,
+            message.handler,
+            attempt,
+            " (dead-lettered)" if dead else "",
+            error,
+        )
+        return False
+
+
+def drain(*, limit: int = 50, max_batches: int | None = None) -> int:
+    """Deliver due rows until none are left (or `max_batches`); returns how many were tried."""
+    done = 0
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        batch = claim_batch(limit=limit)
+        if not batch:
+            break
+        for message in batch:
+            deliver(message)
+            done += 1
+        batches += 1
+    return done
+
+
+def requeue_dead(*, ids: list[int] | None = None) -> int:
+    """Give dead-lettered rows a fresh set of attempts (after the cause was fixed)."""
+    qs = OutboxMessage.objects.filter(status=OutboxMessage.Status.DEAD)
+    if ids is not None:
+        qs = qs.filter(id__in=ids)
+    return qs.update(
+        status=OutboxMessage.Status.PENDING, attempts=0, available_at=timezone.now(), last_error=""
+    )
+
+
+@dataclass(frozen=True)
+class OutboxStats:
+    pending: int
+    dead: int
+    lag_seconds: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def outbox_stats() -> OutboxStats:
+    now = timezone.now()
+    pending = OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING)
+    oldest = pending.filter(available_at__lte=now).aggregate(m=Min("available_at"))["m"]
+    return OutboxStats(
+        pending=pending.count(),
+        dead=OutboxMessage.objects.filter(status=OutboxMessage.Status.DEAD).count(),
+        lag_seconds=round((now - oldest).total_seconds(), 3) if oldest else 0.0,
+    )

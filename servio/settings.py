@@ -1,0 +1,250 @@
+"""Servio settings: one module, configured by environment variables (see README)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("SERVIO_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [part.strip() for part in os.environ.get(name, default).split(",") if part.strip()]
+
+
+def _secret_key() -> str:
+    """Use SERVIO_SECRET_KEY, else a key generated on first start and kept under var/."""
+    if key := os.environ.get("SERVIO_SECRET_KEY"):
+        return key
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env_bool("SERVIO_DEBUG")
+ALLOWED_HOSTS = env_list("SERVIO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+CSRF_TRUSTED_ORIGINS = env_list("SERVIO_CSRF_TRUSTED_ORIGINS")
+SERVIO_BASE_URL = os.environ.get("SERVIO_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "axes",
+    "servio.core",
+    "servio.accounts",
+    "servio.audit",
+    "servio.api",
+    "servio.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "servio.core.middleware.RequestContextMiddleware",
+    "servio.api.middleware.ApiProblemMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "servio.api.idempotency.IdempotencyMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "servio.urls"
+WSGI_APPLICATION = "servio.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- database ---------------------------------------------------------------------------------
+DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'servio.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        # IMMEDIATE: a write transaction takes the write lock at BEGIN, so two writers never
+        # both read and then collide on upgrade (numbering, the audit hash chain).
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": (
+            "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA busy_timeout=20000;"
+            "PRAGMA foreign_keys=ON;"
+        ),
+    }
+    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SERVIO_TEST_SQLITE_NAME", "")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- auth -------------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+if env_bool("SERVIO_FAST_PASSWORD_HASHER"):  # tests and bulk generation only
+    PASSWORD_HASHERS.insert(0, "django.contrib.auth.hashers.MD5PasswordHasher")
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:login"
+
+# Login throttling (django-axes): lock a user name from one address after repeated failures.
+AXES_FAILURE_LIMIT = env_int("SERVIO_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("SERVIO_LOGIN_COOLOFF_MINUTES", 15) / 60
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
+AXES_VERBOSE = False
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_COOKIES = env_bool(
+    "SERVIO_SECURE_COOKIES", not DEBUG and SERVIO_BASE_URL.startswith("https")
+)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if SECURE_COOKIES:
+    SECURE_HSTS_SECONDS = env_int("SERVIO_HSTS_SECONDS", 0)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- i18n / time ------------------------------------------------------------------------------
+LANGUAGE_CODE = "en"
+TIME_ZONE = os.environ.get("SERVIO_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+# --- static and media -------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+NODE_MODULES = BASE_DIR / "node_modules"
+STATICFILES_DIRS = [
+    (prefix, NODE_MODULES / path)
+    for prefix, path in [
+        ("vendor/tabler", "@tabler/core/dist"),
+        ("vendor/htmx", "htmx.org/dist"),
+    ]
+    if (NODE_MODULES / path).exists()
+]
+MEDIA_ROOT = Path(os.environ.get("SERVIO_MEDIA_ROOT", VAR_DIR / "media"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = True
+
+# --- cache, broker, background work -----------------------------------------------------------
+REDIS_URL = os.environ.get("SERVIO_REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "servio",
+        }
+    }
+
+SERVIO_BROKER_URL = os.environ.get("SERVIO_BROKER_URL", "")
+CELERY_BROKER_URL = SERVIO_BROKER_URL or "memory://"
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "servio"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# Outbox delivery: attempts before dead-letter, first retry delay (doubles each time), lease.
+SERVIO_OUTBOX_MAX_ATTEMPTS = env_int("SERVIO_OUTBOX_MAX_ATTEMPTS", 8)
+SERVIO_OUTBOX_RETRY_BASE_SECONDS = env_int("SERVIO_OUTBOX_RETRY_BASE_SECONDS", 10)
+SERVIO_OUTBOX_LEASE_SECONDS = env_int("SERVIO_OUTBOX_LEASE_SECONDS", 60)
+SERVIO_RUNNER_POLL_SECONDS = float(os.environ.get("SERVIO_RUNNER_POLL_SECONDS", "1"))
+SERVIO_RUNNER_ENABLED = env_bool("SERVIO_RUNNER_ENABLED", not SERVIO_BROKER_URL)
+
+# --- API --------------------------------------------------------------------------------------
+SERVIO_API_RATE_LIMIT = env_int("SERVIO_API_RATE_LIMIT", 1200)  # requests per token per minute
+SERVIO_API_PAGE_SIZE = env_int("SERVIO_API_PAGE_SIZE", 50)
+SERVIO_API_MAX_PAGE_SIZE = 200
+SERVIO_IDEMPOTENCY_TTL_HOURS = env_int("SERVIO_IDEMPOTENCY_TTL_HOURS", 24)
+
+# --- email ------------------------------------------------------------------------------------
+EMAIL_HOST = os.environ.get("SERVIO_EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = env_int("SERVIO_EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("SERVIO_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("SERVIO_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("SERVIO_EMAIL_STARTTLS")
+EMAIL_USE_SSL = env_bool("SERVIO_EMAIL_SSL")
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "SERVIO_EMAIL_FROM", "Servio Service Desk <servicedesk@localhost>"
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_BACKEND = os.environ.get(
+    "SERVIO_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if os.environ.get("SERVIO_EMAIL_HOST")
+    else "django.core.mail.backends.console.EmailBackend",
+)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("SERVIO_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+}

@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from servio.api.instance import api
+
+admin.site.site_header = "Servio administration"
+admin.site.site_title = "Servio admin"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("", include("servio.web.urls")),
+]

@@ -1,0 +1,34 @@
+"""Sign-in, sign-out and the landing page."""
+
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
+from django.shortcuts import render
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    error_messages = {
+        "invalid_login": (
+            "That email address and password do not match an account. Check both and try again; "
+            "after several failures sign-in is paused for a while."
+        ),
+        "inactive": "This account is disabled. Ask your service desk administrator.",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = "Email address"
+        self.fields["username"].widget.attrs.update({"autocomplete": "email", "autofocus": True})
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "web/login.html"
+    authentication_form = EmailAuthenticationForm
+    redirect_authenticated_user = True
+
+
+@login_required
+def home(request):
+    return render(request, "web/home.html")
