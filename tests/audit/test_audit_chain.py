@@ -1,0 +1,141 @@
+"""The audit trail is append-only and `servio audit verify` finds any tampering."""
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection, transaction
+
+from servio.accounts.services import organization_create, user_create
+from servio.audit.models import AppendOnlyError, AuditEvent
+from servio.audit.services import audit_record, audit_verify
+from servio.core import context
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def chain(personas):
+    for i in range(5):
+        organization_create(actor=personas.admin, name=f"Tenant {i}")
+    return list(AuditEvent.objects.order_by("seq"))
+
+
+def raw(sql, params=()):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def table():
+    return AuditEvent._meta.db_table
+
+
+def test_services_write_audit_events_with_context(personas):
+    with context.bind(request_id="req-123", client_ip="10.0.0.7"):
+        org = organization_create(actor=personas.admin, name="Wayne Enterprises")
+    event = AuditEvent.objects.get(action="organization.created", object_id=str(org.pk))
+    assert event.actor == personas.admin
+    assert event.request_id == "req-123"
+    assert event.client_ip == "10.0.0.7"
+    assert event.object_repr == "Wayne Enterprises"
+
+
+def test_user_creation_records_field_values(personas):
+    user = user_create(actor=personas.admin, email="new@acme.example", organization=personas.acme)
+    event = AuditEvent.objects.get(action="user.created", object_id=str(user.pk))
+    assert event.changes["email"] == [None, "new@acme.example"]
+    assert event.changes["organization"] == [None, personas.acme.pk]
+
+
+def test_intact_chain_verifies(chain):
+    result = audit_verify()
+    assert result.ok
+    assert result.checked == len(chain)
+    assert [e.seq for e in chain] == list(range(1, len(chain) + 1))
+    for prev, event in zip(chain, chain[1:], strict=False):
+        assert event.prev_hash == prev.hash
+
+
+def test_audit_rows_cannot_be_changed_or_deleted_through_the_orm(chain):
+    event = chain[0]
+    event.action = "forged"
+    with pytest.raises(AppendOnlyError):
+        event.save()
+    with pytest.raises(AppendOnlyError):
+        event.delete()
+    with pytest.raises(AppendOnlyError):
+        AuditEvent.objects.filter(pk=event.pk).update(action="forged")
+    with pytest.raises(AppendOnlyError):
+        AuditEvent.objects.all().delete()
+
+
+def test_edited_row_is_named(chain):
+    target = chain[2]
+    raw(f"UPDATE {table()} SET object_repr = %s WHERE seq = %s", ["Evil Corp", target.seq])
+    result = audit_verify()
+    assert not result.ok
+    assert result.first_bad_seq == target.seq
+    assert "edited" in result.reason
+
+
+def test_edited_changes_json_is_named(chain):
+    target = chain[1]
+    raw(f"UPDATE {table()} SET changes = %s WHERE seq = %s", ['{"name": [null, "x"]}', target.seq])
+    result = audit_verify()
+    assert (result.ok, result.first_bad_seq) == (False, target.seq)
+
+
+def test_deleted_row_is_named(chain):
+    raw(f"DELETE FROM {table()} WHERE seq = %s", [chain[3].seq])
+    result = audit_verify()
+    assert not result.ok
+    assert result.first_bad_seq == chain[3].seq
+    assert "deleted" in result.reason
+
+
+def test_deleted_newest_row_is_detected_by_the_tip(chain):
+    raw(f"DELETE FROM {table()} WHERE seq = %s", [chain[-1].seq])
+    result = audit_verify()
+    assert not result.ok
+    assert result.first_bad_seq == chain[-1].seq
+
+
+def test_reordered_rows_are_detected(chain):
+    a, b = chain[1], chain[2]
+    # Swap the sequence numbers of two rows (through a temporary value for the unique index).
+    raw(f"UPDATE {table()} SET seq = -1 WHERE seq = %s", [a.seq])
+    raw(f"UPDATE {table()} SET seq = %s WHERE seq = %s", [a.seq, b.seq])
+    raw(f"UPDATE {table()} SET seq = %s WHERE seq = -1", [b.seq])
+    result = audit_verify()
+    assert not result.ok
+    assert result.first_bad_seq == a.seq
+
+
+def test_recomputed_hash_of_edited_row_still_breaks_the_chain(chain):
+    """Re-hashing an edited row does not help: the next row points to the old hash."""
+    from servio.audit.services import _event_values, compute_hash
+
+    target = AuditEvent.objects.get(seq=chain[1].seq)
+    target.object_repr = "Forged"
+    new_hash = compute_hash(_event_values(target))
+    raw(
+        f"UPDATE {table()} SET object_repr = %s, hash = %s WHERE seq = %s",
+        ["Forged", new_hash, target.seq],
+    )
+    result = audit_verify()
+    assert (result.ok, result.first_bad_seq) == (False, chain[2].seq)
+
+
+def test_verify_command_reports_first_bad_row(chain, capsys):
+    call_command("audit", "verify", "--quiet")
+    assert f"{len(chain)} events verified" in capsys.readouterr().out
+    raw(f"UPDATE {table()} SET actor_repr = %s WHERE seq = %s", ["mallory", chain[1].seq])
+    with pytest.raises(CommandError, match=f"#{chain[1].seq}"):
+        call_command("audit", "verify", "--quiet")
+
+
+def test_rolled_back_change_leaves_no_audit_event(personas):
+    before = AuditEvent.objects.count()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        audit_record(actor=personas.admin, action="thing.done", object_type="x", object_id=1)
+        raise RuntimeError("boom")
+    assert AuditEvent.objects.count() == before
+    assert audit_verify().ok
