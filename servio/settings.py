@@ -59,6 +59,9 @@ INSTALLED_APPS = [
     "servio.accounts",
     "servio.audit",
     "servio.api",
+    "servio.tickets",
+    "servio.incidents",
+    "servio.notifications",
     "servio.web",
 ]
 
@@ -167,6 +170,7 @@ USE_TZ = True
 # --- static and media -------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 NODE_MODULES = BASE_DIR / "node_modules"
 STATICFILES_DIRS = [
     (prefix, NODE_MODULES / path)
@@ -248,3 +252,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("SERVIO_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+
+# --- tickets ----------------------------------------------------------------------------------
+SERVIO_INCIDENT_REOPEN_DAYS = env_int("SERVIO_INCIDENT_REOPEN_DAYS", 7)
+SERVIO_INCIDENT_AUTOCLOSE_DAYS = env_int("SERVIO_INCIDENT_AUTOCLOSE_DAYS", 5)
+SERVIO_ATTACHMENT_MAX_BYTES = env_int("SERVIO_ATTACHMENT_MAX_MB", 25) * 1024 * 1024
+SERVIO_TICKET_ATTACHMENTS_MAX_BYTES = env_int("SERVIO_TICKET_ATTACHMENTS_MAX_MB", 100) * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -69,6 +69,16 @@ class ValidationFailed(DomainError):
         return cls({name: reason})
 
 
+class StaleVersion(Conflict):
+    """The client edited an older version; `current` is the record as it is now."""
+
+    code = "stale_version"
+
+    def __init__(self, detail: str, *, current: Any, current_version: int) -> None:
+        super().__init__(detail, current_version=current_version)
+        self.current = current
+
+
 class PayloadTooLarge(DomainError):
     """An upload or body exceeds a configured limit."""
 

@@ -1,0 +1,136 @@
+"""The workflow engine: a practice declares its state machine once, as data.
+
+Services enforce it (`Workflow.check`), the API and UI render `allowed(...)` from it, and the
+tests walk every (state, transition) pair. Guards are plain callables named in the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from servio.core.errors import Conflict, PermissionDenied, ValidationFailed
+
+# Who may take a transition: staff working the ticket, its requester, or the system (jobs).
+AGENT = "agent"
+REQUESTER = "requester"
+SYSTEM = "system"
+
+Guard = Callable[[Any, Any], str | None]  # (record, actor) -> reason it is not allowed, or None
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    label: str
+    open: bool = True  # counts as open work (queues, SLA clocks)
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    label: str
+    sources: frozenset[str]
+    target: str
+    actors: frozenset[str]
+    required: tuple[str, ...] = ()
+    choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    guard: Guard | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Workflow:
+    name: str
+    initial: str
+    states: tuple[State, ...]
+    transitions: tuple[Transition, ...]
+
+    def __post_init__(self) -> None:
+        names = {s.name for s in self.states}
+        if self.initial not in names:
+            raise ValueError(f"{self.name}: unknown initial state {self.initial}")
+        for t in self.transitions:
+            unknown = (t.sources | {t.target}) - names
+            if unknown:
+                raise ValueError(f"{self.name}.{t.name}: unknown states {sorted(unknown)}")
+
+    @property
+    def state_names(self) -> list[str]:
+        return [s.name for s in self.states]
+
+    def state(self, name: str) -> State:
+        for s in self.states:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    def open_states(self) -> list[str]:
+        return [s.name for s in self.states if s.open]
+
+    def transition(self, name: str) -> Transition | None:
+        return next((t for t in self.transitions if t.name == name), None)
+
+    def from_state(self, state: str) -> list[Transition]:
+        return [t for t in self.transitions if state in t.sources]
+
+    def allowed(self, record: Any, actor: Any, roles: Iterable[str]) -> list[Transition]:
+        """Transitions this actor may take now (state, role and guard all agree)."""
+        roles = set(roles)
+        return [
+            t
+            for t in self.from_state(record.status)
+            if t.actors & roles and (t.guard is None or t.guard(record, actor) is None)
+        ]
+
+    def check(
+        self, record: Any, actor: Any, roles: Iterable[str], name: str, values: dict[str, Any]
+    ) -> Transition:
+        """Return the transition if allowed with these values; else raise a clear domain error."""
+        roles = set(roles)
+        transition = self.transition(name)
+        allowed_names = [t.name for t in self.allowed(record, actor, roles)]
+        if transition is None or record.status not in transition.sources:
+            raise Conflict(
+                f"'{name}' is not possible from status '{record.status}'. "
+                f"Allowed now: {', '.join(allowed_names) or 'none'}.",
+                allowed_transitions=allowed_names,
+                current_status=record.status,
+            )
+        if not transition.actors & roles:
+            raise PermissionDenied(f"You may not '{transition.label.lower()}' this record.")
+        if transition.guard is not None and (reason := transition.guard(record, actor)):
+            raise Conflict(reason, allowed_transitions=allowed_names, current_status=record.status)
+        errors: dict[str, str] = {}
+        for field_name in transition.required:
+            value = values.get(field_name)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                errors[field_name] = f"is required to {transition.label.lower()}."
+        for field_name, options in transition.choices.items():
+            value = values.get(field_name)
+            if value not in (None, "") and value not in options:
+                errors[field_name] = f"must be one of: {', '.join(options)}."
+        if errors:
+            raise ValidationFailed(errors)
+        return transition
+
+    def describe(self) -> dict[str, Any]:
+        """The table as plain data (for docs, the API and diagrams)."""
+        return {
+            "name": self.name,
+            "initial": self.initial,
+            "states": [{"name": s.name, "label": s.label, "open": s.open} for s in self.states],
+            "transitions": [
+                {
+                    "name": t.name,
+                    "label": t.label,
+                    "from": sorted(t.sources),
+                    "to": t.target,
+                    "actors": sorted(t.actors),
+                    "required": list(t.required),
+                    "choices": {k: list(v) for k, v in t.choices.items()},
+                }
+                for t in self.transitions
+            ],
+        }

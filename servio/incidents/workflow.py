@@ -1,0 +1,96 @@
+"""The incident life cycle, declared once: states, transitions, who may take them, what they need.
+
+new -> in_progress -> on_hold -> in_progress -> resolved -> closed
+(any open state) -> cancelled;  resolved -> in_progress (reopen)
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from servio.core.workflow import AGENT, REQUESTER, SYSTEM, State, Transition, Workflow
+
+HOLD_REASONS = ("awaiting_requester", "awaiting_vendor", "awaiting_change")
+RESOLUTION_CODES = (
+    "fixed",
+    "workaround",
+    "no_fault_found",
+    "duplicate",
+    "user_education",
+    "resolved_by_change",
+)
+OPEN = ("new", "in_progress", "on_hold")
+
+
+def reopen_window() -> timedelta:
+    return timedelta(days=settings.SERVIO_INCIDENT_REOPEN_DAYS)
+
+
+def within_reopen_window(ticket, actor) -> str | None:
+    """Requesters may reopen only for a while after resolution; staff may always."""
+    if actor is not None and actor.is_staff_member:
+        return None
+    if ticket.resolved_at and timezone.now() - ticket.resolved_at > reopen_window():
+        return (
+            f"This incident was resolved more than {settings.SERVIO_INCIDENT_REOPEN_DAYS} days "
+            "ago and can no longer be reopened. Report a new incident instead."
+        )
+    return None
+
+
+INCIDENT_WORKFLOW = Workflow(
+    name="incident",
+    initial="new",
+    states=(
+        State("new", "New"),
+        State("in_progress", "In progress"),
+        State("on_hold", "On hold"),
+        State("resolved", "Resolved", open=False),
+        State("closed", "Closed", open=False),
+        State("cancelled", "Cancelled", open=False),
+    ),
+    transitions=(
+        Transition("start", "Start work", frozenset({"new"}), "in_progress", frozenset({AGENT})),
+        Transition(
+            "hold",
+            "Put on hold",
+            frozenset({"new", "in_progress"}),
+            "on_hold",
+            frozenset({AGENT}),
+            required=("hold_reason",),
+            choices={"hold_reason": HOLD_REASONS},
+        ),
+        Transition(
+            "resume", "Resume", frozenset({"on_hold"}), "in_progress", frozenset({AGENT, SYSTEM})
+        ),
+        Transition(
+            "resolve",
+            "Resolve",
+            frozenset(OPEN),
+            "resolved",
+            frozenset({AGENT, SYSTEM}),
+            required=("resolution_code", "resolution_notes"),
+            choices={"resolution_code": RESOLUTION_CODES},
+        ),
+        Transition(
+            "reopen",
+            "Reopen",
+            frozenset({"resolved"}),
+            "in_progress",
+            frozenset({AGENT, REQUESTER, SYSTEM}),
+            guard=within_reopen_window,
+        ),
+        Transition(
+            "close",
+            "Close",
+            frozenset({"resolved"}),
+            "closed",
+            frozenset({AGENT, REQUESTER, SYSTEM}),
+            description="The requester confirms, or the auto-close job closes it.",
+        ),
+        Transition("cancel", "Cancel", frozenset(OPEN), "cancelled", frozenset({AGENT, REQUESTER})),
+    ),
+)

@@ -1,0 +1,96 @@
+"""Turn ticket events into notifications for the people who need to know."""
+
+from __future__ import annotations
+
+from servio.core.outbox import Event, handler
+from servio.notifications.services import notify
+
+STATUS_TELLS_REQUESTER = {
+    "on_hold": "is on hold",
+    "resolved": "has been resolved",
+    "closed": "has been closed",
+    "in_progress": "is being worked on",
+    "cancelled": "has been cancelled",
+}
+
+
+@handler("ticket.status_changed", name="notifications.status_changed")
+def status_changed(event: Event) -> None:
+    p = event.payload
+    new = p["new_status"]
+    if new == "on_hold" and p.get("hold_reason") not in (None, "", "awaiting_requester"):
+        return
+    if new not in STATUS_TELLS_REQUESTER:
+        return
+    if new == "in_progress" and p.get("transition") != "reopen":
+        return
+    notify(
+        recipient_id=p.get("requester_id"),
+        event_id=event.id,
+        kind="ticket.status_changed",
+        subject=f"[{p['reference']}] Your ticket {STATUS_TELLS_REQUESTER[new]}",
+        ticket_id=p["ticket_id"],
+        skip_user_id=p.get("actor_id"),
+    )
+
+
+@handler("ticket.commented", name="notifications.commented")
+def commented(event: Event) -> None:
+    p = event.payload
+    if p["internal"]:
+        return
+    if p["by_requester"]:
+        notify(
+            recipient_id=p.get("assignee_id"),
+            event_id=event.id,
+            kind="ticket.requester_replied",
+            subject=f"[{p['reference']}] The requester replied",
+            ticket_id=p["ticket_id"],
+            skip_user_id=p["author_id"],
+        )
+    else:
+        notify(
+            recipient_id=p.get("requester_id"),
+            event_id=event.id,
+            kind="ticket.agent_replied",
+            subject=f"[{p['reference']}] New reply from the service desk",
+            ticket_id=p["ticket_id"],
+            skip_user_id=p["author_id"],
+        )
+
+
+@handler("ticket.assigned", name="notifications.assigned")
+def assigned(event: Event) -> None:
+    p = event.payload
+    notify(
+        recipient_id=p.get("assignee_id"),
+        event_id=event.id,
+        kind="ticket.assigned",
+        subject=f"[{p['reference']}] Assigned to you",
+        ticket_id=p["ticket_id"],
+        skip_user_id=p.get("actor_id"),
+    )
+
+
+@handler("ticket.created", name="notifications.created")
+def created(event: Event) -> None:
+    p = event.payload
+    notify(
+        recipient_id=p.get("requester_id"),
+        event_id=event.id,
+        kind="ticket.created",
+        subject=f"[{p['reference']}] We have received your ticket",
+        ticket_id=p["ticket_id"],
+    )
+
+
+@handler("incident.resolved_by_major", name="notifications.resolved_by_major")
+def resolved_by_major(event: Event) -> None:
+    p = event.payload
+    notify(
+        recipient_id=p.get("requester_id"),
+        event_id=event.id,
+        kind="incident.resolved_by_major",
+        subject=f"[{p['reference']}] Resolved together with major incident {p['parent_reference']}",
+        ticket_id=p["ticket_id"],
+    )

@@ -1,0 +1,95 @@
+"""The one filter definition for ticket lists, used by the API and the agent views."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from django.db.models import Q, QuerySet
+from ninja import Field, Schema
+
+from servio.tickets import search
+from servio.tickets.models import Category
+
+SORTS: dict[str, list[str]] = {
+    "priority": ["priority", "created_at", "id"],  # most urgent first, then oldest
+    "-priority": ["-priority", "-created_at", "-id"],
+    "created": ["created_at", "id"],
+    "-created": ["-created_at", "-id"],
+    "updated": ["updated_at", "id"],
+    "-updated": ["-updated_at", "-id"],
+    "number": ["number", "id"],
+    "-number": ["-number", "-id"],
+}
+SortKey = Literal[
+    "priority", "-priority", "created", "-created", "updated", "-updated", "number", "-number"
+]
+
+
+class TicketFilter(Schema):
+    """Every filter a ticket list understands; all are optional and combine with AND."""
+
+    kind: list[str] | None = None
+    status: list[str] | None = None
+    open: bool | None = Field(None, description="only open (true) or only finished (false)")
+    priority: list[int] | None = None
+    team: list[int] | None = None
+    assignee: str | None = Field(None, description="a user id, 'me' or 'none'")
+    requester: int | None = None
+    organization: list[int] | None = None
+    service: list[int] | None = None
+    category: int | None = Field(None, description="this category and everything below it")
+    is_major: bool | None = None
+    parent: int | None = None
+    created_after: dt.datetime | None = None
+    created_before: dt.datetime | None = None
+    updated_after: dt.datetime | None = None
+    updated_before: dt.datetime | None = None
+    q: str | None = Field(None, max_length=200, description="ticket number or words")
+    sort: SortKey = "-created"
+
+    def apply(self, queryset: QuerySet, user) -> QuerySet:
+        from servio.core.errors import ValidationFailed
+        from servio.tickets.models import CLOSED_STATUSES
+
+        qs = queryset
+        simple = {
+            "kind__in": self.kind,
+            "status__in": self.status,
+            "priority__in": self.priority,
+            "team_id__in": self.team,
+            "requester_id": self.requester,
+            "organization_id__in": self.organization,
+            "service_id__in": self.service,
+            "is_major": self.is_major,
+            "parent_id": self.parent,
+            "created_at__gte": self.created_after,
+            "created_at__lt": self.created_before,
+            "updated_at__gte": self.updated_after,
+            "updated_at__lt": self.updated_before,
+        }
+        qs = qs.filter(**{k: v for k, v in simple.items() if v is not None})
+        if self.open is True:
+            qs = qs.exclude(status__in=CLOSED_STATUSES)
+        elif self.open is False:
+            qs = qs.filter(status__in=CLOSED_STATUSES)
+        if self.assignee is not None:
+            if self.assignee == "me":
+                qs = qs.filter(assignee=user)
+            elif self.assignee == "none":
+                qs = qs.filter(assignee__isnull=True)
+            elif self.assignee.isdigit():
+                qs = qs.filter(assignee_id=int(self.assignee))
+            else:
+                raise ValidationFailed.field("assignee", "must be a user id, 'me' or 'none'.")
+        if self.category is not None:
+            root = Category.objects.filter(pk=self.category).first()
+            if root is None:
+                return qs.none()
+            qs = qs.filter(Q(category=root) | Q(category__path__startswith=f"{root.path} > "))
+        if self.q:
+            qs = search.search(qs, self.q)
+        return qs
+
+    def ordering(self) -> list[str]:
+        return SORTS[self.sort]

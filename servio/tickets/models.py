@@ -1,0 +1,356 @@
+"""The unified work-item record and what hangs off it (comments, attachments, links, watchers)."""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from servio.accounts.models import Organization, Team
+
+
+class Kind(models.TextChoices):
+    INCIDENT = "incident", "Incident"
+    REQUEST = "request", "Service request"
+    PROBLEM = "problem", "Problem"
+    CHANGE = "change", "Change"
+    TASK = "task", "Task"
+
+
+PREFIX = {
+    Kind.INCIDENT: "INC",
+    Kind.REQUEST: "REQ",
+    Kind.PROBLEM: "PRB",
+    Kind.CHANGE: "CHG",
+    Kind.TASK: "TSK",
+}
+KIND_BY_PREFIX = {v: k for k, v in PREFIX.items()}
+NUMBER_RE = re.compile(r"^(INC|REQ|PRB|CHG|TSK)-(\d{1,12})$", re.IGNORECASE)
+
+
+def format_number(kind: str, number: int) -> str:
+    return f"{PREFIX[Kind(kind)]}-{number:06d}"
+
+
+def parse_number(text: str) -> tuple[str, int] | None:
+    match = NUMBER_RE.match(text.strip())
+    if not match:
+        return None
+    return KIND_BY_PREFIX[match.group(1).upper()], int(match.group(2))
+
+
+class Level(models.IntegerChoices):
+    """Impact and urgency: 1 is the highest."""
+
+    HIGH = 1, "1 - High"
+    MEDIUM = 2, "2 - Medium"
+    LOW = 3, "3 - Low"
+
+
+class Priority(models.IntegerChoices):
+    CRITICAL = 1, "P1 - Critical"
+    HIGH = 2, "P2 - High"
+    MODERATE = 3, "P3 - Moderate"
+    LOW = 4, "P4 - Low"
+    PLANNING = 5, "P5 - Planning"
+
+
+class Service(models.Model):
+    """A business service that tickets are about (the CMDB grows this later)."""
+
+    name = models.CharField(max_length=150, unique=True)
+    description = models.TextField(blank=True)
+    owner_team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Category(models.Model):
+    """A node of the category tree (e.g. Hardware > Laptop > Battery)."""
+
+    name = models.CharField(max_length=100)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    path = models.CharField(max_length=400, editable=False, db_index=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["path"]
+        verbose_name_plural = "categories"
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="category_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.path
+
+    def save(self, *args, **kwargs):
+        self.path = f"{self.parent.path} > {self.name}" if self.parent else self.name
+        super().save(*args, **kwargs)
+
+
+class PriorityRule(models.Model):
+    """One cell of the impact x urgency matrix; admins edit the matrix in the admin."""
+
+    impact = models.PositiveSmallIntegerField(choices=Level.choices)
+    urgency = models.PositiveSmallIntegerField(choices=Level.choices)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices)
+
+    class Meta:
+        ordering = ["impact", "urgency"]
+        constraints = [
+            models.UniqueConstraint(fields=["impact", "urgency"], name="priority_matrix_cell")
+        ]
+
+    def __str__(self) -> str:
+        return f"impact {self.impact} x urgency {self.urgency} -> P{self.priority}"
+
+
+class NumberCounter(models.Model):
+    """Last number issued per kind (SQLite); PostgreSQL uses one sequence per kind instead."""
+
+    kind = models.CharField(max_length=10, primary_key=True)
+    last = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.last}"
+
+
+class TicketQuerySet(models.QuerySet["Ticket"]):
+    def visible_to(self, user) -> TicketQuerySet:
+        """Admins: all. Staff: organisations their teams serve, their teams' and their own work.
+        Requesters: their own, ones they watch, and their organisation's if it shares."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.has_capability("visibility.all"):
+            return self
+        if user.is_staff_member:
+            team_ids = list(user.teams.values_list("pk", flat=True))
+            org_ids = list(
+                Organization.objects.filter(served_by__in=team_ids).values_list("pk", flat=True)
+            )
+            return self.filter(
+                Q(organization_id__in=org_ids) | Q(team_id__in=team_ids) | Q(assignee=user)
+            )
+        condition = Q(requester=user) | Q(
+            pk__in=Watcher.objects.filter(user=user).values("ticket_id")
+        )
+        org = user.organization
+        if org is not None and org.requesters_see_org_tickets:
+            condition |= Q(organization_id=org.pk)
+        return self.filter(condition)
+
+    def open(self) -> TicketQuerySet:
+        return self.exclude(status__in=CLOSED_STATUSES)
+
+
+CLOSED_STATUSES = ("resolved", "closed", "cancelled")
+
+
+class Ticket(models.Model):
+    """Every work item: incident, service request, problem, change or task."""
+
+    class Source(models.TextChoices):
+        PORTAL = "portal", "Portal"
+        EMAIL = "email", "Email"
+        API = "api", "API"
+        PHONE = "phone", "Phone"
+        MONITORING = "monitoring", "Monitoring"
+        AGENT = "agent", "Agent"
+
+    class HoldReason(models.TextChoices):
+        AWAITING_REQUESTER = "awaiting_requester", "Awaiting requester"
+        AWAITING_VENDOR = "awaiting_vendor", "Awaiting vendor"
+        AWAITING_CHANGE = "awaiting_change", "Awaiting change"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    number = models.BigIntegerField()
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requested_tickets"
+    )
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, null=True, blank=True)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, null=True, blank=True)
+    impact = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.LOW)
+    urgency = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.LOW)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.PLANNING)
+    priority_overridden = models.BooleanField(default=False)
+    status = models.CharField(max_length=20, default="new")
+    hold_reason = models.CharField(max_length=20, choices=HoldReason.choices, blank=True)
+    resolution_code = models.CharField(max_length=30, blank=True)
+    resolution_notes = models.TextField(blank=True)
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, null=True, blank=True, related_name="tickets"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+    )
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.PORTAL)
+    is_major = models.BooleanField(default=False)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    reassignment_count = models.PositiveIntegerField(default=0)
+    reopen_count = models.PositiveIntegerField(default=0)
+    version = models.PositiveIntegerField(default=1)
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "number"], name="ticket_number_per_kind"),
+        ]
+        indexes = [
+            # The agent queue: a team's open work by priority then age.
+            models.Index(fields=["team", "status", "priority", "created_at"], name="t_queue"),
+            models.Index(fields=["assignee", "status", "priority"], name="t_assignee"),
+            models.Index(fields=["organization", "status"], name="t_org_status"),
+            models.Index(fields=["requester", "created_at"], name="t_requester"),
+            models.Index(fields=["status", "priority", "created_at"], name="t_status_prio"),
+            models.Index(fields=["updated_at"], name="t_updated"),
+            models.Index(fields=["created_at"], name="t_created"),
+            models.Index(fields=["status", "resolved_at"], name="t_resolved"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    @property
+    def reference(self) -> str:
+        return format_number(self.kind, self.number)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in CLOSED_STATUSES
+
+
+class CommentQuerySet(models.QuerySet["Comment"]):
+    def visible_to(self, user) -> CommentQuerySet:
+        """Comments of tickets the user sees; requesters never see internal notes."""
+        qs = self.filter(ticket__in=Ticket.objects.visible_to(user))
+        if not user.is_authenticated or not user.has_capability("ticket.internal_note"):
+            qs = qs.filter(is_internal=False)
+        return qs
+
+
+class Comment(models.Model):
+    """A public reply (the requester sees it) or an internal note (staff only)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    is_internal = models.BooleanField(default=False)
+    source = models.CharField(max_length=12, choices=Ticket.Source.choices, default="portal")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = CommentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="c_ticket")]
+
+    def __str__(self) -> str:
+        return f"{'note' if self.is_internal else 'reply'} on {self.ticket_id}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    now = timezone.now()
+    return f"attachments/{now:%Y/%m}/{instance.ticket_id}/{filename}"
+
+
+class AttachmentQuerySet(models.QuerySet["Attachment"]):
+    def visible_to(self, user) -> AttachmentQuerySet:
+        qs = self.filter(ticket__in=Ticket.objects.visible_to(user))
+        if not user.is_authenticated or not user.has_capability("ticket.internal_note"):
+            qs = qs.filter(is_internal=False)
+        return qs
+
+
+class Attachment(models.Model):
+    """A file on a ticket (or on one of its comments), stored through Django's storage API."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    comment = models.ForeignKey(
+        Comment, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    filename = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    is_internal = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AttachmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class Link(models.Model):
+    """A typed relation between two tickets (parent/child lives on Ticket.parent)."""
+
+    class Type(models.TextChoices):
+        DUPLICATE_OF = "duplicate_of", "Duplicate of"
+        CAUSED_BY = "caused_by", "Caused by"
+        RELATED_TO = "related_to", "Related to"
+
+    source = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_out")
+    target = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_in")
+    type = models.CharField(max_length=20, choices=Type.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target", "type"], name="link_unique"),
+            models.CheckConstraint(condition=~Q(source=models.F("target")), name="link_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.type} {self.target_id}"
+
+
+class Watcher(models.Model):
+    """Someone kept informed of a ticket (a CC); requesters who watch may also see it."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="watchers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "user"], name="watcher_unique"),
+        ]
+        indexes = [models.Index(fields=["user"], name="w_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} watches {self.ticket_id}"

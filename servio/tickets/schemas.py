@@ -1,0 +1,187 @@
+"""API schemas for tickets and what hangs off them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ninja import Field, Schema
+
+
+class Ref(Schema):
+    id: int
+    name: str
+
+
+class PersonRef(Schema):
+    id: int
+    name: str
+    email: str
+
+
+class CategoryRef(Schema):
+    id: int
+    path: str
+
+
+class TransitionOut(Schema):
+    name: str
+    label: str
+    target: str
+    required: list[str]
+    choices: dict[str, list[str]]
+
+
+class TicketSummary(Schema):
+    id: int
+    reference: str
+    kind: str
+    title: str
+    status: str
+    priority: int
+    impact: int
+    urgency: int
+    is_major: bool
+    requester: PersonRef
+    organization: Ref
+    team: Ref | None
+    assignee: PersonRef | None
+    service: Ref | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    version: int
+
+
+class TicketOut(TicketSummary):
+    description: str
+    description_html: str
+    hold_reason: str
+    resolution_code: str
+    resolution_notes: str
+    priority_overridden: bool
+    category: CategoryRef | None
+    source: str
+    parent: str | None
+    first_response_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    reassignment_count: int
+    reopen_count: int
+    allowed_transitions: list[TransitionOut]
+
+
+class TicketPage(Schema):
+    items: list[TicketSummary]
+    next_cursor: str | None
+
+
+class TicketCreateIn(Schema):
+    kind: str = "incident"
+    title: str = Field(..., min_length=1, max_length=200)
+    description: str = Field("", max_length=100_000)
+    requester: int | None = None
+    service: int | None = None
+    category: int | None = None
+    impact: int = Field(3, ge=1, le=3)
+    urgency: int = Field(3, ge=1, le=3)
+    priority: int | None = Field(None, ge=1, le=5)
+    team: int | None = None
+    assignee: int | None = None
+    is_major: bool = False
+    parent: str | None = Field(None, description="reference of a major incident, e.g. INC-000123")
+
+
+class TicketPatchIn(Schema):
+    title: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=100_000)
+    service: int | None = None
+    category: int | None = None
+    impact: int | None = Field(None, ge=1, le=3)
+    urgency: int | None = Field(None, ge=1, le=3)
+    priority: int | None = Field(None, ge=1, le=5)
+    is_major: bool | None = None
+    version: int | None = Field(None, description="the version you edited (or send If-Match)")
+
+
+class TransitionIn(Schema):
+    transition: str = Field(..., min_length=1, max_length=40)
+    hold_reason: str | None = None
+    resolution_code: str | None = None
+    resolution_notes: str | None = Field(None, max_length=100_000)
+    reason: str | None = Field(None, max_length=500)
+    version: int | None = None
+
+
+class AssignIn(Schema):
+    team: int | None = None
+    assignee: int | None = None
+    version: int | None = None
+
+
+class CommentIn(Schema):
+    body: str = Field(..., min_length=1, max_length=100_000)
+    internal: bool = False
+
+
+class CommentOut(Schema):
+    id: int
+    author: PersonRef
+    body: str
+    body_html: str
+    internal: bool
+    source: str
+    created_at: dt.datetime
+
+
+class CommentPage(Schema):
+    items: list[CommentOut]
+    next_cursor: str | None
+
+
+class AttachmentOut(Schema):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    internal: bool
+    comment_id: int | None
+    uploaded_by: PersonRef
+    created_at: dt.datetime
+    download_url: str
+
+
+class LinkIn(Schema):
+    target: str = Field(..., description="reference of the other ticket")
+    type: str
+
+
+class LinkOut(Schema):
+    id: int
+    type: str
+    direction: str
+    ticket: str
+    title: str
+    status: str
+
+
+class WatcherIn(Schema):
+    user: int
+
+
+class ParentIn(Schema):
+    parent: str | None = None
+    version: int | None = None
+
+
+class HistoryEntry(Schema):
+    seq: int
+    at: dt.datetime
+    actor: str
+    action: str
+    changes: dict[str, Any]
+
+
+class HistoryPage(Schema):
+    items: list[HistoryEntry]
+    next_cursor: str | None

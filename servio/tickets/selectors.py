@@ -1,0 +1,58 @@
+"""Reads of tickets and their conversation, always scoped by the user."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from servio.audit.models import AuditEvent
+from servio.core.errors import NotFound
+from servio.tickets.filters import TicketFilter
+from servio.tickets.models import Attachment, Comment, Ticket, parse_number
+
+LIST_RELATED = ("requester", "organization", "team", "assignee", "service")
+DETAIL_RELATED = (*LIST_RELATED, "category", "parent")
+
+
+def ticket_list(*, user, filters: TicketFilter) -> QuerySet[Ticket]:
+    qs = Ticket.objects.visible_to(user).select_related(*LIST_RELATED)
+    return filters.apply(qs, user)
+
+
+def ticket_get(*, user, reference: str, for_update: bool = False) -> Ticket:
+    """The ticket with this number if the user may see it; NotFound otherwise (same answer)."""
+    parsed = parse_number(reference)
+    missing = NotFound(f"No ticket {reference} is visible to you.")
+    if parsed is None:
+        raise missing
+    ticket = (
+        Ticket.objects.visible_to(user)
+        .select_related(*DETAIL_RELATED)
+        .filter(kind=parsed[0], number=parsed[1])
+        .first()
+    )
+    if ticket is None:
+        raise missing
+    return ticket
+
+
+def comment_list(*, user, ticket: Ticket) -> QuerySet[Comment]:
+    return Comment.objects.visible_to(user).filter(ticket=ticket).select_related("author")
+
+
+def attachment_list(*, user, ticket: Ticket) -> QuerySet[Attachment]:
+    return Attachment.objects.visible_to(user).filter(ticket=ticket).select_related("uploaded_by")
+
+
+def attachment_get(*, user, ticket: Ticket, attachment_id: int) -> Attachment:
+    attachment = attachment_list(user=user, ticket=ticket).filter(pk=attachment_id).first()
+    if attachment is None:
+        raise NotFound("No such attachment on this ticket.")
+    return attachment
+
+
+def history(*, user, ticket: Ticket) -> QuerySet[AuditEvent]:
+    """The ticket's audit events; requesters do not see internal notes or attachments."""
+    qs = AuditEvent.objects.filter(object_type="tickets.ticket", object_id=str(ticket.pk))
+    if not user.has_capability("ticket.internal_note"):
+        qs = qs.exclude(changes__internal=[None, True])
+    return qs
