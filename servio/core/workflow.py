@@ -102,7 +102,7 @@ class Workflow:
             raise PermissionDenied(f"You may not '{transition.label.lower()}' this record.")
         if transition.guard is not None and (reason := transition.guard(record, actor)):
             raise Conflict(reason, allowed_transitions=allowed_names, current_status=record.status)
-        errors: dict[str, str] = {}
+        errors: dict[str, str | list[str]] = {}
         for field_name in transition.required:
             value = values.get(field_name)
             if value is None or (isinstance(value, str) and not value.strip()):

@@ -540,7 +540,7 @@ def attachment_add(
                 is_internal=internal or bool(comment and comment.is_internal),
             )
             attachment.file.save(name, ContentFile(content), save=False)
-            stored_name = attachment.file.name
+            stored_name = attachment.file.name or ""
             attachment.save()
             _touch(locked, bump=False)
             locked.save(update_fields=["updated_at"])
