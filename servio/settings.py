@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "servio.tickets",
     "servio.incidents",
     "servio.notifications",
+    "servio.sla",
     "servio.web",
 ]
 

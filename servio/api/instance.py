@@ -30,12 +30,14 @@ def _mount() -> None:
     from servio.accounts.api import router as accounts_router
     from servio.audit.api import router as audit_router
     from servio.core.api import router as core_router
+    from servio.sla.api import router as sla_router
     from servio.tickets.api import router as tickets_router
 
     api.add_router("", core_router)
     api.add_router("", accounts_router)
     api.add_router("", audit_router)
     api.add_router("", tickets_router)
+    api.add_router("", sla_router)
 
 
 _mount()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -57,7 +58,7 @@ class ValidationFailed(DomainError):
     title = "Validation failed"
     code = "validation_failed"
 
-    def __init__(self, errors: dict[str, str | list[str]], detail: str | None = None) -> None:
+    def __init__(self, errors: Mapping[str, str | list[str]], detail: str | None = None) -> None:
         normalised = {k: [v] if isinstance(v, str) else list(v) for k, v in errors.items()}
         if detail is None:
             detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in normalised.items())

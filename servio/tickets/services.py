@@ -26,7 +26,7 @@ from servio.core.errors import (
     ValidationFailed,
 )
 from servio.core.files import clean_filename, sniff_content_type
-from servio.tickets import numbering, policies, workflows
+from servio.tickets import hooks, numbering, policies, workflows
 from servio.tickets.models import (
     Attachment,
     Category,
@@ -217,6 +217,7 @@ def ticket_create(
         )
         ticket.number = numbering.next_number(kind)
         ticket.save(force_insert=True)
+        hooks.ticket_changed(ticket)
         audit_record(
             actor=actor,
             action="ticket.created",
@@ -284,6 +285,7 @@ def ticket_update(
             return locked
         _touch(locked)
         locked.save()
+        hooks.ticket_changed(locked)
         audit_record(
             actor=actor,
             action="ticket.updated",
@@ -320,6 +322,7 @@ def ticket_assign(
         locked.team, locked.assignee = team, assignee
         _touch(locked)
         locked.save()
+        hooks.ticket_changed(locked)
         changed = diff(before, snapshot(locked, ("team", "assignee")))
         audit_record(
             actor=actor,
@@ -388,6 +391,7 @@ def _apply_transition(ticket: Ticket, actor, name: str, values: dict[str, Any]) 
         ticket.closed_at = now
     _touch(ticket)
     ticket.save()
+    hooks.ticket_changed(ticket)
     changed = diff(before, snapshot(ticket, TRACKED_FIELDS))
     if reason := values.get("reason"):
         changed["reason"] = [None, str(reason)[:500]]
@@ -452,6 +456,8 @@ def comment_add(
             locked.first_response_at = comment.created_at
         _touch(locked, bump=False)
         locked.save(update_fields=["first_response_at", "updated_at"])
+        if locked.first_response_at == comment.created_at:
+            hooks.ticket_changed(locked)
         audit_record(
             actor=actor,
             action="ticket.commented",

@@ -1,0 +1,139 @@
+"""API: a ticket's SLA clocks, the compliance report (JSON or CSV), calendars and policies."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Literal
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router, Schema, Status
+
+from servio.accounts.models import Organization
+from servio.core.errors import NotFound, PermissionDenied
+from servio.sla import selectors, services
+from servio.sla.models import Calendar, SlaPolicy
+from servio.sla.schemas import (
+    CalendarIn,
+    CalendarOut,
+    ClockOut,
+    ComplianceRow,
+    OverlapOut,
+    PolicyOut,
+)
+from servio.tickets.selectors import ticket_get
+
+router = Router(tags=["sla"])
+
+
+@router.get("/tickets/{reference}/sla", response=list[ClockOut])
+def ticket_sla(request: HttpRequest, reference: str):
+    """Every clock on the ticket: target, due time, business time left, % used, state."""
+    ticket = ticket_get(user=request.auth, reference=reference)
+    return [selectors.clock_view(c) for c in selectors.ticket_clocks(ticket)]
+
+
+class ComplianceQuery(Schema):
+    group_by: Literal[
+        "policy", "organization", "service", "team", "priority", "metric", "week", "month"
+    ] = "policy"
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+    policy_type: Literal["sla", "ola", "uc"] | None = None
+    format: Literal["json", "csv"] = "json"
+
+
+@router.get("/sla/compliance", response=list[ComplianceRow])
+def compliance(request: HttpRequest, query: Query[ComplianceQuery]):
+    """Met vs breached for clocks finished in [start, end); `format=csv` downloads it."""
+    user = request.auth
+    if not user.has_capability("reports.read") and not user.has_capability("ticket.work"):
+        raise PermissionDenied("Only service desk staff may read SLA reports.")
+    orgs = None if user.has_capability("visibility.all") else Organization.objects.visible_to(user)
+    rows = selectors.compliance(
+        group_by=query.group_by,
+        start=query.start,
+        end=query.end,
+        policy_type=query.policy_type,
+        organizations=orgs,
+    )
+    if query.format == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow([query.group_by, "label", "met", "breached", "total", "compliance_pct"])
+        for row in rows:
+            writer.writerow(
+                [
+                    row["key"],
+                    _csv_safe(row["label"]),
+                    row["met"],
+                    row["breached"],
+                    row["total"],
+                    row["compliance"],
+                ]
+            )
+        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="sla-compliance-{query.group_by}.csv"'
+        )
+        return response
+    return rows
+
+
+def _csv_safe(value: str) -> str:
+    """Keep spreadsheet formulas out of exported cells."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
+
+
+def _require_admin(user) -> None:
+    if not user.has_capability("admin.configure"):
+        raise PermissionDenied("Only administrators may change SLA configuration.")
+
+
+def _calendar_out(calendar: Calendar) -> dict:
+    return {f: getattr(calendar, f) for f in CalendarOut.model_fields}
+
+
+@router.get("/sla/calendars", response=list[CalendarOut])
+def list_calendars(request: HttpRequest):
+    if not request.auth.is_staff_member:
+        raise PermissionDenied("Only service desk staff may read SLA calendars.")
+    return [_calendar_out(c) for c in Calendar.objects.order_by("name")[:500]]
+
+
+@router.post("/sla/calendars", response={201: CalendarOut})
+def create_calendar(request: HttpRequest, payload: CalendarIn):
+    """Create a business-hours calendar; bad hours, zones or holiday countries answer 422."""
+    _require_admin(request.auth)
+    calendar = services.calendar_save(actor=request.auth, calendar=Calendar(**payload.dict()))
+    return Status(201, _calendar_out(calendar))
+
+
+@router.put("/sla/calendars/{calendar_id}", response=CalendarOut)
+def update_calendar(request: HttpRequest, calendar_id: int, payload: CalendarIn):
+    _require_admin(request.auth)
+    calendar = Calendar.objects.filter(pk=calendar_id).first()
+    if calendar is None:
+        raise NotFound("No such calendar.")
+    for name, value in payload.dict().items():
+        setattr(calendar, name, value)
+    return _calendar_out(services.calendar_save(actor=request.auth, calendar=calendar))
+
+
+@router.get("/sla/policies", response=list[PolicyOut])
+def list_policies(request: HttpRequest):
+    if not request.auth.is_staff_member:
+        raise PermissionDenied("Only service desk staff may read SLA policies.")
+    return list(SlaPolicy.objects.order_by("type", "order", "pk")[:500])
+
+
+@router.get("/sla/policies/overlaps", response=list[OverlapOut])
+def policy_overlaps(request: HttpRequest):
+    """Pairs of policies that could match the same ticket, and which one applies."""
+    if not request.auth.is_staff_member:
+        raise PermissionDenied("Only service desk staff may read SLA policies.")
+    return [
+        {"first": a.name, "second": b.name, "applies": a.name}
+        for a, b in services.policy_overlaps()
+    ]

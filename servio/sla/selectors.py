@@ -1,0 +1,114 @@
+"""SLA reads: a ticket's clocks as people need to see them, and the compliance report."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import TruncMonth, TruncWeek
+from django.utils import timezone
+
+from servio.core.errors import ValidationFailed
+from servio.sla import clocks
+from servio.sla.models import ClockState, SlaClock
+from servio.tickets.models import Ticket
+
+GROUPS = {
+    "policy": ("policy_id", "policy__name"),
+    "organization": ("organization_id", "organization__name"),
+    "service": ("service_id", "service__name"),
+    "team": ("team_id", "team__name"),
+    "priority": ("priority", None),
+    "metric": ("metric", None),
+    "week": ("period", None),
+    "month": ("period", None),
+}
+
+
+def clock_view(clock: SlaClock, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Target, due time, business time left, percentage used and state of one clock."""
+    now = now or timezone.now()
+    used = clocks.elapsed_at(clock, now)
+    return {
+        "id": clock.pk,
+        "policy": clock.policy.name,
+        "policy_type": clock.policy_type,
+        "metric": clock.metric,
+        "state": clock.state,
+        "breached": clock.breached,
+        "target_seconds": clock.target_seconds,
+        "elapsed_seconds": round(used, 3),
+        "remaining_seconds": round(clock.target_seconds - used, 3),
+        "percent_used": round(100 * used / clock.target_seconds, 1) if clock.target_seconds else 0,
+        "started_at": clock.started_at,
+        "due_at": clock.due_at,
+        "stopped_at": clock.stopped_at,
+        "paused": clock.state == ClockState.PAUSED,
+        "pauses": clock.pauses,
+        "cycle": clock.cycle,
+        "calendar": clock.calendar.name,
+        "team_id": clock.team_id,
+    }
+
+
+def ticket_clocks(ticket: Ticket) -> list[SlaClock]:
+    return list(ticket.sla_clocks.select_related("policy", "calendar").order_by("pk"))
+
+
+def compliance(
+    *,
+    group_by: str,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    policy_type: str | None = None,
+    organizations: QuerySet | None = None,
+) -> list[dict[str, Any]]:
+    """Met vs breached over clocks finished in [start, end), grouped one way."""
+    if group_by not in GROUPS:
+        raise ValidationFailed.field("group_by", f"must be one of: {', '.join(GROUPS)}.")
+    if start and end and end <= start:
+        raise ValidationFailed.field("to", "must be after 'from'.")
+    qs = SlaClock.objects.filter(
+        stopped_at__isnull=False, state__in=[ClockState.MET, ClockState.BREACHED]
+    )
+    if start:
+        qs = qs.filter(stopped_at__gte=start)
+    if end:
+        qs = qs.filter(stopped_at__lt=end)
+    if policy_type:
+        qs = qs.filter(policy_type=policy_type)
+    if organizations is not None:
+        qs = qs.filter(organization__in=organizations)
+    key, label = GROUPS[group_by]
+    if group_by == "week":
+        qs = qs.annotate(period=TruncWeek("stopped_at"))
+    elif group_by == "month":
+        qs = qs.annotate(period=TruncMonth("stopped_at"))
+    fields = [key] + ([label] if label else [])
+    rows = (
+        qs.values(*fields)
+        .annotate(
+            total=Count("id"),
+            breached_count=Count("id", filter=Q(breached=True)),
+        )
+        .annotate(met=F("total") - F("breached_count"))
+        .order_by(key)
+    )
+    out = []
+    for row in rows:
+        value = row[key]
+        if isinstance(value, dt.datetime):
+            value = value.date().isoformat()
+        total = row["total"]
+        out.append(
+            {
+                "key": value,
+                "label": str(row[label]) if label and row[label] is not None else str(value),
+                "met": row["met"],
+                "breached": row["breached_count"],
+                "total": total,
+                "compliance": round(100 * row["met"] / total, 2) if total else None,
+            }
+        )
+    return out
