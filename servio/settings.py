@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "servio.incidents",
     "servio.notifications",
     "servio.sla",
+    "servio.mail",
+    "servio.surveys",
     "servio.web",
 ]
 
