@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from servio.core.errors import Conflict, PermissionDenied, ValidationFailed
+from servio.core.errors import Conflict, ValidationFailed
 
 # Who may take a transition: staff working the ticket, its requester, or the system (jobs).
 AGENT = "agent"
@@ -49,6 +49,10 @@ class Workflow:
 
     def __post_init__(self) -> None:
         names = {s.name for s in self.states}
+        if len(names) != len(self.states):
+            raise ValueError(f"{self.name}: a state is declared twice")
+        if len({t.name for t in self.transitions}) != len(self.transitions):
+            raise ValueError(f"{self.name}: a transition is declared twice")
         if self.initial not in names:
             raise ValueError(f"{self.name}: unknown initial state {self.initial}")
         for t in self.transitions:
@@ -68,6 +72,10 @@ class Workflow:
 
     def open_states(self) -> list[str]:
         return [s.name for s in self.states if s.open]
+
+    def is_final(self, state: str) -> bool:
+        """No transition leaves this state: the record is finished and read-only."""
+        return not self.from_state(state)
 
     def transition(self, name: str) -> Transition | None:
         return next((t for t in self.transitions if t.name == name), None)
@@ -99,7 +107,13 @@ class Workflow:
                 current_status=record.status,
             )
         if not transition.actors & roles:
-            raise PermissionDenied(f"You may not '{transition.label.lower()}' this record.")
+            # 409 like an impossible transition: the client learns what it may do instead.
+            raise Conflict(
+                f"You may not '{transition.label.lower()}' this record. "
+                f"Allowed now: {', '.join(allowed_names) or 'none'}.",
+                allowed_transitions=allowed_names,
+                current_status=record.status,
+            )
         if transition.guard is not None and (reason := transition.guard(record, actor)):
             raise Conflict(reason, allowed_transitions=allowed_names, current_status=record.status)
         errors: dict[str, str | list[str]] = {}

@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from servio.core import outbox
+from servio.core.workflow import Transition
+from servio.incidents.workflow import OPEN
 from servio.tickets.models import Kind, Ticket
 
 
-def cascade_major_incident(*, ticket: Ticket, transition, actor, values) -> None:
-    """Resolving a major incident resolves its open children with the parent's resolution."""
+def cascade_major_incident(
+    *, ticket: Ticket, transition: Transition, actor: Any, values: dict[str, Any]
+) -> None:
+    """Resolving a major incident resolves its open children with the parent's resolution code
+    and notes, and tells each child's requester (runs inside the parent's transaction)."""
     from servio.tickets.services import transition_as_system
 
     if not ticket.is_major or transition.target != "resolved":
         return
-    children = Ticket.objects.filter(parent=ticket, status__in=("new", "in_progress", "on_hold"))
-    for child in children.order_by("pk"):
+    children = Ticket.objects.filter(parent=ticket, status__in=OPEN).order_by("pk")
+    for child in children:
         transition_as_system(
             ticket=child,
             transition="resolve",
@@ -42,26 +48,28 @@ def cascade_major_incident(*, ticket: Ticket, transition, actor, values) -> None
         )
 
 
-def incidents_auto_close(*, now=None, batch: int = 500) -> int:
-    """Close incidents resolved longer ago than SERVIO_INCIDENT_AUTOCLOSE_DAYS; returns count."""
+def incidents_auto_close(*, now: datetime | None = None, batch: int = 500) -> int:
+    """Close incidents resolved longer ago than SERVIO_INCIDENT_AUTOCLOSE_DAYS; returns count.
+
+    One transaction per incident, so a requester's reopen in between is respected and a long
+    backlog never holds locks for long.
+    """
     from servio.tickets.services import transition_as_system
 
-    now = now or timezone.now()
-    cutoff = now - timedelta(days=settings.SERVIO_INCIDENT_AUTOCLOSE_DAYS)
+    cutoff = (now or timezone.now()) - timedelta(days=settings.SERVIO_INCIDENT_AUTOCLOSE_DAYS)
+    due = Ticket.objects.filter(kind=Kind.INCIDENT, status="resolved", resolved_at__lt=cutoff)
     closed = 0
+    last_pk = 0
     while True:
-        ids = list(
-            Ticket.objects.filter(kind=Kind.INCIDENT, status="resolved", resolved_at__lt=cutoff)
-            .order_by("resolved_at")
-            .values_list("pk", flat=True)[:batch]
-        )
+        ids = list(due.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:batch])
         if not ids:
             return closed
+        last_pk = ids[-1]
         for pk in ids:
             with transaction.atomic():
                 ticket = Ticket.objects.select_for_update().get(pk=pk)
-                if ticket.status != "resolved":
-                    continue  # reopened meanwhile
+                if ticket.status != "resolved" or (ticket.resolved_at or cutoff) >= cutoff:
+                    continue  # reopened (and maybe resolved again) meanwhile
                 transition_as_system(
                     ticket=ticket, transition="close", values={"cause": "auto_close"}
                 )

@@ -16,8 +16,11 @@ STATUS_TELLS_REQUESTER = {
 
 @handler("ticket.status_changed", name="notifications.status_changed")
 def status_changed(event: Event) -> None:
+    """Tell the requester when their ticket waits on them, is resolved, closed or reopened."""
     p = event.payload
     new = p["new_status"]
+    if p.get("cause") == "major_incident_resolved":
+        return  # incident.resolved_by_major tells the requester, naming the major incident
     if new == "on_hold" and p.get("hold_reason") not in (None, "", "awaiting_requester"):
         return
     if new not in STATUS_TELLS_REQUESTER:
@@ -36,6 +39,7 @@ def status_changed(event: Event) -> None:
 
 @handler("ticket.commented", name="notifications.commented")
 def commented(event: Event) -> None:
+    """A public reply tells the other side; internal notes never leave the desk."""
     p = event.payload
     if p["internal"]:
         return
@@ -61,6 +65,7 @@ def commented(event: Event) -> None:
 
 @handler("ticket.assigned", name="notifications.assigned")
 def assigned(event: Event) -> None:
+    """Tell the new assignee (unless they took it themselves)."""
     p = event.payload
     notify(
         recipient_id=p.get("assignee_id"),
@@ -74,6 +79,7 @@ def assigned(event: Event) -> None:
 
 @handler("ticket.created", name="notifications.created")
 def created(event: Event) -> None:
+    """Confirm to the requester that the ticket was logged."""
     p = event.payload
     notify(
         recipient_id=p.get("requester_id"),
@@ -86,6 +92,7 @@ def created(event: Event) -> None:
 
 @handler("incident.resolved_by_major", name="notifications.resolved_by_major")
 def resolved_by_major(event: Event) -> None:
+    """Tell a child incident's requester it was resolved with its major incident."""
     p = event.payload
     notify(
         recipient_id=p.get("requester_id"),

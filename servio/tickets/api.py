@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
-from typing import Any
+from typing import Annotated, Any
 
+from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.urls import reverse
-from ninja import File, Form, Query, Router, Status, UploadedFile
+from ninja import File, Form, Path, Query, Router, Status, UploadedFile
 
-from servio.accounts.models import Team, User
+from servio.accounts.models import User
 from servio.api.pagination import paginate
-from servio.core.errors import Conflict, NotFound, StaleVersion, ValidationFailed
+from servio.core.errors import Conflict, NotFound, PayloadTooLarge, StaleVersion, ValidationFailed
 from servio.core.files import served_content_type
 from servio.core.text import render_markdown
 from servio.tickets import selectors, services, workflows
 from servio.tickets.filters import TicketFilter
+from servio.tickets.inputs import MAX_ID
 from servio.tickets.models import Link, Ticket
 from servio.tickets.schemas import (
     AssignIn,
@@ -37,7 +39,8 @@ from servio.tickets.schemas import (
 )
 
 router = Router(tags=["tickets"])
-ETAG_RE = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
+ETAG_RE = re.compile(r'^\s*(?:W/)?"?([0-9]{1,12})"?\s*$')
+DbId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 # --- representation ---------------------------------------------------------------------------
@@ -117,7 +120,15 @@ def with_etag(response: HttpResponse | Any, ticket: Ticket):
     return response
 
 
+def optional_version(request: HttpRequest, body_version: int | None) -> int | None:
+    """The version the client based a transition or assignment on, if it sent one."""
+    if request.headers.get("If-Match") or body_version is not None:
+        return version_from(request, body_version)
+    return None
+
+
 def version_from(request: HttpRequest, body_version: int | None) -> int:
+    """PATCH must say which version it edits: If-Match "N" or a `version` field."""
     header = request.headers.get("If-Match")
     if header:
         match = ETAG_RE.match(header)
@@ -152,33 +163,6 @@ def _jsonable(body: dict[str, Any]) -> dict[str, Any]:
     return TicketOut(**body).model_dump(mode="json")
 
 
-def _team(team_id: int | None) -> Team | None:
-    if team_id is None:
-        return None
-    team = Team.objects.filter(pk=team_id).first()
-    if team is None:
-        raise ValidationFailed.field("team", f"No team with id {team_id}.")
-    return team
-
-
-def _user(user_id: int | None, field: str, viewer) -> User | None:
-    if user_id is None:
-        return None
-    user = User.objects.visible_to(viewer).filter(pk=user_id).first()
-    if user is None:
-        raise ValidationFailed.field(field, f"No person with id {user_id} is visible to you.")
-    return user
-
-
-def _ticket_ref(reference: str | None, field: str, viewer) -> Ticket | None:
-    if reference is None:
-        return None
-    try:
-        return selectors.ticket_get(user=viewer, reference=reference)
-    except NotFound as exc:
-        raise ValidationFailed.field(field, f"No ticket {reference} is visible to you.") from exc
-
-
 # --- tickets ----------------------------------------------------------------------------------
 
 
@@ -204,17 +188,17 @@ def create_ticket(request: HttpRequest, response: HttpResponse, payload: TicketC
         kind=payload.kind,
         title=payload.title,
         description=payload.description,
-        requester=_user(payload.requester, "requester", user),
+        requester=payload.requester,
         service=payload.service,
         category=payload.category,
         impact=payload.impact,
         urgency=payload.urgency,
         priority=payload.priority,
-        team=_team(payload.team),
-        assignee=_user(payload.assignee, "assignee", user),
+        team=payload.team,
+        assignee=payload.assignee,
         source=Ticket.Source.API,
         is_major=payload.is_major,
-        parent=_ticket_ref(payload.parent, "parent", user),
+        parent=payload.parent,
     )
     ticket = _reload(ticket)
     response["Location"] = f"/api/v1/tickets/{ticket.reference}"
@@ -253,9 +237,7 @@ def transition_ticket(
     user = request.auth
     ticket = selectors.ticket_get(user=user, reference=reference)
     values = payload.model_dump(exclude={"transition", "version"}, exclude_none=True)
-    version = None
-    if request.headers.get("If-Match") or payload.version is not None:
-        version = version_from(request, payload.version)
+    version = optional_version(request, payload.version)
     with current_on_conflict(user):
         ticket = services.ticket_transition(
             actor=user,
@@ -273,15 +255,13 @@ def transition_ticket(
 def assign_ticket(request: HttpRequest, response: HttpResponse, reference: str, payload: AssignIn):
     user = request.auth
     ticket = selectors.ticket_get(user=user, reference=reference)
-    version = None
-    if request.headers.get("If-Match") or payload.version is not None:
-        version = version_from(request, payload.version)
+    version = optional_version(request, payload.version)
     with current_on_conflict(user):
         ticket = services.ticket_assign(
             actor=user,
             ticket=ticket,
-            team=_team(payload.team),
-            assignee=_user(payload.assignee, "assignee", user),
+            team=payload.team,
+            assignee=payload.assignee,
             version=version,
         )
     ticket = _reload(ticket)
@@ -294,10 +274,12 @@ def set_parent(request: HttpRequest, response: HttpResponse, reference: str, pay
     """Group an incident under a major incident (`parent: null` detaches it)."""
     user = request.auth
     ticket = selectors.ticket_get(user=user, reference=reference)
-    parent = _ticket_ref(payload.parent, "parent", user)
     with current_on_conflict(user):
         ticket = services.ticket_set_parent(
-            actor=user, ticket=ticket, parent=parent, version=payload.version
+            actor=user,
+            ticket=ticket,
+            parent=payload.parent,
+            version=optional_version(request, payload.version),
         )
     ticket = _reload(ticket)
     with_etag(response, ticket)
@@ -390,10 +372,7 @@ def upload_attachment(
 ):
     """Upload one file (multipart/form-data, field `file`)."""
     ticket = selectors.ticket_get(user=request.auth, reference=reference)
-    from django.conf import settings
-
-    from servio.core.errors import PayloadTooLarge
-
+    # Refuse before reading: the service checks again, but only after the bytes are in memory.
     if file.size and file.size > settings.SERVIO_ATTACHMENT_MAX_BYTES:
         raise PayloadTooLarge(
             f"The file is {file.size / 1048576:.1f} MB; files may be at most "
@@ -414,7 +393,7 @@ def upload_attachment(
     url_name="download_attachment",
     response={200: None},
 )
-def download_attachment(request: HttpRequest, reference: str, attachment_id: int):
+def download_attachment(request: HttpRequest, reference: str, attachment_id: DbId):
     """The file itself, always as a download with a safe content type."""
     ticket = selectors.ticket_get(user=request.auth, reference=reference)
     attachment = selectors.attachment_get(
@@ -492,13 +471,12 @@ def list_links(request: HttpRequest, reference: str):
 def add_link(request: HttpRequest, reference: str, payload: LinkIn):
     user = request.auth
     ticket = selectors.ticket_get(user=user, reference=reference)
-    target = _ticket_ref(payload.target, "target", user)
-    services.link_add(actor=user, source=ticket, target=target, type=payload.type)
+    services.link_add(actor=user, source=ticket, target=payload.target, type=payload.type)
     return Status(201, _links(ticket, user))
 
 
 @router.delete("/tickets/{reference}/links/{link_id}", response={204: None})
-def remove_link(request: HttpRequest, reference: str, link_id: int):
+def remove_link(request: HttpRequest, reference: str, link_id: DbId):
     ticket = selectors.ticket_get(user=request.auth, reference=reference)
     link = Link.objects.filter(pk=link_id, source=ticket).select_related("source", "target").first()
     if link is None:
@@ -523,21 +501,14 @@ def list_watchers(request: HttpRequest, reference: str):
 def add_watcher(request: HttpRequest, reference: str, payload: WatcherIn):
     user = request.auth
     ticket = selectors.ticket_get(user=user, reference=reference)
-    watcher = (
-        _user(payload.user, "user", user)
-        if user.is_staff_member
-        else (User.objects.filter(pk=payload.user, organization_id=user.organization_id).first())
-    )
-    if watcher is None:
-        raise ValidationFailed.field("user", f"No person with id {payload.user} is visible to you.")
-    services.watcher_add(actor=user, ticket=ticket, user=watcher)
+    services.watcher_add(actor=user, ticket=ticket, user=payload.user)
     return Status(
         201, [person(w.user) for w in ticket.watchers.select_related("user").order_by("pk")]
     )
 
 
 @router.delete("/tickets/{reference}/watchers/{user_id}", response={204: None})
-def remove_watcher(request: HttpRequest, reference: str, user_id: int):
+def remove_watcher(request: HttpRequest, reference: str, user_id: DbId):
     ticket = selectors.ticket_get(user=request.auth, reference=reference)
     watcher = ticket.watchers.filter(user_id=user_id).select_related("user").first()
     if watcher is None:

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
 from django.db.models import Q, QuerySet
 from ninja import Field, Schema
 
+from servio.core.errors import ValidationFailed
 from servio.tickets import search
-from servio.tickets.models import Category
+from servio.tickets.inputs import MAX_ID
+from servio.tickets.models import CLOSED_STATUSES, Category
+
+# An id in a filter: larger values cannot exist and would overflow the database driver.
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+_ASSIGNEE_ID = re.compile(r"^[0-9]{1,18}$")
 
 SORTS: dict[str, list[str]] = {
     "priority": ["priority", "created_at", "id"],  # most urgent first, then oldest
@@ -33,14 +40,14 @@ class TicketFilter(Schema):
     status: list[str] | None = None
     open: bool | None = Field(None, description="only open (true) or only finished (false)")
     priority: list[int] | None = None
-    team: list[int] | None = None
+    team: list[Id] | None = None
     assignee: str | None = Field(None, description="a user id, 'me' or 'none'")
-    requester: int | None = None
-    organization: list[int] | None = None
-    service: list[int] | None = None
-    category: int | None = Field(None, description="this category and everything below it")
+    requester: Id | None = None
+    organization: list[Id] | None = None
+    service: list[Id] | None = None
+    category: Id | None = Field(None, description="this category and everything below it")
     is_major: bool | None = None
-    parent: int | None = None
+    parent: Id | None = None
     created_after: dt.datetime | None = None
     created_before: dt.datetime | None = None
     updated_after: dt.datetime | None = None
@@ -49,9 +56,7 @@ class TicketFilter(Schema):
     sort: SortKey = "-created"
 
     def apply(self, queryset: QuerySet, user) -> QuerySet:
-        from servio.core.errors import ValidationFailed
-        from servio.tickets.models import CLOSED_STATUSES
-
+        """Narrow `queryset` (already scoped to what `user` may see) by every filter given."""
         qs = queryset
         simple = {
             "kind__in": self.kind,
@@ -78,7 +83,7 @@ class TicketFilter(Schema):
                 qs = qs.filter(assignee=user)
             elif self.assignee == "none":
                 qs = qs.filter(assignee__isnull=True)
-            elif self.assignee.isdigit():
+            elif _ASSIGNEE_ID.match(self.assignee):
                 qs = qs.filter(assignee_id=int(self.assignee))
             else:
                 raise ValidationFailed.field("assignee", "must be a user id, 'me' or 'none'.")
@@ -92,4 +97,5 @@ class TicketFilter(Schema):
         return qs
 
     def ordering(self) -> list[str]:
+        """Order-by fields for the chosen sort; the last one is unique, as cursors need."""
         return SORTS[self.sort]

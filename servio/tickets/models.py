@@ -28,7 +28,7 @@ PREFIX = {
     Kind.TASK: "TSK",
 }
 KIND_BY_PREFIX = {v: k for k, v in PREFIX.items()}
-NUMBER_RE = re.compile(r"^(INC|REQ|PRB|CHG|TSK)-(\d{1,12})$", re.IGNORECASE)
+NUMBER_RE = re.compile(r"^(INC|REQ|PRB|CHG|TSK)-([0-9]{1,12})$", re.IGNORECASE)
 
 
 def format_number(kind: str, number: int) -> str:
@@ -127,23 +127,31 @@ class NumberCounter(models.Model):
 
 class TicketQuerySet(models.QuerySet["Ticket"]):
     def visible_to(self, user) -> TicketQuerySet:
-        """Admins: all. Staff: organisations their teams serve, their teams' and their own work.
-        Requesters: their own, ones they watch, and their organisation's if it shares."""
+        """Admins: all. Staff: the organisations they may see (the provider and those their
+        teams serve, see decision 0003), their teams' work, and what they are assigned, asked
+        for or watch. Requesters: their own, ones they watch, their organisation's if it shares.
+        """
         if not user.is_authenticated or not user.is_active:
             return self.none()
         if user.has_capability("visibility.all"):
             return self
+        # Ids, not a subquery: an OR with a subquery keeps PostgreSQL from combining indexes.
+        watched = list(Watcher.objects.filter(user=user).values_list("ticket_id", flat=True))
+        personal = Q(requester=user) | Q(pk__in=watched) if watched else Q(requester=user)
         if user.is_staff_member:
             team_ids = list(user.teams.values_list("pk", flat=True))
             org_ids = list(
-                Organization.objects.filter(served_by__in=team_ids).values_list("pk", flat=True)
+                Organization.objects.filter(
+                    Q(kind=Organization.Kind.PROVIDER) | Q(served_by__in=team_ids)
+                ).values_list("pk", flat=True)
             )
             return self.filter(
-                Q(organization_id__in=org_ids) | Q(team_id__in=team_ids) | Q(assignee=user)
+                Q(organization_id__in=org_ids)
+                | Q(team_id__in=team_ids)
+                | Q(assignee=user)
+                | personal
             )
-        condition = Q(requester=user) | Q(
-            pk__in=Watcher.objects.filter(user=user).values("ticket_id")
-        )
+        condition = personal
         org = user.organization
         if org is not None and org.requesters_see_org_tickets:
             condition |= Q(organization_id=org.pk)

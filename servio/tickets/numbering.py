@@ -1,8 +1,9 @@
 """Human ticket numbers per kind (INC-000123), unique under concurrent creation.
 
 PostgreSQL: one sequence per kind, so creators never wait on each other (a rolled-back creation
-leaves a gap, as in most service desks). SQLite: a counter row updated inside the creating
-transaction (SQLite writers are serial anyway).
+leaves a gap, as in most service desks; numbers are never issued twice). SQLite: a counter row
+bumped by one upsert inside the creating transaction, so a rollback returns the number and the
+series has no gaps (SQLite writers are serial anyway).
 """
 
 from __future__ import annotations
@@ -17,31 +18,31 @@ def sequence_name(kind: str) -> str:
 
 
 def next_number(kind: str) -> int:
-    return reserve(kind, 1)
+    """The next number of this kind; call it inside the transaction that saves the ticket."""
+    return reserve(kind, 1)[0]
 
 
-def reserve(kind: str, count: int) -> int:
-    """Reserve `count` consecutive numbers; returns the last one (bulk loaders use the range)."""
+def reserve(kind: str, count: int) -> list[int]:
+    """Reserve `count` numbers for a bulk load, ascending. They are consecutive on SQLite; on
+    PostgreSQL concurrent creators may take numbers in between (a sequence cannot hand out a
+    block atomically), so use exactly the numbers returned."""
+    if count < 1:
+        return []
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            if count == 1:
-                cursor.execute("SELECT nextval(%s)", [sequence_name(kind)])
-                return int(cursor.fetchone()[0])
-            # Advance by `count` atomically: a lock-free loop over nextval would interleave.
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [sequence_name(kind)])
             cursor.execute(
-                "SELECT setval(%s, nextval(%s) + %s - 1)",
-                [sequence_name(kind), sequence_name(kind), count],
+                "SELECT nextval(%s) FROM generate_series(1, %s)", [sequence_name(kind), count]
             )
-            return int(cursor.fetchone()[0])
-    NumberCounter.objects.get_or_create(kind=kind)
+            return sorted(int(row[0]) for row in cursor.fetchall())
+    table = NumberCounter._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {NumberCounter._meta.db_table} SET last = last + %s WHERE kind = %s "  # noqa: S608
-            "RETURNING last",
-            [count, kind],
+            f"INSERT INTO {table} (kind, last) VALUES (%s, %s) "  # noqa: S608 - our table name
+            "ON CONFLICT (kind) DO UPDATE SET last = last + excluded.last RETURNING last",
+            [Kind(kind).value, count],
         )
-        return int(cursor.fetchone()[0])
+        last = int(cursor.fetchone()[0])
+    return list(range(last - count + 1, last + 1))
 
 
 def ensure_at_least(kind: str, number: int) -> None:

@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Field, Schema
+from pydantic import ConfigDict
+
+from servio.tickets.inputs import MAX_ID
+
+# A record id from a client; larger values cannot exist and would overflow the database driver.
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+TicketNumber = Annotated[str, Field(max_length=20, description="e.g. INC-000123")]
+
+
+class StrictIn(Schema):
+    """Input that refuses unknown fields: a misspelt or read-only field is an error, not a no-op."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class Ref(Schema):
@@ -75,35 +88,41 @@ class TicketPage(Schema):
     next_cursor: str | None
 
 
-class TicketCreateIn(Schema):
+class TicketCreateIn(StrictIn):
     kind: str = "incident"
     title: str = Field(..., min_length=1, max_length=200)
     description: str = Field("", max_length=100_000)
-    requester: int | None = None
-    service: int | None = None
-    category: int | None = None
+    requester: Id | None = None
+    service: Id | None = None
+    category: Id | None = None
     impact: int = Field(3, ge=1, le=3)
     urgency: int = Field(3, ge=1, le=3)
     priority: int | None = Field(None, ge=1, le=5)
-    team: int | None = None
-    assignee: int | None = None
+    team: Id | None = None
+    assignee: Id | None = None
     is_major: bool = False
-    parent: str | None = Field(None, description="reference of a major incident, e.g. INC-000123")
+    parent: TicketNumber | None = Field(None, description="a major incident, e.g. INC-000123")
 
 
-class TicketPatchIn(Schema):
+class TicketPatchIn(StrictIn):
+    """Only the fields sent change. Status moves through /transitions."""
+
     title: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=100_000)
-    service: int | None = None
-    category: int | None = None
+    service: Id | None = None
+    category: Id | None = None
     impact: int | None = Field(None, ge=1, le=3)
     urgency: int | None = Field(None, ge=1, le=3)
-    priority: int | None = Field(None, ge=1, le=5)
+    priority: int | None = Field(None, ge=1, le=5, description="null returns to the matrix")
     is_major: bool | None = None
+    requester: Id | None = None
+    team: Id | None = None
+    assignee: Id | None = None
+    parent: TicketNumber | None = Field(None, description="a major incident; null detaches")
     version: int | None = Field(None, description="the version you edited (or send If-Match)")
 
 
-class TransitionIn(Schema):
+class TransitionIn(StrictIn):
     transition: str = Field(..., min_length=1, max_length=40)
     hold_reason: str | None = None
     resolution_code: str | None = None
@@ -112,13 +131,13 @@ class TransitionIn(Schema):
     version: int | None = None
 
 
-class AssignIn(Schema):
-    team: int | None = None
-    assignee: int | None = None
+class AssignIn(StrictIn):
+    team: Id | None = None
+    assignee: Id | None = None
     version: int | None = None
 
 
-class CommentIn(Schema):
+class CommentIn(StrictIn):
     body: str = Field(..., min_length=1, max_length=100_000)
     internal: bool = False
 
@@ -151,8 +170,8 @@ class AttachmentOut(Schema):
     download_url: str
 
 
-class LinkIn(Schema):
-    target: str = Field(..., description="reference of the other ticket")
+class LinkIn(StrictIn):
+    target: TicketNumber = Field(..., description="reference of the other ticket")
     type: str
 
 
@@ -165,12 +184,12 @@ class LinkOut(Schema):
     status: str
 
 
-class WatcherIn(Schema):
-    user: int
+class WatcherIn(StrictIn):
+    user: Id
 
 
-class ParentIn(Schema):
-    parent: str | None = None
+class ParentIn(StrictIn):
+    parent: TicketNumber | None = None
     version: int | None = None
 
 

@@ -1,4 +1,10 @@
-"""Ticket text search behind one function: PostgreSQL full-text (GIN) or SQLite FTS5."""
+"""Ticket text search behind one function: PostgreSQL full-text (GIN) or SQLite FTS5.
+
+Both backends read the words the same way: every word must occur (in the title or the
+description), and the last one may be the start of a word, so "print" finds "printer" while
+the user is still typing. Words are extracted with a regex and quoted, so no query syntax of
+either engine can be injected.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +16,26 @@ from django.db.models import Q, QuerySet
 from servio.tickets.models import parse_number
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+_BARE_NUMBER = re.compile(r"^[0-9]{1,12}$")
+MAX_WORDS = 12
 
 
-def _fts5_query(text: str) -> str | None:
-    """Words become quoted FTS5 terms (no operator injection); the last one matches prefixes."""
-    words = _WORD.findall(text)[:12]
-    if not words:
-        return None
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text)[:MAX_WORDS]
+
+
+def _fts5_query(words: list[str]) -> str:
+    """Quoted FTS5 terms ANDed together; the last one matches prefixes."""
     terms = [f'"{w}"' for w in words]
     terms[-1] += "*"
     return " AND ".join(terms)
+
+
+def _tsquery(words: list[str]) -> str:
+    """A to_tsquery expression: \\w+ words cannot hold tsquery operators; the last is a prefix."""
+    terms = [w.lower() for w in words]
+    terms[-1] += ":*"
+    return " & ".join(terms)
 
 
 def search(queryset: QuerySet, text: str) -> QuerySet:
@@ -30,26 +46,29 @@ def search(queryset: QuerySet, text: str) -> QuerySet:
     number = parse_number(text)
     if number is not None:
         return queryset.filter(kind=number[0], number=number[1])
-    if text.isdigit():
+    if _BARE_NUMBER.match(text):
         return queryset.filter(number=int(text))
+    words = _words(text)
+    if not words:
+        return queryset.none()
     table = queryset.model._meta.db_table
     if connection.vendor == "postgresql":
         return queryset.extra(  # noqa: S610 - fixed SQL, the user text is a bound parameter
             where=[
                 f"to_tsvector('simple'::regconfig, COALESCE({table}.title, '') || ' ' || "
-                f"COALESCE({table}.description, '')) @@ websearch_to_tsquery('simple', %s)"
+                f"COALESCE({table}.description, '')) @@ to_tsquery('simple'::regconfig, %s)"
             ],
-            params=[text],
+            params=[_tsquery(words)],
         )
     if connection.vendor == "sqlite":
-        query = _fts5_query(text)
-        if query is None:
-            return queryset.none()
         return queryset.extra(  # noqa: S610 - fixed SQL, the user text is a bound parameter
             where=[
                 f"{table}.id IN (SELECT rowid FROM tickets_ticket_fts WHERE "  # noqa: S608
                 "tickets_ticket_fts MATCH %s)"
             ],
-            params=[query],
+            params=[_fts5_query(words)],
         )
-    return queryset.filter(Q(title__icontains=text) | Q(description__icontains=text))
+    condition = Q()
+    for word in words:
+        condition &= Q(title__icontains=word) | Q(description__icontains=word)
+    return queryset.filter(condition)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from servio.audit.models import AuditEvent
 from servio.core.errors import NotFound
@@ -14,14 +14,15 @@ DETAIL_RELATED = (*LIST_RELATED, "category", "parent")
 
 
 def ticket_list(*, user, filters: TicketFilter) -> QuerySet[Ticket]:
+    """Tickets the user may see that match the filters (unordered: the caller pages them)."""
     qs = Ticket.objects.visible_to(user).select_related(*LIST_RELATED)
     return filters.apply(qs, user)
 
 
-def ticket_get(*, user, reference: str, for_update: bool = False) -> Ticket:
+def ticket_get(*, user, reference: str) -> Ticket:
     """The ticket with this number if the user may see it; NotFound otherwise (same answer)."""
     parsed = parse_number(reference)
-    missing = NotFound(f"No ticket {reference} is visible to you.")
+    missing = NotFound(f"No ticket {reference[:40]} is visible to you.")
     if parsed is None:
         raise missing
     ticket = (
@@ -36,10 +37,12 @@ def ticket_get(*, user, reference: str, for_update: bool = False) -> Ticket:
 
 
 def comment_list(*, user, ticket: Ticket) -> QuerySet[Comment]:
+    """The ticket's comments this user may read (no internal notes for requesters)."""
     return Comment.objects.visible_to(user).filter(ticket=ticket).select_related("author")
 
 
 def attachment_list(*, user, ticket: Ticket) -> QuerySet[Attachment]:
+    """The ticket's files this user may read (no internal ones for requesters)."""
     return Attachment.objects.visible_to(user).filter(ticket=ticket).select_related("uploaded_by")
 
 
@@ -54,5 +57,7 @@ def history(*, user, ticket: Ticket) -> QuerySet[AuditEvent]:
     """The ticket's audit events; requesters do not see internal notes or attachments."""
     qs = AuditEvent.objects.filter(object_type="tickets.ticket", object_id=str(ticket.pk))
     if not user.has_capability("ticket.internal_note"):
-        qs = qs.exclude(changes__internal=[None, True])
+        # has_key first: a bare exclude() on a JSON key also drops every event without it
+        # (the comparison is NULL there), which hid nearly the whole history.
+        qs = qs.exclude(Q(changes__has_key="internal") & Q(changes__internal=[None, True]))
     return qs

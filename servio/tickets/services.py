@@ -19,14 +19,15 @@ from servio.accounts.models import Team, User
 from servio.audit.services import audit_record, diff, snapshot
 from servio.core import outbox
 from servio.core.errors import (
-    NotFound,
+    Conflict,
     PayloadTooLarge,
     PermissionDenied,
     StaleVersion,
     ValidationFailed,
 )
 from servio.core.files import clean_filename, sniff_content_type
-from servio.tickets import hooks, numbering, policies, workflows
+from servio.core.workflow import Transition
+from servio.tickets import hooks, inputs, numbering, policies, workflows
 from servio.tickets.models import (
     Attachment,
     Category,
@@ -46,9 +47,9 @@ TRACKED_FIELDS = (
     "priority_overridden", "status", "hold_reason", "resolution_code", "resolution_notes",
     "team", "assignee", "is_major", "parent", "requester", "organization",
 )  # fmt: skip
-MAX_TITLE = 200
-MAX_TEXT = 100_000
-REQUESTER_KINDS = (Kind.INCIDENT, Kind.REQUEST)
+MAX_TITLE = inputs.MAX_TITLE
+MAX_TEXT = inputs.MAX_TEXT
+SOURCES = Ticket.Source.values
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -60,46 +61,6 @@ def priority_for(impact: int, urgency: int) -> int:
     if rule is not None:
         return rule.priority
     return min(Priority.PLANNING, impact + urgency - 1)
-
-
-def _level(name: str, value: Any) -> int:
-    if value not in Level.values:
-        raise ValidationFailed.field(name, "must be 1 (high), 2 (medium) or 3 (low).")
-    return int(value)
-
-
-def _text(name: str, value: Any, *, required: bool, limit: int) -> str:
-    text = (value or "").strip() if isinstance(value, str | type(None)) else None
-    if text is None:
-        raise ValidationFailed.field(name, "must be text.")
-    if required and not text:
-        raise ValidationFailed.field(name, "is required.")
-    if len(text) > limit:
-        raise ValidationFailed.field(name, f"must be at most {limit} characters.")
-    return text
-
-
-def _active(model, pk, name: str):
-    if pk is None:
-        return None
-    obj = model.objects.filter(pk=getattr(pk, "pk", pk)).first()
-    if obj is None or not getattr(obj, "is_active", True):
-        raise ValidationFailed.field(name, f"No active {model._meta.verbose_name} with id {pk}.")
-    return obj
-
-
-def _check_assignment(team: Team | None, assignee: User | None) -> None:
-    if assignee is not None:
-        if team is None:
-            raise ValidationFailed.field("team", "Choose the team the assignee works in.")
-        if not assignee.is_active or not assignee.is_staff_member:
-            raise ValidationFailed.field("assignee", "The assignee must be an active agent.")
-        if not team.members.filter(pk=assignee.pk).exists():
-            raise ValidationFailed.field(
-                "assignee", f"{assignee} is not a member of the team {team}."
-            )
-    if team is not None and not team.is_active:
-        raise ValidationFailed.field("team", f"The team {team} is inactive.")
 
 
 def _lock(ticket: Ticket, version: int | None) -> Ticket:
@@ -115,6 +76,16 @@ def _lock(ticket: Ticket, version: int | None) -> Ticket:
     return locked
 
 
+def _require_unfinished(ticket: Ticket) -> None:
+    """Closed and cancelled tickets are the record of what happened: their fields stay put."""
+    if workflows.get(ticket.kind).is_final(ticket.status):
+        raise Conflict(
+            f"{ticket.reference} is {ticket.status}; it can no longer be changed. "
+            "Report a new ticket instead.",
+            current_status=ticket.status,
+        )
+
+
 def _touch(ticket: Ticket, *, bump: bool = True) -> None:
     ticket.updated_at = timezone.now()
     if bump:
@@ -123,6 +94,10 @@ def _touch(ticket: Ticket, *, bump: bool = True) -> None:
 
 def _event(ticket: Ticket, **extra: Any) -> dict[str, Any]:
     return {"ticket_id": ticket.pk, "reference": ticket.reference, "kind": ticket.kind, **extra}
+
+
+def _pk_of(value: Any) -> Any:
+    return getattr(value, "pk", value)
 
 
 # --- create and update ------------------------------------------------------------------------
@@ -134,63 +109,58 @@ def ticket_create(
     kind: str = Kind.INCIDENT,
     title: str,
     description: str = "",
-    requester: User | None = None,
+    requester: User | int | None = None,
     service: Service | int | None = None,
     category: Category | int | None = None,
     impact: int = Level.LOW,
     urgency: int = Level.LOW,
     priority: int | None = None,
-    team: Team | None = None,
-    assignee: User | None = None,
+    team: Team | int | None = None,
+    assignee: User | int | None = None,
     source: str = Ticket.Source.PORTAL,
     is_major: bool = False,
-    parent: Ticket | None = None,
+    parent: Ticket | str | None = None,
 ) -> Ticket:
     """Log a new ticket; requesters log for themselves, agents may log on someone's behalf."""
-    agent = actor is None or policies.is_agent(actor)
     if kind not in Kind.values:
         raise ValidationFailed.field("kind", f"must be one of: {', '.join(Kind.values)}.")
-    if not agent:
-        given = {
-            "requester": requester is not None and requester != actor,
-            "team": team is not None,
-            "assignee": assignee is not None,
-            "priority": priority is not None,
-            "is_major": is_major,
-            "parent": parent is not None,
-        }
-        refused = sorted(name for name, present in given.items() if present)
-        if refused:
-            raise PermissionDenied(
-                f"Only service desk staff may set: {', '.join(refused)}. Leave them out."
-            )
-        if kind not in REQUESTER_KINDS:
-            raise ValidationFailed.field("kind", "Requesters may report incidents or requests.")
-        requester = actor
-    requester = requester or actor
-    if requester is None:
+    if source not in Ticket.Source.values:
+        raise ValidationFailed.field("source", f"must be one of: {', '.join(SOURCES)}.")
+    given = {
+        "requester": requester is not None and _pk_of(requester) != _pk_of(actor),
+        "team": team is not None,
+        "assignee": assignee is not None,
+        "priority": priority is not None,
+        "is_major": bool(is_major),
+        "parent": parent is not None,
+    }
+    policies.check_create(actor, kind=kind, fields={k for k, v in given.items() if v})
+    requester_obj = inputs.person(requester, "requester", actor) if given["requester"] else actor
+    if requester_obj is None:
         raise ValidationFailed.field("requester", "is required.")
-    if (
-        actor is not None
-        and agent
-        and requester != actor
-        and not User.objects.visible_to(actor).filter(pk=requester.pk).exists()
-    ):
-        raise ValidationFailed.field("requester", "No such person in your organisations.")
-    if requester.organization_id is None:
+    if requester_obj.organization_id is None:
         raise ValidationFailed.field(
-            "requester", f"{requester} belongs to no organisation; an admin must set one."
+            "requester", f"{requester_obj} belongs to no organisation; an admin must set one."
         )
-    title = _text("title", title, required=True, limit=MAX_TITLE)
-    description = _text("description", description, required=False, limit=MAX_TEXT)
-    impact, urgency = _level("impact", impact), _level("urgency", urgency)
-    service_obj = _active(Service, service, "service")
-    category_obj = _active(Category, category, "category")
-    if priority is not None and priority not in Priority.values:
-        raise ValidationFailed.field("priority", "must be 1 (critical) to 5 (planning).")
-    _check_assignment(team, assignee)
-    if parent is not None:
-        _check_parent(child_kind=kind, parent=parent, child=None)
+    title = inputs.text("title", title, required=True, limit=MAX_TITLE)
+    description = inputs.text("description", description, required=False, limit=MAX_TEXT)
+    impact, urgency = inputs.level("impact", impact), inputs.level("urgency", urgency)
+    service_obj = inputs.active(Service, "service", service)
+    category_obj = inputs.active(Category, "category", category)
+    if priority is not None:
+        priority = inputs.priority(priority)
+    team_obj = inputs.team(team)
+    assignee_obj = inputs.person(assignee, "assignee", actor)
+    inputs.check_assignment(team_obj, assignee_obj)
+    if is_major and kind != Kind.INCIDENT:
+        raise ValidationFailed.field("is_major", "Only incidents can be major.")
+    parent_obj = inputs.ticket(parent, "parent", actor)
+    if parent_obj is not None:
+        inputs.check_parent(parent=parent_obj, child=None, child_kind=kind)
+        if is_major:
+            raise ValidationFailed.field(
+                "is_major", "A major incident cannot be the child of another incident."
+            )
     computed = priority_for(impact, urgency)
     now = timezone.now()
     with transaction.atomic():
@@ -198,8 +168,8 @@ def ticket_create(
             kind=kind,
             title=title,
             description=description,
-            requester=requester,
-            organization_id=requester.organization_id,
+            requester=requester_obj,
+            organization_id=requester_obj.organization_id,
             service=service_obj,
             category=category_obj,
             impact=impact,
@@ -207,11 +177,11 @@ def ticket_create(
             priority=priority if priority is not None else computed,
             priority_overridden=priority is not None and priority != computed,
             status=workflows.get(kind).initial,
-            team=team,
-            assignee=assignee,
+            team=team_obj,
+            assignee=assignee_obj,
             source=source,
-            is_major=is_major,
-            parent=parent,
+            is_major=bool(is_major),
+            parent=parent_obj,
             created_at=now,
             updated_at=now,
         )
@@ -229,7 +199,7 @@ def ticket_create(
             "ticket.created",
             _event(
                 ticket,
-                requester_id=requester.pk,
+                requester_id=requester_obj.pk,
                 team_id=ticket.team_id,
                 assignee_id=ticket.assignee_id,
                 source=source,
@@ -241,45 +211,31 @@ def ticket_create(
 def ticket_update(
     *, actor: User | None, ticket: Ticket, version: int | None, changes: dict[str, Any]
 ) -> Ticket:
-    """Change fields, based on the version the client saw; a stale version changes nothing."""
+    """Change fields, based on the version the client saw; a stale version changes nothing.
+
+    `changes` may hold title, description, service, category, impact, urgency, priority
+    (None goes back to the matrix), is_major, requester, parent, team and assignee. Changing
+    the team alone keeps the assignee only if they belong to the new team.
+    """
     if not changes:
         return ticket
-    policies.check_editable_fields(ticket, actor, set(changes))
     with transaction.atomic():
         locked = _lock(ticket, version)
+        _require_unfinished(locked)
+        policies.check_editable_fields(locked, actor, set(changes))
         before = snapshot(locked, TRACKED_FIELDS)
-        for name, value in changes.items():
-            if name == "title":
-                locked.title = _text("title", value, required=True, limit=MAX_TITLE)
-            elif name == "description":
-                locked.description = _text("description", value, required=False, limit=MAX_TEXT)
-            elif name == "service":
-                locked.service = _active(Service, value, "service")
-            elif name == "category":
-                locked.category = _active(Category, value, "category")
-            elif name in ("impact", "urgency"):
-                setattr(locked, name, _level(name, value))
-            elif name == "priority":
-                if value is not None and value not in Priority.values:
-                    raise ValidationFailed.field(
-                        "priority", "must be 1 (critical) to 5 (planning)."
-                    )
-                locked.priority_overridden = value is not None
-            elif name == "is_major":
-                if value and locked.kind != Kind.INCIDENT:
-                    raise ValidationFailed.field("is_major", "Only incidents can be major.")
-                if value and locked.parent_id:
-                    raise ValidationFailed.field(
-                        "is_major", "A child of a major incident cannot itself be major."
-                    )
-                locked.is_major = bool(value)
-        computed = priority_for(locked.impact, locked.urgency)
-        if "priority" in changes and changes["priority"] is not None:
-            locked.priority = changes["priority"]
-            locked.priority_overridden = changes["priority"] != computed
-        elif not locked.priority_overridden or "priority" in changes:
-            locked.priority = computed
-            locked.priority_overridden = False
+        _apply_field_changes(locked, actor, changes)
+        assigned = False
+        if "team" in changes or "assignee" in changes:
+            team = inputs.team(changes["team"]) if "team" in changes else locked.team
+            if "assignee" in changes:
+                assignee = inputs.person(changes["assignee"], "assignee", actor)
+            elif team is not None and locked.assignee_id in _member_ids(team):
+                assignee = locked.assignee
+            else:
+                assignee = None
+            inputs.check_assignment(team, assignee)
+            assigned = _apply_assignment(locked, team, assignee)
         changed = diff(before, snapshot(locked, TRACKED_FIELDS))
         if not changed:
             return locked
@@ -294,59 +250,122 @@ def ticket_update(
             changes=changed,
         )
         outbox.publish("ticket.updated", _event(locked, fields=sorted(changed)))
+        if assigned:
+            outbox.publish("ticket.assigned", _assignment_event(locked, actor))
     return locked
+
+
+def _member_ids(team: Team) -> set[int]:
+    return set(team.members.values_list("pk", flat=True))
+
+
+def _apply_field_changes(ticket: Ticket, actor: User | None, changes: dict[str, Any]) -> None:
+    """Validate and set every field but the assignment, then check they fit together."""
+    if "requester" in changes:
+        requester = inputs.person(changes["requester"], "requester", actor)
+        if requester is None or requester.organization_id is None:
+            raise ValidationFailed.field("requester", "must be a person of an organisation.")
+        ticket.requester, ticket.organization_id = requester, requester.organization_id
+    if "title" in changes:
+        ticket.title = inputs.text("title", changes["title"], required=True, limit=MAX_TITLE)
+    if "description" in changes:
+        ticket.description = inputs.text(
+            "description", changes["description"], required=False, limit=MAX_TEXT
+        )
+    if "service" in changes:
+        ticket.service = inputs.active(Service, "service", changes["service"])
+    if "category" in changes:
+        ticket.category = inputs.active(Category, "category", changes["category"])
+    for name in ("impact", "urgency"):
+        if name in changes:
+            setattr(ticket, name, inputs.level(name, changes[name]))
+    if "is_major" in changes:
+        ticket.is_major = bool(changes["is_major"])
+    if "parent" in changes:
+        parent = inputs.ticket(changes["parent"], "parent", actor)
+        if parent is not None:
+            inputs.check_parent(parent=parent, child=ticket, child_kind=ticket.kind)
+        ticket.parent = parent
+    if "is_major" in changes:
+        if ticket.is_major and ticket.kind != Kind.INCIDENT:
+            raise ValidationFailed.field("is_major", "Only incidents can be major.")
+        if ticket.is_major and ticket.parent_id:
+            raise ValidationFailed.field(
+                "is_major", "A child of a major incident cannot itself be major."
+            )
+        if not ticket.is_major and ticket.children.exists():
+            raise ValidationFailed.field(
+                "is_major", "Detach the child incidents before removing the major flag."
+            )
+    # Priority follows the matrix unless an agent overrides it; None returns to the matrix.
+    computed = priority_for(ticket.impact, ticket.urgency)
+    if changes.get("priority") is not None:
+        ticket.priority = inputs.priority(changes["priority"])
+        ticket.priority_overridden = ticket.priority != computed
+    elif "priority" in changes or not ticket.priority_overridden:
+        ticket.priority, ticket.priority_overridden = computed, False
+
+
+def _apply_assignment(ticket: Ticket, team: Team | None, assignee: User | None) -> bool:
+    """Set team and assignee; a move from one team or person to another is a reassignment."""
+    team_id, assignee_id = _pk_of(team), _pk_of(assignee)
+    if ticket.team_id == team_id and ticket.assignee_id == assignee_id:
+        return False
+    if (ticket.team_id and team_id and ticket.team_id != team_id) or (
+        ticket.assignee_id and assignee_id and ticket.assignee_id != assignee_id
+    ):
+        ticket.reassignment_count += 1
+    ticket.team, ticket.assignee = team, assignee
+    return True
+
+
+def _assignment_event(ticket: Ticket, actor: User | None) -> dict[str, Any]:
+    return _event(
+        ticket,
+        team_id=ticket.team_id,
+        assignee_id=ticket.assignee_id,
+        actor_id=getattr(actor, "pk", None),
+    )
 
 
 def ticket_assign(
     *,
     actor: User | None,
     ticket: Ticket,
-    team: Team | None,
-    assignee: User | None,
+    team: Team | int | None,
+    assignee: User | int | None,
     version: int | None = None,
 ) -> Ticket:
     """Give the ticket to a team and optionally one of its members."""
-    policies.require_agent(actor, "assign tickets")
-    _check_assignment(team, assignee)
+    policies.require_agent(actor, "set: team, assignee")
+    team_obj = inputs.team(team)
+    assignee_obj = inputs.person(assignee, "assignee", actor)
+    inputs.check_assignment(team_obj, assignee_obj)
     with transaction.atomic():
         locked = _lock(ticket, version)
-        if locked.team_id == (team.pk if team else None) and locked.assignee_id == (
-            assignee.pk if assignee else None
-        ):
-            return locked
+        _require_unfinished(locked)
         before = snapshot(locked, ("team", "assignee"))
-        if (locked.team_id and team is not None and locked.team_id != team.pk) or (
-            locked.assignee_id and assignee is not None and locked.assignee_id != assignee.pk
-        ):
-            locked.reassignment_count += 1
-        locked.team, locked.assignee = team, assignee
+        if not _apply_assignment(locked, team_obj, assignee_obj):
+            return locked
         _touch(locked)
         locked.save()
         hooks.ticket_changed(locked)
-        changed = diff(before, snapshot(locked, ("team", "assignee")))
         audit_record(
             actor=actor,
             action="ticket.assigned",
             target=locked,
             object_repr=locked.reference,
-            changes=changed,
+            changes=diff(before, snapshot(locked, ("team", "assignee"))),
         )
-        outbox.publish(
-            "ticket.assigned",
-            _event(
-                locked,
-                team_id=locked.team_id,
-                assignee_id=locked.assignee_id,
-                actor_id=getattr(actor, "pk", None),
-            ),
-        )
+        outbox.publish("ticket.assigned", _assignment_event(locked, actor))
     return locked
 
 
 # --- workflow ---------------------------------------------------------------------------------
 
 
-def allowed_transitions(ticket: Ticket, user: User | None) -> list:
+def allowed_transitions(ticket: Ticket, user: User | None) -> list[Transition]:
+    """The transitions this user may take on the ticket now (for the API and the UI)."""
     return workflows.get(ticket.kind).allowed(ticket, user, policies.roles_for(ticket, user))
 
 
@@ -365,7 +384,12 @@ def ticket_transition(
         return _apply_transition(locked, actor, transition, values)
 
 
-def _apply_transition(ticket: Ticket, actor, name: str, values: dict[str, Any]) -> Ticket:
+def _apply_transition(
+    ticket: Ticket, actor: User | None, name: str, values: dict[str, Any]
+) -> Ticket:
+    """Check the step against the table, then keep the milestones in step with the status:
+    resolved_at and the resolution while resolved or closed, closed_at once closed, the hold
+    reason only while on hold."""
     workflow = workflows.get(ticket.kind)
     step = workflow.check(ticket, actor, policies.roles_for(ticket, actor), name, values)
     before = snapshot(ticket, TRACKED_FIELDS)
@@ -378,7 +402,7 @@ def _apply_transition(ticket: Ticket, actor, name: str, values: dict[str, Any]) 
         ticket.hold_reason = ""
     if step.target == "resolved":
         ticket.resolution_code = values["resolution_code"]
-        ticket.resolution_notes = _text(
+        ticket.resolution_notes = inputs.text(
             "resolution_notes", values["resolution_notes"], required=True, limit=MAX_TEXT
         )
         ticket.resolved_at = now
@@ -438,7 +462,9 @@ def comment_add(
     source: str = Ticket.Source.PORTAL,
 ) -> Comment:
     """Add a public reply or an internal note; replies move the ticket where the desk expects."""
-    body = _text("body", body, required=True, limit=MAX_TEXT)
+    body = inputs.text("body", body, required=True, limit=MAX_TEXT)
+    if source not in Ticket.Source.values:
+        raise ValidationFailed.field("source", f"must be one of: {', '.join(SOURCES)}.")
     agent = policies.is_agent(actor)
     if internal and not agent:
         raise PermissionDenied("Only service desk staff can add internal notes.")
@@ -513,8 +539,15 @@ def attachment_add(
     internal: bool = False,
 ) -> Attachment:
     """Store a file on the ticket within the per-file and per-ticket limits."""
-    if internal and not policies.is_agent(actor):
+    agent = policies.is_agent(actor)
+    if internal and not agent:
         raise PermissionDenied("Only service desk staff can add internal attachments.")
+    if not agent and workflows.get(ticket.kind).is_final(ticket.status):
+        raise PermissionDenied(
+            f"{ticket.reference} is {ticket.status}; report a new ticket to send more files."
+        )
+    if comment is not None and comment.ticket_id != ticket.pk:
+        raise ValidationFailed.field("comment", "That comment belongs to another ticket.")
     size = len(content)
     limit = settings.SERVIO_ATTACHMENT_MAX_BYTES
     if size > limit:
@@ -576,29 +609,36 @@ def attachment_add(
 # --- links, parents and watchers --------------------------------------------------------------
 
 
-def link_add(*, actor: User, source: Ticket, target: Ticket, type: str) -> Link:
-    """Relate two tickets (duplicate of, caused by, related to)."""
+def link_add(*, actor: User, source: Ticket, target: Ticket | str, type: str) -> Link:
+    """Relate two tickets (duplicate of, caused by, related to); `target` may be its number."""
     policies.require_agent(actor, "link tickets")
     if type not in Link.Type.values:
         raise ValidationFailed.field("type", f"must be one of: {', '.join(Link.Type.values)}.")
-    if source.pk == target.pk:
+    target_obj = inputs.ticket(target, "target", actor)
+    if target_obj is None:
+        raise ValidationFailed.field("target", "is required.")
+    if source.pk == target_obj.pk:
         raise ValidationFailed.field("target", "A ticket cannot be linked to itself.")
-    if Link.objects.filter(source=source, target=target, type=type).exists():
-        raise ValidationFailed.field("target", f"{target.reference} is already linked that way.")
     with transaction.atomic():
-        link = Link.objects.create(source=source, target=target, type=type, created_by=actor)
+        Ticket.objects.select_for_update().get(pk=source.pk)  # serialise linkers of one ticket
+        if Link.objects.filter(source=source, target=target_obj, type=type).exists():
+            raise ValidationFailed.field(
+                "target", f"{target_obj.reference} is already linked that way."
+            )
+        link = Link.objects.create(source=source, target=target_obj, type=type, created_by=actor)
         audit_record(
             actor=actor,
             action="ticket.linked",
             target=source,
             object_repr=source.reference,
-            changes={"link": [None, {"type": type, "target": target.reference}]},
+            changes={"link": [None, {"type": type, "target": target_obj.reference}]},
         )
-        outbox.publish("ticket.linked", _event(source, target_id=target.pk, type=type))
+        outbox.publish("ticket.linked", _event(source, target_id=target_obj.pk, type=type))
     return link
 
 
 def link_remove(*, actor: User, link: Link) -> None:
+    """Remove a relation between two tickets."""
     policies.require_agent(actor, "unlink tickets")
     with transaction.atomic():
         audit_record(
@@ -611,32 +651,21 @@ def link_remove(*, actor: User, link: Link) -> None:
         link.delete()
 
 
-def _check_parent(*, child_kind: str, parent: Ticket, child: Ticket | None) -> None:
-    if child_kind != Kind.INCIDENT or parent.kind != Kind.INCIDENT:
-        raise ValidationFailed.field("parent", "Only incidents can be children of an incident.")
-    if not parent.is_major:
-        raise ValidationFailed.field("parent", f"{parent.reference} is not a major incident.")
-    if not parent.is_open:
-        raise ValidationFailed.field("parent", f"{parent.reference} is already {parent.status}.")
-    if child is not None and (child.pk == parent.pk or child.is_major):
-        raise ValidationFailed.field(
-            "parent", "A major incident cannot be the child of another incident."
-        )
-
-
 def ticket_set_parent(
-    *, actor: User, ticket: Ticket, parent: Ticket | None, version: int | None = None
+    *, actor: User | None, ticket: Ticket, parent: Ticket | str | None, version: int | None = None
 ) -> Ticket:
-    """Make an incident a child of a major incident (or detach it)."""
-    policies.require_agent(actor, "group incidents under a major incident")
-    if parent is not None:
-        _check_parent(child_kind=ticket.kind, parent=parent, child=ticket)
+    """Make an incident a child of a major incident (`parent` may be its number), or detach it."""
+    policies.require_agent(actor, "set: parent")
+    parent_obj = inputs.ticket(parent, "parent", actor)
     with transaction.atomic():
         locked = _lock(ticket, version)
+        _require_unfinished(locked)
+        if parent_obj is not None:
+            inputs.check_parent(parent=parent_obj, child=locked, child_kind=locked.kind)
         old = locked.parent_id
-        if old == (parent.pk if parent else None):
+        if old == _pk_of(parent_obj):
             return locked
-        locked.parent = parent
+        locked.parent = parent_obj
         _touch(locked)
         locked.save()
         audit_record(
@@ -644,33 +673,39 @@ def ticket_set_parent(
             action="ticket.parent_set",
             target=locked,
             object_repr=locked.reference,
-            changes={"parent": [old, parent.pk if parent else None]},
+            changes={"parent": [old, _pk_of(parent_obj)]},
         )
         outbox.publish("ticket.updated", _event(locked, fields=["parent"]))
     return locked
 
 
-def watcher_add(*, actor: User, ticket: Ticket, user: User) -> Watcher:
-    """Keep someone informed; staff add anyone they can see, requesters their colleagues."""
+def watcher_add(*, actor: User, ticket: Ticket, user: User | int) -> Watcher:
+    """Keep someone informed. Staff add people they can see, requesters their colleagues; a
+    watcher sees the ticket, so only staff and people of the ticket's organisation qualify."""
     if policies.is_agent(actor):
-        if not User.objects.visible_to(actor).filter(pk=user.pk).exists():
-            raise NotFound("No such person in your organisations.")
-    elif user.organization_id != actor.organization_id:
-        raise PermissionDenied("You may only add people of your own organisation as watchers.")
+        people = User.objects.visible_to(actor)
+    else:
+        people = User.objects.filter(organization_id=actor.organization_id, is_active=True)
+    candidate = inputs.lookup(people, "user", user, "person visible to you")
+    if not candidate.is_staff_member and candidate.organization_id != ticket.organization_id:
+        raise ValidationFailed.field(
+            "user", f"{candidate} is not in {ticket.reference}'s organisation; they may not see it."
+        )
     with transaction.atomic():
-        watcher, created = Watcher.objects.get_or_create(ticket=ticket, user=user)
+        watcher, created = Watcher.objects.get_or_create(ticket=ticket, user=candidate)
         if created:
             audit_record(
                 actor=actor,
                 action="ticket.watcher_added",
                 target=ticket,
                 object_repr=ticket.reference,
-                changes={"watcher": [None, user.pk]},
+                changes={"watcher": [None, candidate.pk]},
             )
     return watcher
 
 
 def watcher_remove(*, actor: User, ticket: Ticket, user: User) -> None:
+    """Stop informing someone; requesters may remove themselves or watchers of their ticket."""
     if not policies.is_agent(actor) and actor.pk != user.pk and actor.pk != ticket.requester_id:
         raise PermissionDenied("You may only remove yourself as a watcher.")
     with transaction.atomic():
