@@ -1,0 +1,168 @@
+"""Django admin for the email channel: mailboxes, the inbound log with its quarantine (retry),
+held replies, the outbound log with delivery failures (retry), and the email templates."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from servio.accounts.admin import AuditedAdmin
+from servio.core.errors import DomainError
+from servio.mail import outbound, selectors, services
+from servio.mail.models import (
+    InboundMessage,
+    InboundStatus,
+    Mailbox,
+    MailTemplate,
+    OutboundMessage,
+)
+
+
+class MailboxForm(forms.ModelForm):
+    password = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Leave empty to keep the stored password. Stored as given: use an application "
+        "password that can only read this mailbox (docs/email.md).",
+    )
+
+    class Meta:
+        model = Mailbox
+        fields = (
+            "name", "address", "is_active", "imap_host", "imap_port", "security", "folder",
+            "username", "password", "default_kind", "default_team", "default_organization",
+            "unknown_sender_policy",
+        )  # fmt: skip
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data.get("password") or ""
+        if not password and self.instance.pk:
+            return self.instance.password
+        return password
+
+
+@admin.register(Mailbox)
+class MailboxAdmin(AuditedAdmin):
+    form = MailboxForm
+    list_display = ("address", "imap_host", "folder", "default_team", "unknown_sender_policy",
+                    "is_active", "last_polled_at", "last_error")  # fmt: skip
+    list_filter = ("is_active", "unknown_sender_policy")
+    readonly_fields = ("last_polled_at", "last_error", "created_at")
+    actions = ("poll_now",)
+
+    @admin.action(description="Poll the selected mailboxes now")
+    def poll_now(self, request: HttpRequest, queryset: QuerySet[Mailbox]) -> None:
+        for mailbox in queryset.exclude(imap_host=""):
+            try:
+                result = services.mailbox_poll(mailbox=mailbox)
+            except Exception as exc:
+                self.message_user(request, f"{mailbox}: {exc}", messages.ERROR)
+            else:
+                self.message_user(request, f"{mailbox}: {result.stored} new message(s).")
+
+
+@admin.register(InboundMessage)
+class InboundMessageAdmin(admin.ModelAdmin):
+    list_display = ("received_at", "mailbox", "from_address", "subject", "status", "reason",
+                    "ticket")  # fmt: skip
+    list_filter = ("status", "mailbox", "via")
+    search_fields = ("from_address", "subject", "message_id")
+    date_hierarchy = "received_at"
+    exclude = ("raw",)
+    readonly_fields = tuple(
+        f.name for f in InboundMessage._meta.get_fields() if f.concrete and f.name != "raw"
+    )
+    actions = ("retry",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[InboundMessage]:
+        return super().get_queryset(request).defer("raw").select_related("mailbox", "ticket")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Retry processing (quarantined messages)")
+    def retry(self, request: HttpRequest, queryset: QuerySet[InboundMessage]) -> None:
+        done = 0
+        for message in queryset.filter(status=InboundStatus.QUARANTINED):
+            try:
+                result = services.inbound_retry(actor=request.user, message=message)
+            except DomainError as exc:
+                self.message_user(request, f"#{message.pk}: {exc.detail}", messages.ERROR)
+                continue
+            done += 1
+            self.message_user(request, f"#{message.pk}: {result.get_status_display()}")
+        if not done:
+            self.message_user(request, "No quarantined message selected.", messages.WARNING)
+
+
+@admin.register(OutboundMessage)
+class OutboundMessageAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "template", "recipient", "subject", "status", "delivery",
+                    "attempts", "last_error")  # fmt: skip
+    list_filter = ("status", "template")
+    search_fields = ("recipient", "subject", "message_id")
+    readonly_fields = tuple(f.name for f in OutboundMessage._meta.get_fields() if f.concrete)
+    actions = ("retry",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OutboundMessage]:
+        return selectors.outbound_list(user=request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description="delivery")
+    def delivery(self, obj: OutboundMessage) -> str:
+        if obj.status == "sent":
+            return "sent"
+        return {
+            "dead": "FAILED",
+            "pending": "retrying" if getattr(obj, "delivery_attempts", 0) else "pending",
+        }.get(getattr(obj, "delivery_status", None) or "", "pending")
+
+    @admin.display(description="attempts")
+    def attempts(self, obj: OutboundMessage) -> int:
+        return getattr(obj, "delivery_attempts", None) or 0
+
+    @admin.display(description="last error")
+    def last_error(self, obj: OutboundMessage) -> str:
+        return (getattr(obj, "delivery_error", None) or "")[:200]
+
+    @admin.action(description="Send again now")
+    def retry(self, request: HttpRequest, queryset: QuerySet[OutboundMessage]) -> None:
+        for message in queryset:
+            try:
+                services.outbound_retry(actor=request.user, message=message)
+            except DomainError as exc:
+                self.message_user(request, f"{message}: {exc.detail}", messages.WARNING)
+
+
+class MailTemplateForm(forms.ModelForm):
+    class Meta:
+        model = MailTemplate
+        fields = ("key", "subject", "text", "html", "is_active")
+
+    def clean(self):
+        data = super().clean()
+        errors = outbound.check_template(
+            outbound.TemplateSource(
+                data.get("subject") or "", data.get("text") or "", data.get("html") or ""
+            )
+        )
+        for name, message in errors.items():
+            self.add_error(name, message)
+        return data
+
+
+@admin.register(MailTemplate)
+class MailTemplateAdmin(AuditedAdmin):
+    form = MailTemplateForm
+    list_display = ("key", "subject", "is_active", "updated_at")
+    list_filter = ("is_active",)

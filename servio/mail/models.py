@@ -1,0 +1,290 @@
+"""The email channel's records: mailboxes, every inbound message (raw, before parsing), the
+Message-IDs that thread a conversation to its ticket, the outbound log, templates and the
+per-user choice of which events arrive by email."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from servio.accounts.models import Organization, Team
+from servio.tickets.models import Kind
+
+
+class Mailbox(models.Model):
+    """An address the desk receives mail at, polled over IMAP and/or fed by an MTA pipe.
+
+    The IMAP password is stored as given (see docs/email.md, "Known limitations"): use an
+    application password that can only read this mailbox.
+    """
+
+    class Security(models.TextChoices):
+        SSL = "ssl", "IMAPS (TLS from the start, port 993)"
+        STARTTLS = "starttls", "STARTTLS (port 143)"
+        NONE = "none", "None (plain text; only for a server on this machine)"
+
+    class SenderPolicy(models.TextChoices):
+        CREATE = "create", "Create a requester in the default organisation"
+        REJECT = "reject", "Reject with a reply"
+        QUARANTINE = "quarantine", "Quarantine for an administrator"
+
+    name = models.CharField(max_length=100, blank=True, help_text="Display name on outbound mail.")
+    address = models.EmailField(unique=True)
+    imap_host = models.CharField(
+        max_length=255, blank=True, help_text="Leave empty when an MTA pipes mail in instead."
+    )
+    imap_port = models.PositiveIntegerField(default=993)
+    security = models.CharField(max_length=10, choices=Security.choices, default=Security.SSL)
+    folder = models.CharField(max_length=200, default="INBOX")
+    username = models.CharField(max_length=255, blank=True)
+    password = models.CharField(max_length=255, blank=True)
+    default_kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.INCIDENT)
+    default_team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    default_organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Where unknown senders become requesters when no email domain matches.",
+    )
+    unknown_sender_policy = models.CharField(
+        max_length=12, choices=SenderPolicy.choices, default=SenderPolicy.CREATE
+    )
+    is_active = models.BooleanField(default=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["address"]
+        verbose_name_plural = "mailboxes"
+
+    def __str__(self) -> str:
+        return self.address
+
+    @property
+    def polls_imap(self) -> bool:
+        return bool(self.imap_host)
+
+
+class InboundStatus(models.TextChoices):
+    RECEIVED = "received", "Stored, not processed yet"
+    TICKET_CREATED = "ticket_created", "Ticket created"
+    COMMENT_ADDED = "comment_added", "Comment added"
+    HELD = "held", "Held for an agent"
+    QUARANTINED = "quarantined", "Quarantined"
+    IGNORED = "ignored", "Ignored (automatic reply, bounce or loop)"
+    REJECTED = "rejected", "Rejected (unknown sender)"
+    DISCARDED = "discarded", "Discarded by an agent"
+
+
+class InboundMessageQuerySet(models.QuerySet["InboundMessage"]):
+    def visible_to(self, user) -> InboundMessageQuerySet:
+        """Admins: all. Agents: messages of tickets they may see. Others: none."""
+        from servio.tickets.models import Ticket
+
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.has_capability("visibility.all"):
+            return self
+        if not user.has_capability("ticket.work"):
+            return self.none()
+        return self.filter(ticket__in=Ticket.objects.visible_to(user))
+
+
+class InboundMessage(models.Model):
+    """One received email: the raw bytes are written first, the outcome once processed."""
+
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.PROTECT, related_name="messages")
+    message_id = models.CharField(max_length=998)
+    raw = models.BinaryField()
+    size = models.PositiveIntegerField(default=0)
+    via = models.CharField(max_length=10, default="pipe")  # pipe, imap, api
+    imap_uid = models.CharField(max_length=20, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(
+        max_length=16, choices=InboundStatus.choices, default=InboundStatus.RECEIVED
+    )
+    reason = models.TextField(blank=True)
+    notes = models.JSONField(default=list, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    # What parsing found (empty until processed): the full body stays here for agents to read.
+    from_address = models.CharField(max_length=320, blank=True)
+    from_name = models.CharField(max_length=200, blank=True)
+    subject = models.CharField(max_length=500, blank=True)
+    text_body = models.TextField(blank=True)
+    html_body = models.TextField(blank=True)
+    is_automatic = models.BooleanField(default=False)
+    suppress_autoresponse = models.BooleanField(default=False)
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    ticket = models.ForeignKey(
+        "tickets.Ticket",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="inbound_messages",
+    )
+    comment = models.OneToOneField(
+        "tickets.Comment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="inbound_message",
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InboundMessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["message_id", "mailbox"], name="inbound_once"),
+        ]
+        indexes = [
+            models.Index(fields=["from_address", "received_at"], name="inbound_sender_rate"),
+            models.Index(
+                fields=["status", "received_at"],
+                name="inbound_attention",
+                condition=Q(status__in=["received", "quarantined", "held"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} ({self.status})"
+
+
+class ThreadMessage(models.Model):
+    """A Message-ID we received or sent for a ticket: replies quoting it thread to the ticket."""
+
+    class Direction(models.TextChoices):
+        IN = "in", "Received"
+        OUT = "out", "Sent"
+
+    message_id = models.CharField(max_length=998, db_index=True)
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.CASCADE, related_name="thread_messages"
+    )
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["message_id", "ticket"], name="thread_message_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} -> {self.ticket_id}"
+
+
+class OutboundStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENT = "sent", "Sent"
+
+
+class OutboundMessage(models.Model):
+    """One email to one recipient for one event; unique per (event, template, recipient), so a
+    redelivered event sends nothing twice. Delivery attempts and errors are those of its outbox
+    row (`delivery_event_id`)."""
+
+    event_id = models.UUIDField()
+    template = models.CharField(max_length=40)
+    recipient = models.CharField(max_length=320)
+    recipient_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    ticket = models.ForeignKey(
+        "tickets.Ticket",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="outbound_messages",
+    )
+    from_email = models.CharField(max_length=400)
+    subject = models.CharField(max_length=255)
+    text = models.TextField()
+    html = models.TextField(blank=True)
+    message_id = models.CharField(max_length=255, unique=True)
+    in_reply_to = models.CharField(max_length=998, blank=True)
+    references = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=8, choices=OutboundStatus.choices, default=OutboundStatus.QUEUED
+    )
+    delivery_event_id = models.UUIDField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event_id", "template", "recipient"], name="outbound_once_per_event"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="outbound_status")]
+
+    def __str__(self) -> str:
+        return f"{self.template} to {self.recipient} ({self.status})"
+
+
+class TemplateKey(models.TextChoices):
+    TICKET_CREATED = "ticket_created", "Acknowledgement of a new ticket (requester)"
+    AGENT_REPLY = "agent_reply", "Public reply from the desk (requester, watchers)"
+    STATUS_ON_HOLD = "status_on_hold", "On hold, awaiting the requester (requester)"
+    STATUS_RESOLVED = "status_resolved", "Resolved, with the survey link (requester)"
+    STATUS_CLOSED = "status_closed", "Closed (requester)"
+    RESOLVED_BY_MAJOR = "resolved_by_major", "Resolved with a major incident (requester)"
+    TICKET_ASSIGNED = "ticket_assigned", "Assigned (agent or team)"
+    REQUESTER_REPLY = "requester_reply", "Reply from the requester (agent)"
+    SLA_WARNING = "sla_warning", "SLA warning (agent)"
+    SLA_BREACHED = "sla_breached", "SLA breached (agent)"
+    SENDER_REJECTED = "sender_rejected", "Refusal sent to an unknown sender"
+
+
+class MailTemplate(models.Model):
+    """The subject, plain text and HTML of one kind of email (Django template syntax); admins
+    edit them, the defaults ship in servio/mail/templates/mail/."""
+
+    key = models.CharField(max_length=40, choices=TemplateKey.choices, unique=True)
+    subject = models.CharField(max_length=300)
+    text = models.TextField()
+    html = models.TextField(blank=True)
+    is_active = models.BooleanField(
+        default=True, help_text="Inactive: this kind of email is not sent at all."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.get_key_display()
+
+
+class MailPreference(models.Model):
+    """Whether one person receives one kind of notification by email (default: yes)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mail_preferences"
+    )
+    event = models.CharField(max_length=40, choices=TemplateKey.choices)
+    email = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "event"], name="mail_preference_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.event}: {'on' if self.email else 'off'}"
