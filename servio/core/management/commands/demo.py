@@ -1,5 +1,7 @@
 """`servio demo`: load the demo service desk."""
 
+import time
+
 from django.core.management.base import BaseCommand
 
 from servio import demo
@@ -19,9 +21,12 @@ class Command(BaseCommand):
                 return
             self.stdout.write("Demo data is already loaded.")
             return
+        started = time.monotonic()
         summary = demo.load_demo()
         self.stdout.write(
-            f"Demo loaded: {summary.organizations} organisations, {summary.users} users.\n"
+            f"Demo loaded in {time.monotonic() - started:.1f} s: {summary.organizations} "
+            f"organisations, {summary.teams} teams, {summary.users} users, {summary.tickets} "
+            f"incidents with {summary.comments} comments and {summary.events} history events.\n"
             f"Sign in as {demo.ADMIN_EMAIL}, {demo.AGENT_EMAIL} or {demo.REQUESTER_EMAIL} "
             f"with password '{demo.DEMO_PASSWORD}'."
         )

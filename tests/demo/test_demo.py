@@ -1,0 +1,112 @@
+"""`servio demo`: the demo desk loads, its logins work, every state is there, the chain holds."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.test import Client, override_settings
+from django.utils import timezone
+
+from servio import demo
+from servio.accounts.models import Organization, Team, User
+from servio.accounts.roles import STAFF_ROLES, Role
+from servio.audit.services import audit_verify
+from servio.tickets.models import Category, Comment, Service, Ticket
+from tests.demo.checks import ticket_problems
+
+FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="module")
+def desk(django_db_setup, django_db_blocker):
+    """The demo, loaded once for this module and rolled back after it."""
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHER):
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield demo.load_demo()
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_desk_has_the_promised_size(desk):
+    assert Organization.objects.filter(kind="provider").count() == 1
+    assert Organization.objects.filter(kind="customer").count() == 3
+    assert Team.objects.count() == 5
+    assert all(t.lead_id and t.serves.exists() for t in Team.objects.all())
+    staff = User.objects.filter(role__in=STAFF_ROLES).exclude(role=Role.ADMIN)
+    assert staff.count() == 20
+    assert User.objects.filter(role=Role.REQUESTER).count() == 200
+    assert Service.objects.count() == 30
+    assert Category.objects.filter(parent=None).count() >= 5
+    assert Category.objects.filter(parent__isnull=False).count() >= 20
+    assert Ticket.objects.filter(kind="incident").count() == demo.DEMO_INCIDENTS == desk.tickets
+
+
+def test_demo_logins_work(desk):
+    for email in (demo.ADMIN_EMAIL, demo.AGENT_EMAIL, demo.REQUESTER_EMAIL):
+        assert User.objects.get(email=email).check_password(demo.DEMO_PASSWORD), email
+    client = Client()
+    response = client.post(
+        "/login/", {"username": demo.AGENT_EMAIL, "password": demo.DEMO_PASSWORD}
+    )
+    assert response.status_code == 302, response.content[:500]
+    assert client.get("/").status_code == 200
+
+
+def test_every_incident_state_is_present(desk):
+    statuses = set(Ticket.objects.values_list("status", flat=True))
+    assert statuses == {"new", "in_progress", "on_hold", "resolved", "closed", "cancelled"}
+    reasons = set(Ticket.objects.filter(status="on_hold").values_list("hold_reason", flat=True))
+    assert reasons == {"awaiting_requester", "awaiting_vendor", "awaiting_change"}
+    majors = Ticket.objects.filter(is_major=True)
+    assert majors.count() >= 3
+    assert Ticket.objects.filter(parent__in=majors).count() >= 10
+    assert majors.filter(status="in_progress", children__isnull=False).exists()
+    assert Comment.objects.filter(is_internal=True).exists()
+    assert Comment.objects.filter(is_internal=False).exists()
+
+
+def test_history_spreads_over_the_last_90_days(desk):
+    now = timezone.now()
+    created = list(Ticket.objects.values_list("created_at", flat=True))
+    assert min(created) > now - timedelta(days=91)
+    assert max(created) < now
+    assert len({c.date() for c in created}) > 80
+    # Numbers rise with time, as they do on a live desk.
+    numbers = list(Ticket.objects.order_by("created_at").values_list("number", flat=True))
+    assert numbers == sorted(numbers)
+
+
+def test_demo_personas_have_work(desk, api_as):
+    agent = User.objects.get(email=demo.AGENT_EMAIL)
+    requester = User.objects.get(email=demo.REQUESTER_EMAIL)
+    acme = requester.organization
+    assert agent.teams.filter(serves=acme).exists()
+    assert Ticket.objects.filter(assignee=agent).count() >= 10
+    assert Ticket.objects.filter(requester=requester).count() >= 5
+    mine = api_as(agent).get("tickets?assignee=me&open=true").json()["items"]
+    assert mine and all(t["assignee"]["email"] == demo.AGENT_EMAIL for t in mine)
+    own = api_as(requester).get("tickets?limit=200").json()["items"]
+    assert any(t["requester"]["email"] == demo.REQUESTER_EMAIL for t in own)
+    assert {t["organization"]["id"] for t in own} == {acme.pk}
+
+
+def test_audit_chain_and_ticket_invariants_hold(desk):
+    result = audit_verify()
+    assert result.ok, result.reason
+    assert result.checked >= desk.events
+    assert ticket_problems() == []
+
+
+def test_if_empty_leaves_a_loaded_demo_alone(desk):
+    before = Ticket.objects.count()
+    call_command("demo", "--if-empty")
+    assert Ticket.objects.count() == before
