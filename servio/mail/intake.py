@@ -32,7 +32,7 @@ from email.parser import BytesHeaderParser
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from servio.accounts.models import Organization, User
@@ -61,6 +61,11 @@ _SUBJECT_PREFIX = re.compile(
     re.IGNORECASE,
 )
 _TICKET_TAG = re.compile(r"\[(INC|REQ|PRB|CHG|TSK)-\d{6,}\]\s*", re.IGNORECASE)
+PROCESSED_FIELDS = (
+    "status", "reason", "ticket", "comment", "sender", "notes", "processed_at", "attempts",
+    "from_address", "from_name", "subject", "text_body", "html_body", "is_automatic",
+    "suppress_autoresponse",
+)  # fmt: skip
 TRUNCATED = "\n\n[The message was longer; the full text is kept with the email.]"
 
 
@@ -130,7 +135,14 @@ class Outcome:
 
 def process(message: InboundMessage, *, retry: bool = False) -> InboundMessage:
     """Parse a stored message and act on it once (a retry re-runs a quarantined one)."""
+    top_level = not transaction.get_connection().in_atomic_block
     with transaction.atomic():
+        if top_level and connection.vendor == "postgresql":
+            # The raw message is already committed durably (store); what processing writes can
+            # be redone from it (mail.process_stored picks up messages still "received"), so
+            # this transaction need not wait for its WAL flush. See docs/email.md.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
         locked = (
             InboundMessage.objects.select_for_update(of=("self",))
             .select_related("mailbox")
@@ -180,13 +192,14 @@ def finish(message: InboundMessage, outcome: Outcome) -> InboundMessage:
     message.sender = outcome.sender
     message.notes = outcome.notes
     message.processed_at = timezone.now()
-    message.save()
+    message.save(update_fields=PROCESSED_FIELDS)
     return message
 
 
 def _route(message: InboundMessage, parsed: ParsedMessage) -> Outcome:
     sender_address = parsed.from_address
-    if _is_own_address(sender_address):
+    own = own_addresses()
+    if sender_address.lower() in own:
         return Outcome(InboundStatus.IGNORED, "Sent by Servio itself (a mail loop).")
     if parsed.is_bounce:
         return Outcome(InboundStatus.IGNORED, f"Bounce ({parsed.auto_reason}).")
@@ -210,14 +223,14 @@ def _route(message: InboundMessage, parsed: ParsedMessage) -> Outcome:
     twin = (
         InboundMessage.objects.filter(message_id=message.message_id, ticket__isnull=False)
         .exclude(pk=message.pk)
-        .select_related("mailbox")
+        .values_list("ticket_id", "mailbox__address")
         .first()
     )
     if twin is not None:
         return Outcome(
             InboundStatus.IGNORED,
-            f"Already received through {twin.mailbox.address}.",
-            ticket=twin.ticket,
+            f"Already received through {twin[1]}.",
+            ticket=Ticket.objects.filter(pk=twin[0]).first(),
         )
     user = User.objects.filter(email=sender_address).first()
     if user is not None and not user.is_active:
@@ -243,14 +256,15 @@ def _route(message: InboundMessage, parsed: ParsedMessage) -> Outcome:
         if isinstance(resolved, Outcome):
             return resolved
         user = resolved
-    return _create_ticket(message, parsed, user, follows=ticket)
+    return _create_ticket(message, parsed, user, follows=ticket, own=own)
 
 
-def _is_own_address(address: str) -> bool:
+def own_addresses() -> set[str]:
+    """Addresses Servio sends from: mail from them is a loop."""
     own = {addr.lower() for addr in Mailbox.objects.values_list("address", flat=True)}
     _, _, default = settings.DEFAULT_FROM_EMAIL.rpartition("<")
     own.add(default.rstrip(">").strip().lower())
-    return address.lower() in own
+    return own
 
 
 def find_ticket(parsed: ParsedMessage) -> Ticket | None:
@@ -412,10 +426,15 @@ def _store_attachments(
 
 
 def remember(message: InboundMessage, ticket: Ticket) -> None:
-    ThreadMessage.objects.get_or_create(
-        message_id=message.message_id,
-        ticket=ticket,
-        defaults={"direction": ThreadMessage.Direction.IN},
+    ThreadMessage.objects.bulk_create(
+        [
+            ThreadMessage(
+                message_id=message.message_id,
+                ticket=ticket,
+                direction=ThreadMessage.Direction.IN,
+            )
+        ],
+        ignore_conflicts=True,  # a retried message may already be linked
     )
 
 
@@ -456,7 +475,12 @@ def _description(parsed: ParsedMessage) -> str:
 
 
 def _create_ticket(
-    message: InboundMessage, parsed: ParsedMessage, user: User, *, follows: Ticket | None
+    message: InboundMessage,
+    parsed: ParsedMessage,
+    user: User,
+    *,
+    follows: Ticket | None,
+    own: set[str],
 ) -> Outcome:
     from servio.tickets.services import ticket_create
 
@@ -481,15 +505,14 @@ def _create_ticket(
     )
     _store_attachments(actor=user, ticket=ticket, comment=None, attachments=keep, notes=notes)
     remember(message, ticket)
-    _add_cc_watchers(ticket, user, parsed)
+    _add_cc_watchers(ticket, user, parsed, own)
     return Outcome(InboundStatus.TICKET_CREATED, ticket=ticket, sender=user, notes=notes)
 
 
-def _add_cc_watchers(ticket: Ticket, requester: User, parsed: ParsedMessage) -> None:
+def _add_cc_watchers(ticket: Ticket, requester: User, parsed: ParsedMessage, own: set[str]) -> None:
     """Known colleagues in Cc (same organisation) keep being informed, as a desk expects."""
     from servio.tickets.services import watcher_add
 
-    own = {addr.lower() for addr in Mailbox.objects.values_list("address", flat=True)}
     wanted = [a for a in parsed.cc[:20] if a not in own and a != requester.email]
     if not wanted:
         return

@@ -237,9 +237,9 @@ def _wait_for_greeting(port: int, process: subprocess.Popen, log: Path) -> None:
     raise RuntimeError(f"Dovecot did not answer: {log.read_text() if log.exists() else ''}")
 
 
-@pytest.fixture(scope="session")
-def dovecot_server() -> Iterator[Dovecot]:
-    require_component(DOVECOT.exists(), "Dovecot IMAP server", "apt-get install dovecot-imapd")
+@contextlib.contextmanager
+def dovecot_running() -> Iterator[Dovecot]:
+    """Start a private Dovecot (see the module docstring); stop it and remove its files after."""
     user = _run_as()
     root = Path(tempfile.mkdtemp(prefix="servio-imap-"))
     port = free_port()
@@ -283,6 +283,13 @@ def dovecot_server() -> Iterator[Dovecot]:
             process.kill()
             process.wait(5)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def dovecot_server() -> Iterator[Dovecot]:
+    require_component(DOVECOT.exists(), "Dovecot IMAP server", "apt-get install dovecot-imapd")
+    with dovecot_running() as server:
+        yield server
 
 
 @pytest.fixture

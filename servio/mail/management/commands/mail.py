@@ -23,6 +23,7 @@ EX_TEMPFAIL = 75
 class Command(BaseCommand):
     help = "Email channel: ingest one message from standard input, or poll the IMAP mailboxes."
     stealth_options = ("stdin",)
+    requires_system_checks: list[str] = []  # an MTA runs this per message: start fast
 
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True)
