@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router
 
 from servio.accounts import services
 from servio.accounts.models import ApiToken, Organization, Team, User
@@ -18,17 +18,13 @@ from servio.accounts.schemas import (
     TokenCreatedOut,
     TokenIn,
     TokenOut,
+    TokenPage,
     UserOut,
     UserPage,
 )
-from servio.api.pagination import paginate
+from servio.api.pagination import PageQuery, paginate
 
 router = Router(tags=["accounts"])
-
-
-class PageQuery(Schema):
-    cursor: str | None = None
-    limit: int | None = None
 
 
 def _me(user: User) -> dict:
@@ -50,9 +46,12 @@ def me(request: HttpRequest):
     return _me(request.auth)
 
 
-@router.get("/me/tokens", response=list[TokenOut])
-def my_tokens(request: HttpRequest):
-    return list(ApiToken.objects.filter(user=request.auth).order_by("-created_at")[:200])
+@router.get("/me/tokens", response=TokenPage)
+def my_tokens(request: HttpRequest, page: Query[PageQuery]):
+    """Your tokens, newest first. The secrets are never shown again."""
+    qs = ApiToken.objects.filter(user=request.auth)
+    result = paginate(qs, order=["-created_at", "-id"], cursor=page.cursor, limit=page.limit)
+    return {"items": result.items, "next_cursor": result.next_cursor}
 
 
 @router.post("/me/tokens", response={201: TokenCreatedOut})
@@ -61,13 +60,14 @@ def create_token(request: HttpRequest, payload: TokenIn):
     issued = services.token_create(
         actor=request.auth, name=payload.name, scope=payload.scope, expires_at=payload.expires_at
     )
-    body = TokenOut.from_orm(issued.token).dict()
+    body = TokenOut.model_validate(issued.token).model_dump()
     body["token"] = issued.plaintext
     return 201, body
 
 
 @router.delete("/me/tokens/{token_id}", response={204: None})
 def revoke_token(request: HttpRequest, token_id: int):
+    """Revoke one of your tokens (admins: anyone's). Others' tokens answer 404."""
     token = services.get_visible(ApiToken.objects, request.auth, pk=token_id)
     services.token_revoke(actor=request.auth, token=token)
     return 204, None

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from ninja import Field, Schema
+from pydantic import AwareDatetime
 
 
 class OrganizationOut(Schema):
@@ -54,8 +56,11 @@ class TeamOut(Schema):
 
 class TokenIn(Schema):
     name: str = Field(..., min_length=1, max_length=100)
-    scope: str = Field("read", pattern="^(read|write)$")
-    expires_at: dt.datetime | None = None
+    scope: Literal["read", "write"] = Field(
+        "read", description="'read' may only use GET; 'write' may also change things."
+    )
+    # Aware only: a naive time would be ambiguous (and cannot be compared with now()).
+    expires_at: AwareDatetime | None = Field(None, description="Leave empty for no expiry.")
 
 
 class TokenOut(Schema):
@@ -80,6 +85,11 @@ class OrganizationPage(Schema):
 
 class UserPage(Schema):
     items: list[UserOut]
+    next_cursor: str | None
+
+
+class TokenPage(Schema):
+    items: list[TokenOut]
     next_cursor: str | None
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from django.conf import settings
 from django.http import HttpRequest
 from ninja.security import HttpBearer
@@ -9,17 +11,22 @@ from ninja.security.session import SessionAuth
 from ninja.throttling import SimpleRateThrottle
 
 from servio.accounts.services import token_authenticate
-from servio.core.errors import PermissionDenied
+from servio.core.errors import PermissionDenied, Unauthorized
 from servio.core.middleware import client_ip
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+MAX_TOKEN_LENGTH = 200
 
 
 class TokenAuth(HttpBearer):
     """`Authorization: Bearer svo_...`; a read-scoped token may only use safe methods."""
 
     def authenticate(self, request: HttpRequest, token: str):
-        api_token = token_authenticate(plaintext=token.strip(), client_ip=client_ip(request))
+        token = token.strip()
+        # Garbage (control characters, huge values) never reaches the database.
+        if len(token) > MAX_TOKEN_LENGTH or not (token.isascii() and token.isprintable()):
+            raise Unauthorized("The API token is malformed. Copy it again from your settings.")
+        api_token = token_authenticate(plaintext=token, client_ip=client_ip(request))
         if request.method not in SAFE_METHODS and api_token.scope != api_token.Scope.WRITE:
             raise PermissionDenied(
                 "This token is read-only. Create a token with the 'write' scope to make changes."
@@ -40,21 +47,40 @@ class ActiveSessionAuth(SessionAuth):
 
 
 class TokenRateThrottle(SimpleRateThrottle):
-    """Per-token (or per-session-user) requests per minute, from SERVIO_API_RATE_LIMIT."""
+    """Per-token (or per-session-user) requests per minute, from SERVIO_API_RATE_LIMIT.
+
+    One instance serves every request on every thread, so the per-request figures live in a
+    thread-local (ninja's base class keeps them on `self`, where concurrent requests would mix
+    up each other's keys and waits).
+    """
 
     scope = "api"
 
     def __init__(self) -> None:
+        self._state = threading.local()
         super().__init__(rate=self.get_rate())
 
     def get_rate(self) -> str:
         return f"{settings.SERVIO_API_RATE_LIMIT}/m"
 
     def allow_request(self, request: HttpRequest) -> bool:
-        self.num_requests, self.duration = self.parse_rate(self.get_rate())
-        return super().allow_request(request)
+        limit, duration = settings.SERVIO_API_RATE_LIMIT, 60
+        key = self.get_cache_key(request)
+        now = self.timer()
+        history = [t for t in self.cache.get(key, []) if t > now - duration]  # newest first
+        if len(history) >= limit:
+            # Free again when the oldest request that still counts leaves the window.
+            self._state.wait = history[limit - 1] + duration - now
+            return False
+        history.insert(0, now)
+        self.cache.set(key, history, duration)
+        self._state.wait = None
+        return True
 
-    def get_cache_key(self, request: HttpRequest) -> str | None:
+    def wait(self) -> float | None:
+        return getattr(self._state, "wait", None)
+
+    def get_cache_key(self, request: HttpRequest) -> str:
         token = getattr(request, "api_token", None)
         if token is not None:
             ident = f"token:{token.pk}"

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ninja import NinjaAPI
 
 from servio.api import errors
 from servio.api.auth import DEFAULT_AUTH, TokenRateThrottle
+from servio.api.openapi import add_problem_responses
 from servio.api.parser import StrictJsonParser
 
-api = NinjaAPI(
+
+class ServioApi(NinjaAPI):
+    """NinjaAPI whose OpenAPI document also declares the problem+json errors of each operation."""
+
+    def get_openapi_schema(self, **kwargs: Any):
+        return add_problem_responses(super().get_openapi_schema(**kwargs))
+
+
+api = ServioApi(
     title="Servio API",
     version="1",
     description=(
         "IT Service Management API. Authenticate with `Authorization: Bearer <token>` "
-        "(personal tokens are created in your settings). Errors are RFC 9457 problem documents. "
-        "Lists use cursor pagination: pass `next_cursor` back as `cursor`."
+        "(personal tokens are created in your settings). Errors are RFC 9457 problem documents "
+        "(`application/problem+json`); validation errors name each field in `errors[].field`. "
+        "Lists use cursor pagination: pass `next_cursor` back as `cursor`. POSTs accept an "
+        "`Idempotency-Key` header: the same key and body replay the first response."
     ),
     urls_namespace="api",
     docs_url="/docs",

@@ -10,11 +10,27 @@ from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 from django.db.models import Model, Q, QuerySet
+from ninja import Field, Schema
 
+from servio.api.parser import storable_text_error
 from servio.audit.services import json_safe
 from servio.core.errors import ValidationFailed
 
 T = TypeVar("T", bound=Model)
+
+
+class PageQuery(Schema):
+    """The query parameters of every list endpoint (absent means "first page, default size")."""
+
+    # Typed without "| None" so the document says "integer" / "string" (a nullable query
+    # parameter invites clients, and schemathesis, to send the text "null"); absent is None.
+    cursor: str = Field(None, max_length=2000, description="The `next_cursor` of a previous page.")
+    limit: int = Field(
+        None,
+        ge=1,
+        le=settings.SERVIO_API_MAX_PAGE_SIZE,
+        description=f"Page size (default {settings.SERVIO_API_PAGE_SIZE}).",
+    )
 
 
 @dataclass
@@ -39,6 +55,11 @@ def decode_cursor(cursor: str, expected: int) -> list[Any]:
         raise invalid from exc
     if not isinstance(values, list) or len(values) != expected:
         raise invalid
+    for value in values:  # a forged cursor: refuse what no column holds or a database rejects
+        if isinstance(value, str) and storable_text_error(value):
+            raise invalid
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            raise invalid
     return values
 
 

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from ninja import Schema
+from ninja import Field, Schema
+from pydantic.json_schema import SkipJsonSchema
 
 
 class FieldError(Schema):
-    field: str
+    field: str = Field(..., description="The field, e.g. `name` or `address.city`.")
     message: str
 
 
 class Problem(Schema):
-    type: str
+    """An RFC 9457 problem document: the body of every API error."""
+
+    type: str = Field(..., description="A URI naming the kind of problem.")
     title: str
     status: int
-    detail: str
-    instance: str | None = None
-    request_id: str | None = None
-    errors: list[FieldError] | None = None
+    detail: str = Field(..., description="What went wrong and what to do about it.")
+    instance: str | SkipJsonSchema[None] = None
+    request_id: str | SkipJsonSchema[None] = Field(None, description="Quote it in reports.")
+    errors: list[FieldError] | SkipJsonSchema[None] = Field(
+        None, description="One entry per invalid field (validation errors)."
+    )

@@ -6,9 +6,9 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
-from servio.api.pagination import paginate
+from servio.api.pagination import PageQuery, paginate
 from servio.audit.models import AuditEvent
 from servio.core.errors import PermissionDenied
 
@@ -35,12 +35,12 @@ class AuditPage(Schema):
     next_cursor: str | None
 
 
-class AuditQuery(Schema):
-    object_type: str | None = None
-    object_id: str | None = None
-    action: str | None = None
-    cursor: str | None = None
-    limit: int | None = None
+class AuditQuery(PageQuery):
+    """Filters (all optional, typed without "| None" like PageQuery) and the page."""
+
+    object_type: str = Field(None, description="e.g. accounts.user")
+    object_id: str = Field(None, description="The record's id.")
+    action: str = Field(None, description="e.g. user.updated")
 
 
 @router.get("/audit-events", response=AuditPage)

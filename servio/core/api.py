@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest
 from ninja import Router, Schema
 
+from servio.api.problems import problem_response
+from servio.api.schemas import Problem
 from servio.core import outbox
 
 router = Router(tags=["system"])
@@ -19,7 +21,13 @@ class HealthOut(Schema):
     outbox_lag_seconds: float
 
 
-@router.get("/health", auth=None, response={200: HealthOut, 503: HealthOut})
+class HealthProblem(Problem):
+    """503: every API error is a problem document; this one also says what is down."""
+
+    database: str
+
+
+@router.get("/health", auth=None, response={200: HealthOut, 503: HealthProblem})
 def health(request: HttpRequest):
     """200 when the database answers; outbox figures show whether background work keeps up."""
     try:
@@ -27,14 +35,13 @@ def health(request: HttpRequest):
             cursor.execute("SELECT 1")
         stats = outbox.outbox_stats()
     except DatabaseError:
-        body = {
-            "status": "unavailable",
-            "database": "unreachable",
-            "outbox_pending": 0,
-            "outbox_dead": 0,
-            "outbox_lag_seconds": 0.0,
-        }
-        return JsonResponse(body, status=503)
+        return problem_response(
+            request,
+            503,
+            "The database does not answer.",
+            code="unavailable",
+            database="unreachable",
+        )
     return {
         "status": "ok",
         "database": connection.vendor,

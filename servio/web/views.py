@@ -22,6 +22,12 @@ class EmailAuthenticationForm(AuthenticationForm):
         self.fields["username"].label = "Email address"
         self.fields["username"].widget.attrs.update({"autocomplete": "email", "autofocus": True})
 
+    def clean_username(self) -> str:
+        # Addresses are stored lower-case and matched case-insensitively; lower-casing here also
+        # gives the login throttle (django-axes, keyed on the name) one key per account, so
+        # "Rita@" and "rita@" do not each get their own allowance of failed attempts.
+        return self.cleaned_data["username"].strip().lower()
+
 
 class LoginView(auth_views.LoginView):
     template_name = "web/login.html"

@@ -1,0 +1,146 @@
+"""`Idempotency-Key` on POST: replay the first response, refuse reuse, stay per client."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from servio.accounts.models import ApiToken
+from servio.accounts.services import token_revoke
+from servio.api.models import IdempotencyRecord
+from tests.api.helpers import assert_problem, error_fields
+
+pytestmark = pytest.mark.django_db
+
+
+def create_token(api, key: str, name: str = "ci"):
+    return api.post("me/tokens", json={"name": name}, headers={"Idempotency-Key": key})
+
+
+def test_same_key_and_body_replays_the_first_response(personas, api_as):
+    api = api_as(personas.admin)
+    before = ApiToken.objects.count()
+    first = create_token(api, "key-1")
+    second = create_token(api, "key-1")
+    assert first.status_code == second.status_code == 201
+    assert second.content == first.content
+    assert second["Content-Type"] == first["Content-Type"]
+    assert second["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first
+    assert ApiToken.objects.count() == before + 1
+
+
+def test_same_key_with_another_body_is_422(personas, api_as):
+    api = api_as(personas.admin)
+    assert create_token(api, "key-2", name="first").status_code == 201
+    body = assert_problem(create_token(api, "key-2", name="second"), 422)
+    assert error_fields(body) == {"Idempotency-Key"}
+    assert ApiToken.objects.filter(name="second").count() == 0
+
+
+def test_keys_belong_to_one_client(personas, api_as):
+    admin, agent = api_as(personas.admin), api_as(personas.agent_desk)
+    first = create_token(admin, "shared-key")
+    other = create_token(agent, "shared-key")
+    assert other.status_code == 201
+    assert "Idempotent-Replayed" not in other
+    assert other.json()["token"] != first.json()["token"]
+    assert ApiToken.objects.filter(user=personas.agent_desk, name="ci").count() == 1
+
+
+@pytest.mark.parametrize("key", ["k" * 256, "", "tab\tinside", "caf\u00e9"])
+def test_invalid_key_is_422(personas, api_as, key):
+    body = assert_problem(create_token(api_as(personas.admin), key), 422)
+    assert error_fields(body) == {"Idempotency-Key"}
+
+
+def test_longest_allowed_key_works(personas, api_as):
+    api = api_as(personas.admin)
+    assert create_token(api, "k" * 255).status_code == 201
+    assert create_token(api, "k" * 255)["Idempotent-Replayed"] == "true"
+
+
+def test_stored_response_does_not_hold_the_new_token_in_clear(personas, api_as):
+    issued = create_token(api_as(personas.admin), "key-secret").json()["token"]
+    record = IdempotencyRecord.objects.get(key="key-secret")
+    stored = bytes(record.response_body)
+    assert issued.encode() not in stored
+    assert issued.split("_")[-1].encode() not in stored
+
+
+def test_revoked_token_gets_401_not_the_stored_response(personas, api_as):
+    api = api_as(personas.admin)
+    assert create_token(api, "key-3").status_code == 201
+    token = ApiToken.objects.get(prefix=api.token.split("_")[1])
+    token_revoke(actor=personas.admin, token=token)
+    assert_problem(create_token(api, "key-3"), 401)
+
+
+def test_invalid_credentials_store_nothing(personas):
+    response = Client().post(
+        "/api/v1/me/tokens",
+        {"name": "x"},
+        content_type="application/json",
+        headers={"Authorization": "Bearer svo_forged_token", "Idempotency-Key": "key-x"},
+    )
+    assert_problem(response, 401)
+    assert not IdempotencyRecord.objects.exists()
+
+
+def test_keyed_bodies_are_capped_even_where_django_does_not(personas, api_as, settings):
+    settings.SERVIO_IDEMPOTENCY_MAX_BODY_BYTES = 100  # multipart uploads escape Django's cap
+    response = create_token(api_as(personas.admin), "key-big", name="x" * 200)
+    assert_problem(response, 413)
+    assert not IdempotencyRecord.objects.exists()
+
+
+def test_throttled_request_is_not_stored_so_the_retry_runs(personas, api_as, settings):
+    api = api_as(personas.admin)
+    settings.SERVIO_API_RATE_LIMIT = 1
+    assert api.get("me").status_code == 200
+    assert_problem(create_token(api, "key-4"), 429)
+    settings.SERVIO_API_RATE_LIMIT = 1000
+    retry = create_token(api, "key-4")
+    assert retry.status_code == 201
+    assert "Idempotent-Replayed" not in retry
+
+
+def test_key_still_in_progress_is_409(personas, api_as):
+    api = api_as(personas.admin)
+    assert create_token(api, "key-5").status_code == 201
+    IdempotencyRecord.objects.filter(key="key-5").update(status_code=None)
+    response = create_token(api, "key-5")
+    assert_problem(response, 409)
+    assert response["Retry-After"]
+
+
+def test_validation_errors_are_replayed_too(personas, api_as):
+    api = api_as(personas.admin)
+    first = api.post("me/tokens", json={"name": ""}, headers={"Idempotency-Key": "key-6"})
+    second = api.post("me/tokens", json={"name": ""}, headers={"Idempotency-Key": "key-6"})
+    assert first.status_code == second.status_code == 422
+    assert second["Idempotent-Replayed"] == "true"
+
+
+def test_session_clients_get_replays_too(personas):
+    client = Client()
+    client.force_login(personas.agent_desk)
+
+    def post():
+        return client.post(
+            "/api/v1/me/tokens",
+            {"name": "ui"},
+            content_type="application/json",
+            headers={"Idempotency-Key": "ui-1"},
+        )
+
+    first, second = post(), post()
+    assert first.status_code == second.status_code == 201
+    assert second.content == first.content
+    assert ApiToken.objects.filter(user=personas.agent_desk, name="ui").count() == 1
+
+
+def test_get_ignores_the_header(personas, api_as):
+    api = api_as(personas.admin)
+    response = api.get("me", headers={"Idempotency-Key": "k" * 300})
+    assert response.status_code == 200
