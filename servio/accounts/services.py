@@ -225,6 +225,8 @@ def token_create(
         raise ValidationFailed.field("name", "Give the token a name so you can recognise it.")
     if scope not in ApiToken.Scope.values:
         raise ValidationFailed.field("scope", "Scope must be 'read' or 'write'.")
+    if expires_at is not None and timezone.is_naive(expires_at):
+        raise ValidationFailed.field("expires_at", "Give the expiry with a time zone (e.g. Z).")
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationFailed.field("expires_at", "The expiry must be in the future.")
     prefix = secrets.token_hex(6)

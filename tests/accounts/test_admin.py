@@ -13,11 +13,6 @@ from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
-ADMIN_FIX = (
-    "needs the AuditedAdmin fix described in the report (servio/accounts/admin.py is not "
-    "owned by the API work)"
-)
-
 
 @pytest.fixture
 def admin_client(personas) -> Client:
@@ -167,7 +162,6 @@ def test_audit_page_has_no_add_or_delete_controls(personas, admin_client):
 # --- known gaps in AuditedAdmin (servio/accounts/admin.py): see the report --------------------
 
 
-@pytest.mark.xfail(strict=True, reason=f"admin user creation audits the password; {ADMIN_FIX}")
 def test_creating_a_user_in_the_admin_never_records_the_password(personas, admin_client):
     secret = "Sup3r-secret-passphrase!"
     response = admin_client.post(
@@ -189,7 +183,6 @@ def test_creating_a_user_in_the_admin_never_records_the_password(personas, admin
     assert "password1" not in event.changes and "password2" not in event.changes
 
 
-@pytest.mark.xfail(strict=True, reason=f"m2m changes are audited as repr text; {ADMIN_FIX}")
 def test_team_membership_changes_are_audited_as_ids(personas, admin_client):
     team = personas.team_desk
     response = admin_client.post(
@@ -215,7 +208,6 @@ def test_team_membership_changes_are_audited_as_ids(personas, admin_client):
     ]
 
 
-@pytest.mark.xfail(strict=True, reason=f"admin password changes are not audited; {ADMIN_FIX}")
 def test_password_change_in_the_admin_is_audited_without_the_password(personas, admin_client):
     secret = "An0ther-long-passphrase!"
     user = personas.agent_desk
@@ -230,7 +222,6 @@ def test_password_change_in_the_admin_is_audited_without_the_password(personas, 
     assert secret not in str(event.changes)
 
 
-@pytest.mark.xfail(strict=True, reason=f"revoked_at is editable in the admin; {ADMIN_FIX}")
 def test_a_revoked_token_cannot_be_revived_in_the_admin(personas, admin_client):
     token = token_create(actor=personas.agent_desk, name="laptop").token
     token_revoke(actor=personas.agent_desk, token=token)
@@ -242,7 +233,6 @@ def test_a_revoked_token_cannot_be_revived_in_the_admin(personas, admin_client):
     assert token.revoked_at is not None
 
 
-@pytest.mark.xfail(strict=True, reason=f"no 'revoke' action in the token admin; {ADMIN_FIX}")
 def test_admin_action_revokes_tokens_through_the_service(personas, admin_client):
     tokens = [token_create(actor=personas.agent_desk, name=f"t{n}").token for n in range(2)]
     response = admin_client.post(

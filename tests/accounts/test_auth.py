@@ -218,11 +218,6 @@ def test_throttle_key_ignores_case_when_configured(personas, settings):
     assert admin_login(client, "admin@provider.example").status_code == 429
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="settings.py needs AXES_USERNAME_CALLABLE = 'servio.web.throttle.axes_username' "
-    "(see the report; settings.py is not owned by the API work)",
-)
 def test_admin_login_case_variants_share_one_lockout(personas, settings):
     client = Client()
     variants = ["ADMIN@provider.example", "Admin@Provider.example", "admin@PROVIDER.example"]
