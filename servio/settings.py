@@ -66,6 +66,9 @@ INSTALLED_APPS = [
     "servio.sla",
     "servio.mail",
     "servio.surveys",
+    "servio.reporting",
+    "servio.workspace",
+    "servio.portal",
     "servio.web",
 ]
 
