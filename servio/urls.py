@@ -9,5 +9,6 @@ admin.site.site_title = "Servio admin"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("survey/", include("servio.surveys.urls")),
     path("", include("servio.web.urls")),
 ]

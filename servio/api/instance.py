@@ -43,7 +43,9 @@ def _mount() -> None:
     from servio.accounts.api import router as accounts_router
     from servio.audit.api import router as audit_router
     from servio.core.api import router as core_router
+    from servio.mail.api import router as mail_router
     from servio.sla.api import router as sla_router
+    from servio.surveys.api import router as surveys_router
     from servio.tickets.api import router as tickets_router
 
     api.add_router("", core_router)
@@ -51,6 +53,8 @@ def _mount() -> None:
     api.add_router("", audit_router)
     api.add_router("", tickets_router)
     api.add_router("", sla_router)
+    api.add_router("", mail_router)
+    api.add_router("", surveys_router)
 
 
 _mount()
