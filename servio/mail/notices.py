@@ -125,7 +125,7 @@ def status_changed(*, event_id: uuid.UUID, payload: dict[str, Any]) -> list[Outb
     if ticket is None:
         return []
     context: dict[str, Any] = {}
-    if key == TemplateKey.STATUS_RESOLVED:
+    if key == TemplateKey.STATUS_RESOLVED and outbound.wants_email(ticket.requester, key):
         context = _survey_context(ticket, event_id)
     return _send(
         event_id=event_id,

@@ -223,3 +223,28 @@ def test_admins_edit_templates(personas, smtp_server, drain):
     ticket_create(actor=personas.requester_acme, title="Keyboard")
     drain()
     assert smtp_server.messages == []
+
+
+def test_children_of_a_major_incident_hear_once(personas, smtp_server, drain):
+    p = personas
+    major = ticket_create(
+        actor=p.agent_desk, title="Email is down", requester=p.colleague_acme, is_major=True
+    )
+    child = ticket_create(actor=p.requester_acme, title="Cannot send mail")
+    from servio.tickets.services import ticket_set_parent
+
+    ticket_set_parent(actor=p.agent_desk, ticket=child, parent=major)
+    drain()
+    smtp_server.messages.clear()
+    ticket_transition(
+        actor=p.agent_desk,
+        ticket=major,
+        transition="resolve",
+        values={"resolution_code": "fixed", "resolution_notes": "Mail relay restarted."},
+    )
+    drain()
+    [mail] = smtp_server.to("rita@acme.example")
+    assert mail.message["Subject"] == (
+        f"[{child.reference}] Resolved with {major.reference}: Cannot send mail"
+    )
+    assert "Mail relay restarted." in mail.text and "/survey/" in mail.text

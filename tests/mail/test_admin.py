@@ -1,0 +1,65 @@
+"""The admin screens of the email channel: quarantine with retry, outbound log, templates."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from servio.mail.models import InboundMessage, MailTemplate
+from tests.mail.messages import make_email
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_browser(personas) -> Client:
+    client = Client()
+    client.force_login(personas.admin)
+    return client
+
+
+def test_quarantine_list_and_retry_action(personas, mailbox, ingest, admin_browser, drain):
+    mailbox.unknown_sender_policy = "quarantine"
+    mailbox.save()
+    message = ingest(make_email(sender="temp@contractor.example", subject="Badge"))
+    listing = admin_browser.get("/admin/mail/inboundmessage/?status__exact=quarantined")
+    assert listing.status_code == 200 and b"temp@contractor.example" in listing.content
+    assert admin_browser.get(f"/admin/mail/inboundmessage/{message.pk}/change/").status_code == 200
+    mailbox.unknown_sender_policy = "create"
+    mailbox.save()
+    done = admin_browser.post(
+        "/admin/mail/inboundmessage/",
+        {"action": "retry", "_selected_action": [message.pk]},
+        follow=True,
+    )
+    assert done.status_code == 200
+    assert InboundMessage.objects.get(pk=message.pk).status == "ticket_created"
+    drain()
+    outbound = admin_browser.get("/admin/mail/outboundmessage/")
+    assert outbound.status_code == 200 and b"ticket_created" in outbound.content
+
+
+def test_template_form_refuses_broken_templates(admin_browser):
+    template = MailTemplate.objects.get(key="agent_reply")
+    url = f"/admin/mail/mailtemplate/{template.pk}/change/"
+    assert admin_browser.get(url).status_code == 200
+    response = admin_browser.post(
+        url,
+        {
+            "key": "agent_reply",
+            "subject": "{% if %}",
+            "text": "{{ comment.body }}",
+            "html": "",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 200 and b"errorlist" in response.content
+    template.refresh_from_db()
+    assert template.subject != "{% if %}"
+
+
+def test_mailbox_password_is_write_only(admin_browser, mailbox):
+    mailbox.password = "s3cret-app-password"
+    mailbox.save()
+    page = admin_browser.get(f"/admin/mail/mailbox/{mailbox.pk}/change/")
+    assert page.status_code == 200 and b"s3cret-app-password" not in page.content
