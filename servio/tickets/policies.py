@@ -56,7 +56,7 @@ def check_create(user, *, kind: str, fields: set[str]) -> None:
     refuse_agent_only(fields)
     if kind not in REQUESTER_KINDS:
         raise PermissionDenied(
-            f"Requesters may report incidents or requests, not a {kind}.", fields=["kind"]
+            f"kind: requesters may report incidents or requests, not a {kind}.", fields=["kind"]
         )
 
 

@@ -48,6 +48,12 @@ def test_incident_from_report_to_closure(personas, api_as):
     bodies = [c["body"] for c in requester.get(f"tickets/{ref}/comments").json()["items"]]
     assert bodies == ["We are on it"]
     history = requester.get(f"tickets/{ref}/history").json()["items"]
+    assert [e["action"] for e in history] == [
+        "ticket.created",
+        "ticket.assigned",
+        "ticket.start",
+        "ticket.commented",
+    ]
     assert all(e["changes"].get("internal") != [None, True] for e in history)
 
     # Resolving needs a code and notes.
