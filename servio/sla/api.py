@@ -31,7 +31,8 @@ router = Router(tags=["sla"])
 def ticket_sla(request: HttpRequest, reference: str):
     """Every clock on the ticket: target, due time, business time left, % used, state."""
     ticket = ticket_get(user=request.auth, reference=reference)
-    return [selectors.clock_view(c) for c in selectors.ticket_clocks(ticket)]
+    clocks = selectors.ticket_clocks(user=request.auth, ticket=ticket)
+    return [selectors.clock_view(c) for c in clocks]
 
 
 class ComplianceQuery(Schema):
@@ -65,7 +66,7 @@ def compliance(request: HttpRequest, query: Query[ComplianceQuery]):
         for row in rows:
             writer.writerow(
                 [
-                    row["key"],
+                    _csv_safe(row["key"]),
                     _csv_safe(row["label"]),
                     row["met"],
                     row["breached"],
@@ -81,9 +82,15 @@ def compliance(request: HttpRequest, query: Query[ComplianceQuery]):
     return rows
 
 
-def _csv_safe(value: str) -> str:
-    """Keep spreadsheet formulas out of exported cells."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_safe(value: object) -> object:
+    """Keep spreadsheet formulas out of exported cells: text that a spreadsheet would evaluate
+    (starting with = + - @ or a tab or carriage return) gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return f"'{value}"
+    return value
 
 
 def _require_admin(user) -> None:

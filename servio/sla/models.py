@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 
 from servio.accounts.models import Organization, Team
+from servio.core.errors import ValidationFailed
 from servio.sla.calendar import BusinessCalendar, build_calendar
 from servio.tickets.models import Category, Priority, Service, Ticket
 
@@ -40,16 +41,35 @@ class Calendar(models.Model):
 
     def engine(self) -> BusinessCalendar:
         """The validated engine calendar (cached per saved version of this row)."""
-        key = (self.pk, self.updated_at)
-        cached = _ENGINE_CACHE.get(key)
-        if cached is None:
-            cached = self.build()
-            _ENGINE_CACHE[key] = cached
-        return cached
+        if self.pk is None:
+            return self.build()
+        cached = _ENGINE_CACHE.get(self.pk)
+        if cached is None or cached[0] != self.updated_at:
+            cached = _ENGINE_CACHE[self.pk] = (self.updated_at, self.build())
+        return cached[1]
 
     def build(self) -> BusinessCalendar:
+        """The engine calendar of these settings; `ValidationFailed` names each bad field."""
         if self.twenty_four_seven:
-            return BusinessCalendar.twenty_four_seven(self.time_zone)
+            unused = {
+                "holiday_country": self.holiday_country,
+                "holiday_subdivision": self.holiday_subdivision,
+                "closed_dates": self.closed_dates,
+                "extra_working_days": self.extra_working_days,
+            }
+            errors = {
+                name: "A 24x7 calendar has no holidays, closures or extra days; clear this, or "
+                "give every weekday the hours 00:00-24:00 instead of choosing 24x7."
+                for name, value in unused.items()
+                if value
+            }
+            try:
+                calendar = BusinessCalendar.twenty_four_seven(self.time_zone)
+            except ValidationFailed as exc:
+                errors.update({k: " ".join(v) for k, v in exc.errors.items()})
+            if errors:
+                raise ValidationFailed(errors)
+            return calendar
         return build_calendar(
             time_zone=self.time_zone,
             hours=self.hours,
@@ -60,7 +80,8 @@ class Calendar(models.Model):
         )
 
 
-_ENGINE_CACHE: dict[tuple, BusinessCalendar] = {}
+# Calendar pk -> (updated_at, engine calendar): one entry per calendar, replaced when it changes.
+_ENGINE_CACHE: dict[int, tuple[object, BusinessCalendar]] = {}
 
 
 class SlaPolicy(models.Model):
@@ -75,7 +96,8 @@ class SlaPolicy(models.Model):
     type = models.CharField(max_length=3, choices=Type.choices, default=Type.SLA)
     is_active = models.BooleanField(default=True)
     order = models.PositiveIntegerField(
-        default=100, help_text="Lower is checked first; the first match applies."
+        default=100,
+        help_text="Lower is checked first; the first match applies (on a tie, the older policy).",
     )
     # Conditions (empty = any).
     kinds = models.JSONField(default=list, blank=True)
@@ -108,13 +130,17 @@ class SlaPolicy(models.Model):
         default=list,
         blank=True,
         help_text='e.g. [{"at": 90, "action": "notify_team_lead"}, {"at": 100, "action": '
-        '"raise_priority"}]; actions: notify_assignee, notify_team_lead, notify_team, '
-        "raise_priority, reassign (with team).",
+        '"raise_priority"}, {"at": 150, "action": "reassign", "team": 3}]; "at" is a percentage '
+        "of the target (100 = the breach); actions: notify_assignee, notify_team_lead, "
+        'notify_team (the ticket\'s team, or "team"), notify_group ("team"), raise_priority, '
+        'reassign ("team").',
     )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["type", "order", "pk"]
+        # The precedence rule: within a type, the lowest `order` applies, then the oldest.
+        ordering = ["type", "order", "created_at", "pk"]
+        verbose_name = "SLA policy"
         verbose_name_plural = "SLA policies"
 
     def __str__(self) -> str:
@@ -147,6 +173,8 @@ class SlaTarget(models.Model):
 
 
 class ClockState(models.TextChoices):
+    """Running and breached clocks count; paused ones wait; met, breached and cancelled end."""
+
     RUNNING = "running", "Running"
     PAUSED = "paused", "Paused"
     MET = "met", "Met"
@@ -157,12 +185,19 @@ class ClockState(models.TextChoices):
 class SlaClock(models.Model):
     """One promise being timed on one ticket: due time, business time used, state, pauses."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_clocks")
+    # Few indexes on purpose: the scan rewrites due clocks, and every index costs each write.
+    # The ticket is found through `sla_clock_ticket`; the rare deletes of an organisation,
+    # service, team or calendar may scan the table.
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="sla_clocks", db_index=False
+    )
     policy = models.ForeignKey(SlaPolicy, on_delete=models.PROTECT, related_name="clocks")
     policy_type = models.CharField(max_length=3, choices=SlaPolicy.Type.choices)
     metric = models.CharField(max_length=20, choices=SlaTarget.Metric.choices)
-    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True)
-    calendar = models.ForeignKey(Calendar, on_delete=models.PROTECT, related_name="+")
+    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, db_index=False)
+    calendar = models.ForeignKey(
+        Calendar, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     priority = models.PositiveSmallIntegerField(choices=Priority.choices)
     target_seconds = models.PositiveIntegerField()
     state = models.CharField(max_length=10, choices=ClockState.choices)
@@ -179,20 +214,29 @@ class SlaClock(models.Model):
     pauses = models.JSONField(default=list, blank=True, help_text="[[from, to], ...]")
     cycle = models.PositiveSmallIntegerField(default=1)
     # Denormalised for the compliance report (one table scan, no joins).
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    service = models.ForeignKey(Service, on_delete=models.SET_NULL, null=True, blank=True)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    service = models.ForeignKey(
+        Service, on_delete=models.SET_NULL, null=True, blank=True, db_index=False
+    )
 
     class Meta:
         indexes = [
-            # The periodic scan reads only clocks whose next threshold has come.
+            # The periodic scan reads only clocks whose next level has come. Only counting clocks
+            # have a next level; the condition is one that SQLite and PostgreSQL both see is
+            # implied by the scan's `next_threshold_at <= %s`, even with bound parameters.
             models.Index(
                 fields=["next_threshold_at"],
                 name="sla_clock_next_threshold",
-                condition=models.Q(state__in=["running", "breached"], stopped_at__isnull=True),
+                condition=models.Q(next_threshold_at__isnull=False),
             ),
             models.Index(fields=["ticket", "metric"], name="sla_clock_ticket"),
             models.Index(fields=["stopped_at", "policy"], name="sla_clock_report"),
-            models.Index(fields=["due_at"], name="sla_clock_due"),
+            # "Breaching soonest" across tickets: unfinished clocks by due time.
+            models.Index(
+                fields=["due_at"], name="sla_clock_due", condition=models.Q(stopped_at__isnull=True)
+            ),
         ]
 
     def __str__(self) -> str:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
 from servio.core.errors import ValidationFailed
 from servio.sla import clocks
-from servio.sla.models import ClockState, SlaClock
+from servio.sla.models import ClockState, SlaClock, SlaPolicy
 from servio.tickets.models import Ticket
 
 GROUPS = {
@@ -52,8 +52,31 @@ def clock_view(clock: SlaClock, now: dt.datetime | None = None) -> dict[str, Any
     }
 
 
-def ticket_clocks(ticket: Ticket) -> list[SlaClock]:
-    return list(ticket.sla_clocks.select_related("policy", "calendar").order_by("pk"))
+def ticket_clocks(*, user, ticket: Ticket) -> list[SlaClock]:
+    """The ticket's clocks the user may see: staff see all; requesters only the SLA promised to
+    them (OLAs and underpinning contracts are the provider's internal agreements).
+
+    The ticket must already come from a scoped read (`tickets.selectors.ticket_get`).
+    """
+    qs = SlaClock.objects.filter(ticket_id=ticket.pk).select_related("policy", "calendar")
+    if not user.is_staff_member:
+        qs = qs.filter(policy_type=SlaPolicy.Type.SLA)
+    return list(qs.order_by("pk"))
+
+
+def next_due_at() -> Subquery:
+    """For ticket lists: the due time of the ticket's counting clock that falls due first.
+
+    `Ticket.objects.annotate(sla_due_at=next_due_at()).order_by(F("sla_due_at").asc(
+    nulls_last=True))` sorts by "breaching soonest" (uses the `sla_clock_ticket` index).
+    """
+    return Subquery(
+        SlaClock.objects.filter(
+            ticket_id=OuterRef("pk"), stopped_at__isnull=True, state__in=clocks.COUNTING
+        )
+        .order_by("due_at")
+        .values("due_at")[:1]
+    )
 
 
 def compliance(
@@ -68,7 +91,7 @@ def compliance(
     if group_by not in GROUPS:
         raise ValidationFailed.field("group_by", f"must be one of: {', '.join(GROUPS)}.")
     if start and end and end <= start:
-        raise ValidationFailed.field("to", "must be after 'from'.")
+        raise ValidationFailed.field("end", "must be after 'start'.")
     qs = SlaClock.objects.filter(
         stopped_at__isnull=False, state__in=[ClockState.MET, ClockState.BREACHED]
     )

@@ -1,30 +1,40 @@
-"""SLA services: which policies apply, keeping a ticket's clocks in step, the threshold scan.
+"""SLA services: which policy applies, keeping a ticket's clocks in step, escalations, config.
 
 `sla_sync(ticket=...)` is called by the ticket services after every change, inside the same
 transaction: it reconciles the ticket's clocks with what the ticket now is (open, paused, goal
-met, priority, team, on hold for a vendor), so clocks can never drift from tickets.
+met, priority, team, on hold for a vendor, reopened, cancelled), so clocks never drift from
+tickets. `servio.sla.scan.sla_scan()` is the periodic job that announces warnings, breaches and
+escalations; `sla_escalation_apply` carries out the escalations that change the ticket.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
+from servio.accounts.models import Team, User
 from servio.audit.services import audit_record
-from servio.core import outbox
 from servio.core.errors import ValidationFailed
 from servio.sla import clocks
+from servio.sla.calendar import BusinessCalendar, business_seconds_between
 from servio.sla.models import Calendar, ClockState, SlaClock, SlaPolicy, SlaTarget
-from servio.tickets.models import Ticket
+from servio.tickets import services as tickets
+from servio.tickets.models import Kind, Priority, Ticket
 
 log = logging.getLogger(__name__)
 Metric = SlaTarget.Metric
+PolicyType = SlaPolicy.Type
 FINISHED = ("resolved", "closed")
+PRECEDENCE = ("order", "created_at", "pk")
+NOTIFY_ACTIONS = ("notify_assignee", "notify_team_lead", "notify_team", "notify_group")
+TICKET_ACTIONS = ("raise_priority", "reassign")
+PAUSABLE_STATUSES = ("new", "in_progress", "on_hold")
+SCHEDULE_FIELDS = ["elapsed_seconds", "running_since", "due_at", "next_threshold_at"]
 
 
 # --- which policy applies ---------------------------------------------------------------------
@@ -36,7 +46,7 @@ def policy_matches(policy: SlaPolicy, ticket: Ticket) -> bool:
         return False
     if policy.priorities and ticket.priority not in policy.priorities:
         return False
-    if policy.type == SlaPolicy.Type.OLA and policy.team_id and policy.team_id != ticket.team_id:
+    if policy.type == PolicyType.OLA and policy.team_id and policy.team_id != ticket.team_id:
         return False
     org_ids = {o.pk for o in policy.organizations.all()}
     if org_ids and ticket.organization_id not in org_ids:
@@ -48,16 +58,20 @@ def policy_matches(policy: SlaPolicy, ticket: Ticket) -> bool:
     return not category_ids or ticket.category_id in category_ids
 
 
-def _policies(kind: str) -> list[SlaPolicy]:
+def _policies(kind: str | None = None) -> list[SlaPolicy]:
+    """Active policies (of one type) in precedence order: `order`, then the older first."""
+    qs = SlaPolicy.objects.filter(is_active=True)
+    if kind is not None:
+        qs = qs.filter(type=kind)
     return list(
-        SlaPolicy.objects.filter(type=kind, is_active=True)
-        .prefetch_related("organizations", "services", "categories", "targets__calendar")
-        .order_by("order", "pk")
+        qs.prefetch_related(
+            "organizations", "services", "categories", "targets__calendar"
+        ).order_by("type", *PRECEDENCE)
     )
 
 
-def policy_for(ticket: Ticket, kind: str = SlaPolicy.Type.SLA) -> SlaPolicy | None:
-    """The first active policy of this type (by `order`, then age) whose conditions match."""
+def policy_for(ticket: Ticket, kind: str = PolicyType.SLA) -> SlaPolicy | None:
+    """The policy of this type that applies: the first active match by `order`, then age."""
     return next((p for p in _policies(kind) if policy_matches(p, ticket)), None)
 
 
@@ -98,262 +112,395 @@ def _new_clock(ticket: Ticket, policy: SlaPolicy, target: SlaTarget, at: datetim
     return clock
 
 
-def _goal_reached_at(clock: SlaClock, ticket: Ticket) -> datetime | None:
-    if (
-        clock.metric == Metric.FIRST_RESPONSE
-        and ticket.first_response_at
-        and clock.started_at <= ticket.first_response_at
-    ):
-        return ticket.first_response_at
-    if ticket.status in FINISHED:
-        return ticket.resolved_at or ticket.closed_at or ticket.updated_at
-    return None
+def _start_clocks(
+    ticket: Ticket, policy: SlaPolicy, at: datetime, metrics: Sequence[str]
+) -> list[SlaClock]:
+    created = []
+    for metric in metrics:
+        target = _target(policy, metric, ticket.priority)
+        if target is None or (metric == Metric.FIRST_RESPONSE and ticket.first_response_at):
+            continue
+        created.append(_new_clock(ticket, policy, target, at))
+    return created
+
+
+def _snapshot(clock: SlaClock) -> tuple:
+    return tuple(
+        getattr(clock, f.attname) for f in SlaClock._meta.concrete_fields if not f.primary_key
+    )
 
 
 def sla_sync(*, ticket: Ticket, at: datetime | None = None) -> list[SlaClock]:
-    """Bring the ticket's clocks in line with the ticket (call inside the writing transaction)."""
+    """Bring the ticket's clocks in line with the ticket; returns the clocks created or changed.
+
+    Call it inside the transaction that changed the ticket (the ticket services do, through
+    `servio.tickets.hooks`). The ticket's clocks are locked, so the scan never overwrites a
+    pause or retarget made here, and this never overwrites what the scan announced.
+    """
     at = at or timezone.now()
-    existing = list(
-        SlaClock.objects.filter(ticket=ticket).select_related("policy", "calendar").order_by("pk")
-    )
-    changed: list[SlaClock] = []
-    created: list[SlaClock] = []
-
-    # 1. Requester-facing SLA clocks start when the ticket is logged.
-    if ticket.is_open and not any(c.policy_type == SlaPolicy.Type.SLA for c in existing):
-        policy = policy_for(ticket, SlaPolicy.Type.SLA)
-        if policy is not None:
-            for metric in (Metric.FIRST_RESPONSE, Metric.RESOLUTION):
-                target = _target(policy, metric, ticket.priority)
-                if target is None or (metric == Metric.FIRST_RESPONSE and ticket.first_response_at):
-                    continue
-                created.append(_new_clock(ticket, policy, target, ticket.created_at))
-
-    # 2. OLA clocks follow the team that holds the ticket.
-    for clock in existing:
-        if (
-            clock.policy_type == SlaPolicy.Type.OLA
-            and clock.stopped_at is None
-            and clock.team_id != ticket.team_id
-        ):
-            clocks.stop(clock, at)  # handed on: the team's part is over
-            changed.append(clock)
-    live_ola_teams = {
-        c.team_id for c in existing if c.policy_type == SlaPolicy.Type.OLA and c.stopped_at is None
-    }
-    if ticket.team_id and ticket.is_open and ticket.team_id not in live_ola_teams:
-        policy = policy_for(ticket, SlaPolicy.Type.OLA)
-        if policy is not None:
-            for metric in (Metric.FIRST_RESPONSE, Metric.RESOLUTION):
-                target = _target(policy, metric, ticket.priority)
-                if target is None or (metric == Metric.FIRST_RESPONSE and ticket.first_response_at):
-                    continue
-                created.append(_new_clock(ticket, policy, target, at))
-
-    # 3. Underpinning contracts run while the ticket waits on a vendor.
-    waiting_vendor = ticket.status == "on_hold" and ticket.hold_reason == "awaiting_vendor"
-    live_uc = [c for c in existing if c.policy_type == SlaPolicy.Type.UC and c.stopped_at is None]
-    for clock in live_uc:
-        if not waiting_vendor:
-            clocks.stop(clock, at)
-            changed.append(clock)
-    if waiting_vendor and not live_uc:
-        policy = policy_for(ticket, SlaPolicy.Type.UC)
-        if policy is not None:
-            target = _target(policy, Metric.RESOLUTION, ticket.priority)
-            if target is not None:
-                created.append(_new_clock(ticket, policy, target, at))
-
-    # 4. Every other clock: goal met, cancelled, reopened, paused, resumed, retargeted.
-    for clock in existing:
-        if clock in changed or clock.policy_type == SlaPolicy.Type.UC:
-            continue
-        if _sync_one(clock, ticket, at, created):
-            changed.append(clock)
-
-    for clock in created:
-        clock.save()
-    for clock in changed:
-        clock.save()
+    with transaction.atomic():
+        existing = list(
+            SlaClock.objects.select_for_update(of=("self",))
+            .filter(ticket_id=ticket.pk)
+            .select_related("policy", "calendar")
+            .order_by("pk")
+        )
+        before = {clock.pk: _snapshot(clock) for clock in existing}
+        created: list[SlaClock] = []
+        if ticket.status == "cancelled":
+            for clock in existing:
+                clocks.cancel(clock, at)
+        else:
+            created += _reopen(existing, ticket, at)
+            created += _start_sla(existing, ticket, at)
+            created += _follow_team(existing, created, ticket, at)
+            created += _follow_vendor(existing, ticket, at)
+            for clock in [*existing, *created]:
+                if clock.stopped_at is None:
+                    _follow_ticket(clock, ticket, at)
+        for clock in created:
+            clock.save()
+        changed = [clock for clock in existing if _snapshot(clock) != before[clock.pk]]
+        for clock in changed:
+            clock.save()
     return created + changed
 
 
-def _sync_one(clock: SlaClock, ticket: Ticket, at: datetime, created: list[SlaClock]) -> bool:
-    before = (clock.state, clock.stopped_at, clock.priority, clock.due_at, clock.cycle)
-    if ticket.status == "cancelled":
-        clocks.cancel(clock, at)
-    elif clock.stopped_at is None:
-        reached = _goal_reached_at(clock, ticket)
-        if reached is not None:
-            clocks.stop(clock, max(reached, clock.started_at))
-        else:
-            if _pauses(clock.policy, ticket):
-                clocks.pause(clock, at)
-            else:
-                clocks.resume(clock, at)
-            if clock.priority != ticket.priority:
-                target = _target(clock.policy, clock.metric, ticket.priority)
-                if target is not None:
-                    clocks.retarget(
-                        clock, target_seconds=target.minutes * 60, priority=ticket.priority, at=at
-                    )
-    elif (
-        clock.metric == Metric.RESOLUTION
-        and ticket.is_open
-        and clock.state != ClockState.CANCELLED
-        and clock.cycle <= ticket.reopen_count
-    ):
-        if clock.policy.restart_on_reopen:
-            clock.cycle = ticket.reopen_count + 1  # this cycle is finished; a new clock counts
-            target = _target(clock.policy, clock.metric, ticket.priority)
-            if target is not None:
-                created.append(_new_clock(ticket, clock.policy, target, at))
-        else:
-            clocks.reopen(clock, at, restart=False, cycle=ticket.reopen_count + 1)
-    if clock.stopped_at is not None and clock.policy_type != SlaPolicy.Type.OLA:
-        clock.team_id = ticket.team_id  # the team that finished it, for reporting
-    return before != (clock.state, clock.stopped_at, clock.priority, clock.due_at, clock.cycle)
-
-
-# --- the periodic threshold scan --------------------------------------------------------------
-
-
-def sla_scan(*, now: datetime | None = None, batch: int = 1000) -> int:
-    """Announce warnings and breaches that are due; reads only clocks whose time has come."""
-    now = now or timezone.now()
-    announced = 0
-    while True:
-        with transaction.atomic():
-            due = list(
-                SlaClock.objects.select_for_update(skip_locked=True)
-                .filter(
-                    next_threshold_at__lte=now,
-                    stopped_at__isnull=True,
-                    state__in=[ClockState.RUNNING, ClockState.BREACHED],
-                )
-                .select_related("policy", "calendar", "ticket")
-                .order_by("next_threshold_at")[:batch]
-            )
-            if not due:
-                return announced
-            escalations: list[tuple[SlaClock, dict]] = []
-            for clock in due:
-                for percent in clocks.thresholds(clock):
-                    if percent in clock.fired or clocks.instant_of(clock, percent) > now:
-                        continue
-                    clock.fired = [*clock.fired, percent]
-                    if percent >= clocks.BREACH:
-                        clock.breached = True
-                        clock.state = ClockState.BREACHED
-                    _announce(clock, percent)
-                    announced += 1
-                    escalations.extend(
-                        (clock, e)
-                        for e in clock.policy.escalations
-                        if int(e.get("at", 0)) == percent
-                    )
-                clocks.schedule(clock)
-            SlaClock.objects.bulk_update(
-                due, ["fired", "breached", "state", "next_threshold_at", "due_at"]
-            )
-            for clock, escalation in escalations:
-                _escalate(clock, escalation)
-        if len(due) < batch:
-            return announced
-
-
-def _announce(clock: SlaClock, percent: int) -> None:
-    ticket = clock.ticket
-    topic = "sla.breached" if percent >= clocks.BREACH else "sla.warning"
-    outbox.publish(
-        topic,
-        {
-            "clock_id": clock.pk,
-            "ticket_id": ticket.pk,
-            "reference": ticket.reference,
-            "metric": clock.metric,
-            "policy": clock.policy.name,
-            "policy_type": clock.policy_type,
-            "percent": percent,
-            "due_at": clock.due_at.isoformat() if clock.due_at else None,
-            "assignee_id": ticket.assignee_id,
-            "team_id": ticket.team_id,
-        },
+def _current(existing: list[SlaClock], policy_type: str, metric: str) -> SlaClock | None:
+    """The newest clock of one kind on the ticket (older ones are finished cycles or teams)."""
+    return next(
+        (c for c in reversed(existing) if c.policy_type == policy_type and c.metric == metric),
+        None,
     )
 
 
-def _escalate(clock: SlaClock, escalation: dict) -> None:
-    """Run one configured escalation action (as the system, audited by the ticket services)."""
-    from servio.accounts.models import Team
-    from servio.tickets import services as tickets
+def _reopen(existing: list[SlaClock], ticket: Ticket, at: datetime) -> list[SlaClock]:
+    """A resolved ticket was reopened: its resolution clocks count on, or start a new cycle."""
+    cycle = ticket.reopen_count + 1
+    if not ticket.is_open or ticket.reopen_count == 0:
+        return []
+    created = []
+    for policy_type in (PolicyType.SLA, PolicyType.OLA):
+        clock = _current(existing, policy_type, Metric.RESOLUTION)
+        if (
+            clock is None
+            or clock.stopped_at is None
+            or clock.state == ClockState.CANCELLED
+            or clock.cycle >= cycle
+            or (policy_type == PolicyType.OLA and clock.team_id != ticket.team_id)
+        ):
+            continue
+        if clock.policy.restart_on_reopen:  # the finished cycle's clock stays as it was
+            created += _start_clocks(ticket, clock.policy, at, [Metric.RESOLUTION])
+        else:
+            clocks.reopen(clock, at, cycle=cycle)
+    return created
 
-    action = escalation.get("action")
-    ticket = Ticket.objects.get(pk=clock.ticket_id)
-    if action in ("notify_assignee", "notify_team_lead", "notify_team", "notify_group"):
-        outbox.publish(
-            "sla.escalation",
-            {
-                "ticket_id": ticket.pk,
-                "reference": ticket.reference,
-                "action": action,
-                "team_id": escalation.get("team") or ticket.team_id,
-                "assignee_id": ticket.assignee_id,
-                "metric": clock.metric,
-                "percent": escalation.get("at"),
-            },
-        )
-    elif action == "raise_priority" and ticket.priority > 1:
-        tickets.ticket_update(
+
+def _start_sla(existing: list[SlaClock], ticket: Ticket, at: datetime) -> list[SlaClock]:
+    """Requester-facing clocks start when the ticket is logged (or when a policy first matches)."""
+    if not ticket.is_open or any(c.policy_type == PolicyType.SLA for c in existing):
+        return []
+    policy = policy_for(ticket, PolicyType.SLA)
+    if policy is None:
+        return []
+    just_logged = ticket.updated_at <= ticket.created_at
+    started = ticket.created_at if just_logged else at
+    return _start_clocks(ticket, policy, started, [Metric.FIRST_RESPONSE, Metric.RESOLUTION])
+
+
+def _follow_team(
+    existing: list[SlaClock], created: list[SlaClock], ticket: Ticket, at: datetime
+) -> list[SlaClock]:
+    """OLA clocks measure the team that holds the ticket; a handover ends that team's part."""
+    for clock in existing:
+        if (
+            clock.policy_type == PolicyType.OLA
+            and clock.stopped_at is None
+            and clock.team_id != ticket.team_id
+        ):
+            clocks.stop(clock, at)
+    live_teams = {
+        c.team_id
+        for c in [*existing, *created]
+        if c.policy_type == PolicyType.OLA and c.stopped_at is None
+    }
+    if not ticket.is_open or not ticket.team_id or ticket.team_id in live_teams:
+        return []
+    policy = policy_for(ticket, PolicyType.OLA)
+    if policy is None:
+        return []
+    return _start_clocks(ticket, policy, at, [Metric.FIRST_RESPONSE, Metric.RESOLUTION])
+
+
+def _follow_vendor(existing: list[SlaClock], ticket: Ticket, at: datetime) -> list[SlaClock]:
+    """Underpinning-contract clocks run while the ticket is on hold awaiting a vendor."""
+    waiting = ticket.status == "on_hold" and ticket.hold_reason == "awaiting_vendor"
+    live = [c for c in existing if c.policy_type == PolicyType.UC and c.stopped_at is None]
+    if not waiting:
+        for clock in live:
+            clocks.stop(clock, at)  # the vendor handed back: its part is over
+            clock.team_id = ticket.team_id
+        return []
+    if live:
+        return []
+    policy = policy_for(ticket, PolicyType.UC)
+    if policy is None:
+        return []
+    return _start_clocks(ticket, policy, at, [Metric.RESOLUTION])
+
+
+def _goal_reached_at(clock: SlaClock, ticket: Ticket, at: datetime) -> datetime | None:
+    """First response: the first public agent reply (or the resolution, if none came first)."""
+    if (
+        clock.metric == Metric.FIRST_RESPONSE
+        and ticket.first_response_at
+        and ticket.first_response_at >= clock.started_at
+    ):
+        return ticket.first_response_at
+    if ticket.status in FINISHED:
+        return ticket.resolved_at or ticket.closed_at or at
+    return None
+
+
+def _follow_ticket(clock: SlaClock, ticket: Ticket, at: datetime) -> None:
+    """Stop a clock whose goal was reached; else pause or resume it and follow the priority."""
+    reached = _goal_reached_at(clock, ticket, at)
+    if reached is not None:
+        clocks.stop(clock, max(reached, clock.started_at))
+        if clock.policy_type != PolicyType.OLA:
+            clock.team_id = ticket.team_id  # the team that finished it, for reporting
+        return
+    if _pauses(clock.policy, ticket):
+        clocks.pause(clock, at)
+    else:
+        clocks.resume(clock, at)
+    if clock.priority != ticket.priority:
+        target = _target(clock.policy, clock.metric, ticket.priority)
+        if target is not None:
+            clocks.retarget(
+                clock, target_seconds=target.minutes * 60, priority=ticket.priority, at=at
+            )
+
+
+# --- escalations that change the ticket -------------------------------------------------------
+
+
+def sla_escalation_apply(*, ticket_id: int, action: str, team_id: int | None) -> Ticket | None:
+    """Carry out a ticket-changing escalation (raise the priority, reassign) as the system.
+
+    Runs from the outbox (`servio.sla.handlers`), in its own transaction after the scan, so the
+    ticket is locked before its clocks as in every other ticket write.
+    """
+    if action not in TICKET_ACTIONS:
+        return None
+    ticket = Ticket.objects.filter(pk=ticket_id).first()
+    if ticket is None or not ticket.is_open:
+        return None
+    if action == "raise_priority":
+        if ticket.priority <= Priority.CRITICAL:
+            return ticket
+        return tickets.ticket_update(
             actor=None, ticket=ticket, version=None, changes={"priority": ticket.priority - 1}
         )
-    elif action == "reassign" and escalation.get("team"):
-        team = Team.objects.filter(pk=escalation["team"], is_active=True).first()
-        if team is not None:
-            tickets.ticket_assign(actor=None, ticket=ticket, team=team, assignee=None)
-    else:
-        log.warning("SLA policy %s has an unknown escalation %r", clock.policy_id, escalation)
+    team = Team.objects.filter(pk=team_id, is_active=True).first() if team_id else None
+    if team is None:
+        log.warning("SLA escalation cannot reassign %s: no active team %s", ticket_id, team_id)
+        return ticket
+    if ticket.team_id == team.pk:
+        return ticket
+    return tickets.ticket_assign(actor=None, ticket=ticket, team=team, assignee=None)
 
 
 # --- configuration ----------------------------------------------------------------------------
 
 
-def calendar_save(*, actor, calendar: Calendar) -> Calendar:
-    """Validate (time zone, hours, holidays) and save a calendar."""
-    calendar.build()  # raises ValidationFailed naming the field
+def calendar_save(*, actor: User | None, calendar: Calendar) -> Calendar:
+    """Validate (name, time zone, hours, holidays) and save a calendar, audited.
+
+    Running clocks on a changed calendar keep the business time they used under the old hours
+    and count the rest on the new ones from now.
+    """
+    creating = calendar.pk is None
     with transaction.atomic():
-        creating = calendar.pk is None
-        calendar.save()
+        calendar_store(calendar=calendar)
         audit_record(
             actor=actor,
-            action="sla.calendar_saved" if not creating else "sla.calendar_created",
+            action="sla.calendar_created" if creating else "sla.calendar_saved",
             target=calendar,
         )
     return calendar
 
 
+def calendar_store(*, calendar: Calendar, at: datetime | None = None) -> Calendar:
+    """Validate and save (no audit: the caller records it) and reschedule its running clocks."""
+    if Calendar.objects.filter(name=calendar.name).exclude(pk=calendar.pk).exists():
+        raise ValidationFailed.field("name", f"A calendar named '{calendar.name}' exists already.")
+    engine = calendar.build()  # raises ValidationFailed naming each bad field
+    with transaction.atomic():
+        previous = None
+        if calendar.pk is not None:
+            previous = Calendar.objects.select_for_update().filter(pk=calendar.pk).first()
+        calendar.save()
+        if previous is not None:
+            old = previous.build()
+            if old != engine:
+                _rebank(calendar, old, at or timezone.now())
+    return calendar
+
+
+def _counting(**filters: Any):
+    return SlaClock.objects.filter(
+        stopped_at__isnull=True, state__in=clocks.COUNTING, **filters
+    ).order_by("pk")
+
+
+def _rebank(calendar: Calendar, old: BusinessCalendar, at: datetime, chunk: int = 2000) -> None:
+    """Bank the business time each running clock used under `old`, then count on `calendar`."""
+    last = 0
+    while True:
+        batch = list(
+            _counting(calendar=calendar, pk__gt=last)
+            .select_for_update(of=("self",))
+            .select_related("policy")[:chunk]
+        )
+        if not batch:
+            return
+        for clock in batch:
+            clock.calendar = calendar
+            if clock.running_since is not None and at > clock.running_since:
+                clock.elapsed_seconds += business_seconds_between(
+                    calendar=old, start=clock.running_since, end=at
+                )
+                clock.running_since = at
+            if clock.elapsed_seconds < clock.target_seconds:
+                clock.due_at = None
+            clocks.schedule(clock)
+        SlaClock.objects.bulk_update(batch, SCHEDULE_FIELDS)
+        last = batch[-1].pk
+
+
+def policy_save(*, actor: User | None, policy: SlaPolicy) -> SlaPolicy:
+    """Validate and save a policy, audited; its running clocks pick up changed levels."""
+    creating = policy.pk is None
+    with transaction.atomic():
+        policy_store(policy=policy)
+        audit_record(
+            actor=actor,
+            action="sla.policy_created" if creating else "sla.policy_saved",
+            target=policy,
+        )
+    return policy
+
+
+def policy_store(*, policy: SlaPolicy) -> SlaPolicy:
+    """Validate and save (no audit: the caller records it); reschedule its running clocks."""
+    validate_policy(policy)
+    with transaction.atomic():
+        creating = policy.pk is None
+        policy.save()
+        if not creating:
+            _reschedule(policy)
+    return policy
+
+
+def _reschedule(policy: SlaPolicy, chunk: int = 2000) -> None:
+    last = 0
+    while True:
+        batch = list(
+            _counting(policy=policy, pk__gt=last)
+            .select_for_update(of=("self",))
+            .select_related("calendar")[:chunk]
+        )
+        if not batch:
+            return
+        for clock in batch:
+            clock.policy = policy
+            clocks.schedule(clock)
+        SlaClock.objects.bulk_update(batch, SCHEDULE_FIELDS)
+        last = batch[-1].pk
+
+
+def validate_policy(policy: SlaPolicy) -> None:
+    """Refuse conditions, pauses, thresholds and escalations that cannot work, naming the field."""
+    errors: dict[str, list[str]] = {}
+
+    def add(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    if not isinstance(policy.kinds, list) or any(k not in Kind.values for k in policy.kinds):
+        add("kinds", f"Kinds are a list among {', '.join(Kind.values)} (empty = any).")
+    if not isinstance(policy.priorities, list) or any(
+        isinstance(p, bool) or p not in Priority.values for p in policy.priorities
+    ):
+        add("priorities", "Priorities are a list of numbers 1 (critical) to 5 (empty = any).")
+    thresholds = policy.warning_thresholds
+    if not isinstance(thresholds, list) or any(
+        (v := clocks.percent_value(p)) is None or v >= clocks.BREACH for p in thresholds
+    ):
+        add(
+            "warning_thresholds",
+            "Thresholds are a list of percentages of the target between 0 and 100, e.g. [75, 90].",
+        )
+    if not isinstance(policy.pause_on, list):
+        add("pause_on", 'Pausing statuses are a list, e.g. ["on_hold:awaiting_requester"].')
+    else:
+        for rule in policy.pause_on:
+            status, _, reason = str(rule).partition(":")
+            if status not in PAUSABLE_STATUSES or (
+                reason and reason not in Ticket.HoldReason.values
+            ):
+                add(
+                    "pause_on",
+                    f"'{rule}' is not an open status ({', '.join(PAUSABLE_STATUSES)}), "
+                    f"optionally with a hold reason ({', '.join(Ticket.HoldReason.values)}).",
+                )
+    if not isinstance(policy.escalations, list):
+        add("escalations", 'Escalations are a list, e.g. [{"at": 90, "action": "notify_team"}].')
+    else:
+        for escalation in policy.escalations:
+            problem = _escalation_problem(escalation)
+            if problem:
+                add("escalations", problem)
+    if policy.team_id and policy.type != PolicyType.OLA:
+        add("team", "Only an OLA measures a team; clear the team or make the policy an OLA.")
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _escalation_problem(escalation: Any) -> str | None:
+    actions = (*NOTIFY_ACTIONS, *TICKET_ACTIONS)
+    if not isinstance(escalation, dict) or escalation.get("action") not in actions:
+        return f"{escalation!r}: each escalation needs an action among {', '.join(actions)}."
+    if clocks.percent_value(escalation.get("at")) is None:
+        return f"{escalation!r}: 'at' is the percentage of the target (100 = the breach)."
+    team = escalation.get("team")
+    needs_team = escalation["action"] in ("reassign", "notify_group")
+    if needs_team and not team:
+        return f"{escalation!r}: {escalation['action']} needs the id of a team as 'team'."
+    if team and not (
+        isinstance(team, int) and Team.objects.filter(pk=team, is_active=True).exists()
+    ):
+        return f"{escalation!r}: no active team with id {team!r}."
+    return None
+
+
 def policy_overlaps(
     policies: Iterable[SlaPolicy] | None = None,
 ) -> list[tuple[SlaPolicy, SlaPolicy]]:
-    """Pairs of active policies of one type that could both match a ticket.
+    """Pairs (applies, shadowed) of active policies of one type that could match one ticket.
 
-    Only the first by `order` (then the older) applies; admins see these pairs so the overlap is
-    a decision, not an accident.
+    Only the first by `order` (then the older) applies to such a ticket; admins see these pairs
+    so that an overlap is a decision, not an accident.
     """
-    items = list(policies) if policies is not None else _policies_all()
+    items = list(policies) if policies is not None else _policies()
+    items.sort(key=lambda p: (p.type, p.order, p.created_at, p.pk or 0))
     pairs = []
     for i, a in enumerate(items):
         for b in items[i + 1 :]:
             if a.type == b.type and _conditions_overlap(a, b):
                 pairs.append((a, b))
     return pairs
-
-
-def _policies_all() -> list[SlaPolicy]:
-    return list(
-        SlaPolicy.objects.filter(is_active=True)
-        .prefetch_related("organizations", "services", "categories")
-        .order_by("type", "order", "pk")
-    )
 
 
 def _overlap(a: Iterable, b: Iterable) -> bool:
@@ -368,48 +515,5 @@ def _conditions_overlap(a: SlaPolicy, b: SlaPolicy) -> bool:
         and _overlap([o.pk for o in a.organizations.all()], [o.pk for o in b.organizations.all()])
         and _overlap([s.pk for s in a.services.all()], [s.pk for s in b.services.all()])
         and _overlap([c.pk for c in a.categories.all()], [c.pk for c in b.categories.all()])
-        and (
-            a.type != SlaPolicy.Type.OLA or not a.team_id or not b.team_id or a.team_id == b.team_id
-        )
-    )
-
-
-def validate_policy(policy: SlaPolicy) -> None:
-    errors: dict[str, str] = {}
-    bad = [
-        p for p in policy.warning_thresholds if not isinstance(p, int | float) or not 0 < p < 100
-    ]
-    if bad:
-        errors["warning_thresholds"] = (
-            "Thresholds are percentages between 0 and 100, e.g. [75, 90]."
-        )
-    for rule in policy.pause_on:
-        status, _, reason = str(rule).partition(":")
-        if status not in ("new", "in_progress", "on_hold") or (
-            reason and reason not in ("awaiting_requester", "awaiting_vendor", "awaiting_change")
-        ):
-            errors["pause_on"] = f"'{rule}' is not an open status (optionally with a hold reason)."
-    actions = {
-        "notify_assignee",
-        "notify_team_lead",
-        "notify_team",
-        "notify_group",
-        "raise_priority",
-        "reassign",
-    }
-    for esc in policy.escalations:
-        if not isinstance(esc, dict) or esc.get("action") not in actions:
-            errors["escalations"] = f"Each escalation needs an action among {sorted(actions)}."
-        elif esc.get("action") == "reassign" and not esc.get("team"):
-            errors["escalations"] = "A reassign escalation needs a team id."
-    if errors:
-        raise ValidationFailed(errors)
-
-
-def live_clocks_due_between(start: datetime, end: datetime):
-    return SlaClock.objects.filter(
-        Q(state=ClockState.RUNNING) | Q(state=ClockState.BREACHED),
-        stopped_at__isnull=True,
-        due_at__gte=start,
-        due_at__lt=end,
+        and (a.type != PolicyType.OLA or not a.team_id or not b.team_id or a.team_id == b.team_id)
     )

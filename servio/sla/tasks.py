@@ -1,11 +1,12 @@
-"""SLA jobs."""
+"""SLA jobs: the periodic level scan (warnings, breaches, escalations)."""
 
 from datetime import timedelta
 
 from servio.core.jobs import periodic
-from servio.sla.services import sla_scan
+from servio.sla.scan import sla_scan
 
 
 @periodic("sla.scan", every=timedelta(minutes=1))
 def scan() -> int:
-    return sla_scan()
+    """Announce the levels that have come since the last run; returns how many."""
+    return sla_scan().announced

@@ -1,0 +1,267 @@
+"""The periodic level scan: warnings, breaches and escalations, each announced exactly once.
+
+Each running clock stores `next_threshold_at`, the instant its first unhandled level (a warning
+threshold, the breach, an escalation) comes. The scan reads only clocks whose instant has come,
+through a partial index, in batches of a fixed number of queries; it never looks at the other
+open tickets. Clocks are locked with SKIP LOCKED: a clock that a ticket write (a pause, a
+retarget) or another scan holds is left for the next run, and each level is re-checked on the
+locked row, so a level a pause or retarget made not yet due is never announced.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from servio.accounts.models import User
+from servio.core import outbox
+from servio.core.models import OutboxMessage
+from servio.sla import clocks
+from servio.sla.models import Calendar, ClockState, SlaClock, SlaPolicy
+from servio.tickets.models import Ticket, format_number
+
+Event = tuple[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """What one scan did: clocks it read (each one due) and events it announced."""
+
+    clocks_read: int
+    announced: int
+
+
+@dataclass(frozen=True)
+class _Levels:
+    """A policy's levels, worked out once per batch."""
+
+    all: list[int | float]
+    warnings: set[int | float]
+    escalations: dict[int | float, list[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class _TicketInfo:
+    reference: str
+    assignee_id: int | None
+    team_id: int | None
+    lead_id: int | None
+
+
+def sla_scan(*, now: datetime | None = None, batch: int = 1000) -> ScanResult:
+    """Announce every level whose time has come; returns how many clocks and events.
+
+    A batch costs six queries whatever its size (clocks, their tickets, policies, calendars,
+    one update, one insert of the events), plus one per notify_team escalation.
+    """
+    now = now or timezone.now()
+    read = announced = 0
+    while True:
+        with transaction.atomic():
+            due = list(
+                SlaClock.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(
+                    next_threshold_at__lte=now,
+                    stopped_at__isnull=True,
+                    state__in=clocks.COUNTING,
+                )
+                .order_by("next_threshold_at")[:batch]
+            )
+            events: list[Event] = []
+            if due:
+                levels, tickets = _attach(due)
+                for clock in due:
+                    events += _handle(clock, now, levels[clock.policy_id], tickets[clock.ticket_id])
+                _save(due)
+                _publish_all(events)
+            announced += len(events)
+        read += len(due)
+        if len(due) < batch:
+            return ScanResult(clocks_read=read, announced=announced)
+
+
+def _attach(due: list[SlaClock]) -> tuple[dict[int, _Levels], dict[int, _TicketInfo]]:
+    """Load the batch's policies, calendars and tickets in one query each."""
+    policies = SlaPolicy.objects.in_bulk({c.policy_id for c in due})
+    calendars = Calendar.objects.in_bulk({c.calendar_id for c in due})
+    for clock in due:
+        clock.policy = policies[clock.policy_id]
+        clock.calendar = calendars[clock.calendar_id]
+    rows = Ticket.objects.filter(pk__in={c.ticket_id for c in due}).values_list(
+        "pk", "kind", "number", "assignee_id", "team_id", "team__lead_id"
+    )
+    tickets = {
+        pk: _TicketInfo(format_number(kind, number), assignee, team, lead)
+        for pk, kind, number, assignee, team, lead in rows
+    }
+    return {pk: _levels_of(policy) for pk, policy in policies.items()}, tickets
+
+
+def _levels_of(policy: SlaPolicy) -> _Levels:
+    escalations: dict[int | float, list[dict[str, Any]]] = {}
+    for escalation in policy.escalations or ():
+        at = clocks.percent_value(escalation.get("at")) if isinstance(escalation, dict) else None
+        if at is not None:
+            escalations.setdefault(at, []).append(escalation)
+    warnings = clocks.warning_levels(policy)
+    return _Levels(sorted({*warnings, clocks.BREACH, *escalations}), set(warnings), escalations)
+
+
+def _handle(clock: SlaClock, now: datetime, levels: _Levels, ticket: _TicketInfo) -> list[Event]:
+    """The events for the levels of one locked clock that `now` has reached.
+
+    Firing levels changes neither the business time used nor the due time; only the instant of
+    the next unhandled level moves.
+    """
+    events: list[Event] = []
+    next_at = None
+    for level in levels.all:
+        if level in clock.fired:
+            continue
+        instant = clocks.instant_of(clock, level)
+        if instant > now:
+            next_at = instant
+            break
+        clock.fired = [*clock.fired, level]
+        if level >= clocks.BREACH:
+            clock.breached = True
+            clock.state = ClockState.BREACHED
+        if level == clocks.BREACH:
+            events.append(("sla.breached", _payload(clock, level, ticket)))
+        elif level in levels.warnings:
+            events.append(("sla.warning", _payload(clock, level, ticket)))
+        for escalation in levels.escalations.get(level, ()):
+            events.append(("sla.escalation", _escalation(clock, level, escalation, ticket)))
+    clock.next_threshold_at = next_at
+    return events
+
+
+def _payload(clock: SlaClock, percent: float, ticket: _TicketInfo) -> dict[str, Any]:
+    return {
+        "clock_id": clock.pk,
+        "ticket_id": clock.ticket_id,
+        "reference": ticket.reference,
+        "metric": clock.metric,
+        "policy": clock.policy.name,
+        "policy_type": clock.policy_type,
+        "percent": percent,
+        "due_at": clock.due_at.isoformat() if clock.due_at else None,
+        "assignee_id": ticket.assignee_id,
+        "team_id": ticket.team_id,
+    }
+
+
+def _escalation(
+    clock: SlaClock, percent: float, escalation: dict[str, Any], ticket: _TicketInfo
+) -> dict[str, Any]:
+    """One escalation; `recipient_ids` say whom a notify action is for."""
+    action = escalation.get("action")
+    team_id = escalation.get("team") or ticket.team_id
+    recipients: list[int] = []
+    if action == "notify_assignee" and ticket.assignee_id:
+        recipients = [ticket.assignee_id]
+    elif action == "notify_team_lead" and ticket.lead_id:
+        recipients = [ticket.lead_id]
+    elif action in ("notify_team", "notify_group") and team_id:
+        recipients = sorted(
+            User.objects.filter(teams__pk=team_id, is_active=True).values_list("pk", flat=True)
+        )
+    return {
+        **_payload(clock, percent, ticket),
+        "action": action,
+        "team_id": team_id,
+        "recipient_ids": recipients,
+    }
+
+
+def _save(due: list[SlaClock]) -> None:
+    """Write the levels handled and the next level's instant of every clock, in one statement."""
+    table = connection.ops.quote_name(SlaClock._meta.db_table)
+    fired = [json.dumps(c.fired) for c in due]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS c SET fired = v.fired::jsonb, breached = v.breached, "  # noqa: S608
+                "state = v.state, next_threshold_at = v.next_at "
+                "FROM unnest(%s::bigint[], %s::text[], %s::boolean[], %s::text[], "
+                "%s::timestamptz[]) AS v(id, fired, breached, state, next_at) WHERE c.id = v.id",
+                [
+                    [c.pk for c in due],
+                    fired,
+                    [c.breached for c in due],
+                    [c.state for c in due],
+                    [c.next_threshold_at for c in due],
+                ],
+            )
+        return
+    next_field = SlaClock._meta.get_field("next_threshold_at")
+    rows = [
+        [
+            text,
+            c.breached,
+            c.state,
+            next_field.get_db_prep_save(c.next_threshold_at, connection),
+            c.pk,
+        ]
+        for c, text in zip(due, fired, strict=True)
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET fired = %s, breached = %s, state = %s, "  # noqa: S608
+            "next_threshold_at = %s WHERE id = %s",
+            rows,
+        )
+
+
+def _publish_all(events: list[Event]) -> None:
+    """`outbox.publish` for a batch of events in one statement: the same rows (one per event
+    and handler) in the caller's transaction, and the same wake-up after commit.
+
+    TODO(core): use `outbox.publish_many` once servio.core.outbox offers it.
+    """
+    now = timezone.now()
+    rows = [
+        OutboxMessage(
+            event_id=event_id,
+            topic=topic,
+            handler=name,
+            payload=payload,
+            available_at=now,
+            created_at=now,
+        )
+        for topic, payload in events
+        for event_id in [uuid.uuid4()]
+        for name in outbox.handlers_for(topic)
+    ]
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and hasattr(cursor.cursor, "copy"):  # psycopg 3
+            _copy(cursor.cursor, rows)
+        else:
+            OutboxMessage.objects.bulk_create(rows, batch_size=500)
+    outbox._wake_after_commit()
+
+
+def _copy(cursor: Any, rows: list[OutboxMessage]) -> None:
+    """COPY the rows: every column but the id, valued as the model (and its defaults) says."""
+    fields = [f for f in OutboxMessage._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column or f.attname) for f in fields)
+    table = connection.ops.quote_name(OutboxMessage._meta.db_table)
+    json_fields = {f.attname for f in fields if f.get_internal_type() == "JSONField"}
+    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(
+                [
+                    json.dumps(getattr(row, f.attname))
+                    if f.attname in json_fields
+                    else getattr(row, f.attname)
+                    for f in fields
+                ]
+            )
