@@ -1,0 +1,176 @@
+"""SLA admin: calendars and policies are validated beside each field, changes are audited, and
+clocks can be looked at but not changed."""
+
+import json
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from servio.audit.models import AuditEvent
+from servio.sla.models import Calendar, ClockState, SlaClock, SlaPolicy, SlaTarget
+from tests.sla.conftest import WEEKDAYS, at, clock, local
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(personas) -> Client:
+    client = Client()
+    client.force_login(personas.admin)
+    return client
+
+
+def calendar_form(**change) -> dict:
+    data = {
+        "name": "Berlin",
+        "time_zone": "Europe/Berlin",
+        "hours": json.dumps(WEEKDAYS),
+        "holiday_country": "DE",
+        "holiday_subdivision": "",
+        "closed_dates": "[]",
+        "extra_working_days": "{}",
+    }
+    data.update(change)
+    return data
+
+
+def form_errors(response) -> dict:
+    assert response.status_code == 200, "the form was accepted"
+    return {
+        name: list(errors) for name, errors in response.context["adminform"].form.errors.items()
+    }
+
+
+def test_admin_creates_a_calendar_and_audits_it(admin_client):
+    response = admin_client.post(reverse("admin:sla_calendar_add"), calendar_form())
+    assert response.status_code == 302
+    calendar = Calendar.objects.get()
+    assert calendar.holiday_country == "DE" and calendar.hours["mon"] == [["09:00", "17:00"]]
+    event = AuditEvent.objects.get(action="calendar.created_in_admin")
+    assert event.object_id == str(calendar.pk) and "time_zone" in event.changes
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        ({"time_zone": "Mars/Olympus"}, "time_zone", "Unknown time zone"),
+        ({"holiday_country": "XX"}, "holiday_country", "Unknown holiday country"),
+        ({"hours": "{}"}, "hours", "no working time"),
+        (
+            {"hours": json.dumps({"mon": [["09:00", "13:00"], ["12:00", "17:00"]]})},
+            "hours",
+            "overlaps",
+        ),
+        ({"closed_dates": '["someday"]'}, "closed_dates", "Not a date"),
+    ],
+)
+def test_admin_shows_calendar_errors_beside_the_field(admin_client, change, field, words):
+    response = admin_client.post(reverse("admin:sla_calendar_add"), calendar_form(**change))
+    errors = form_errors(response)
+    assert set(errors) == {field}
+    assert words in " ".join(errors[field])
+    assert not Calendar.objects.exists()
+
+
+def test_admin_calendar_change_keeps_business_time_already_used(admin_client, desk, standard):
+    ticket = desk.create(at(2026, 11, 23, 9, 0))  # P5: 40h on Mon-Fri 09:00-17:00
+    desk.reply(at(2026, 11, 23, 9, 5), ticket)
+    calendar = standard.targets.first().calendar
+    from tests.sla.conftest import travel
+
+    longer = {d: [["08:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
+    with travel(at(2026, 11, 23, 13, 0)):  # 4h used on the old hours
+        response = admin_client.post(
+            reverse("admin:sla_calendar_change", args=[calendar.pk]),
+            calendar_form(name=calendar.name, hours=json.dumps(longer), holiday_subdivision="BE"),
+        )
+    assert response.status_code == 302
+    res = clock(ticket, "resolution")
+    assert res.elapsed_seconds == 4 * 3600
+    # 36h left from Monday 13:00 at 10h a day: Mon 5h, Tue-Thu 30h, Fri 08:00 + 1h.
+    assert local(res.due_at) == at(2026, 11, 27, 9, 0)
+    assert AuditEvent.objects.filter(action="calendar.updated_in_admin").count() == 1
+
+
+def policy_form(calendar: Calendar, **change) -> dict:
+    data = {
+        "name": "Gold",
+        "type": "sla",
+        "is_active": "on",
+        "order": "10",
+        "kinds": "[]",
+        "priorities": "[]",
+        "vendor": "",
+        "pause_on": '["on_hold:awaiting_requester"]',
+        "warning_thresholds": "[75, 90]",
+        "escalations": '[{"at": 100, "action": "notify_team_lead"}]',
+        "targets-TOTAL_FORMS": "1",
+        "targets-INITIAL_FORMS": "0",
+        "targets-MIN_NUM_FORMS": "0",
+        "targets-MAX_NUM_FORMS": "1000",
+        "targets-0-metric": "resolution",
+        "targets-0-priority": "3",
+        "targets-0-minutes": "480",
+        "targets-0-calendar": str(calendar.pk),
+    }
+    data.update(change)
+    return data
+
+
+def test_admin_creates_a_policy_with_targets_audited(admin_client, berlin):
+    response = admin_client.post(reverse("admin:sla_slapolicy_add"), policy_form(berlin))
+    assert response.status_code == 302, form_errors(response)
+    policy = SlaPolicy.objects.get()
+    target = SlaTarget.objects.get()
+    assert target.policy == policy and target.minutes == 480 and target.calendar == berlin
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {"slapolicy.created_in_admin", "slatarget.created_in_admin"} <= actions
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"warning_thresholds": "[75, 120]"}, "warning_thresholds"),
+        ({"pause_on": '["sleeping"]'}, "pause_on"),
+        ({"escalations": '[{"at": 90, "action": "page_the_ceo"}]'}, "escalations"),
+        ({"escalations": '[{"at": 90, "action": "reassign"}]'}, "escalations"),
+        ({"kinds": '["invoice"]'}, "kinds"),
+        ({"priorities": "[0, 9]"}, "priorities"),
+    ],
+)
+def test_admin_shows_policy_errors_beside_the_field(admin_client, berlin, change, field):
+    response = admin_client.post(reverse("admin:sla_slapolicy_add"), policy_form(berlin, **change))
+    assert set(form_errors(response)) == {field}
+    assert not SlaPolicy.objects.exists()
+
+
+def test_admin_policy_change_reschedules_running_clocks(admin_client, desk, standard, personas):
+    ticket = desk.create(at(2026, 11, 23, 9, 0))
+    first = clock(ticket, "first_response")
+    assert local(first.next_threshold_at) == at(2026, 11, 23, 10, 30)
+    data = policy_form(
+        standard.targets.first().calendar,
+        name="Standard",
+        order="100",
+        warning_thresholds="[50]",
+        escalations="[]",
+        **{"targets-TOTAL_FORMS": "0"},
+    )
+    response = admin_client.post(reverse("admin:sla_slapolicy_change", args=[standard.pk]), data)
+    assert response.status_code == 302, form_errors(response)
+    assert local(clock(ticket, "first_response").next_threshold_at) == at(2026, 11, 23, 10, 0)
+    assert AuditEvent.objects.filter(action="slapolicy.updated_in_admin").exists()
+
+
+def test_admin_clocks_are_read_only(admin_client, desk, standard):
+    ticket = desk.create(at(2026, 11, 23, 9, 0))
+    item = clock(ticket, "resolution")
+    url = reverse("admin:sla_slaclock_change", args=[item.pk])
+    assert admin_client.get(reverse("admin:sla_slaclock_changelist")).status_code == 200
+    assert admin_client.get(url).status_code == 200
+    admin_client.post(url, {"state": "met", "breached": "on"})
+    item.refresh_from_db()
+    assert item.state == ClockState.RUNNING and not item.breached
+    assert admin_client.get(reverse("admin:sla_slaclock_add")).status_code == 403
+    assert SlaClock.objects.count() == 2
