@@ -1,32 +1,23 @@
-"""Sign-in, sign-out and the landing page."""
+"""Sign-in, sign-out, the landing page, password reset and personal settings."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import AuthenticationForm
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse, reverse_lazy
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
+from servio.accounts import services as account_services
+from servio.accounts.models import ApiToken
+from servio.core.errors import DomainError, ValidationFailed
+from servio.web.errors import add_errors
+from servio.web.forms import EmailAuthenticationForm, TokenForm
 
-class EmailAuthenticationForm(AuthenticationForm):
-    error_messages = {
-        "invalid_login": (
-            "That email address and password do not match an account. Check both and try again; "
-            "after several failures sign-in is paused for a while."
-        ),
-        "inactive": "This account is disabled. Ask your service desk administrator.",
-    }
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["username"].label = "Email address"
-        self.fields["username"].widget.attrs.update({"autocomplete": "email", "autofocus": True})
-
-    def clean_username(self) -> str:
-        # Addresses are stored lower-case and matched case-insensitively; lower-casing here also
-        # gives the login throttle (django-axes, keyed on the name) one key per account, so
-        # "Rita@" and "rita@" do not each get their own allowance of failed attempts.
-        return self.cleaned_data["username"].strip().lower()
+__all__ = ["EmailAuthenticationForm"]
 
 
 class LoginView(auth_views.LoginView):
@@ -35,6 +26,115 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "web/password/reset_form.html"
+    email_template_name = "web/password/reset_email.txt"
+    subject_template_name = "web/password/reset_subject.txt"
+    success_url = reverse_lazy("web:password_reset_done")
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "web/password/reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "web/password/reset_confirm.html"
+    success_url = reverse_lazy("web:password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "web/password/reset_complete.html"
+
+
+def _home_of(user) -> str:
+    """Agents work in the workspace, requesters in the portal."""
+    name = "workspace:queue" if user.is_staff_member else "portal:home"
+    try:
+        return reverse(name)
+    except NoReverseMatch:  # that part of the UI is not mounted in this deployment
+        return ""
+
+
 @login_required
-def home(request):
+def home(request: HttpRequest) -> HttpResponse:
+    target = _home_of(request.user)
+    if target:
+        return redirect(target)
     return render(request, "web/home.html")
+
+
+def _preferences(user) -> list[dict]:
+    try:
+        from servio.mail import selectors as mail_selectors
+    except ImportError:  # the email channel is not installed
+        return []
+    return mail_selectors.preferences(user=user)
+
+
+@login_required
+def settings_page(request: HttpRequest) -> HttpResponse:
+    """Notification preferences and API tokens of the signed-in person."""
+    return _settings(request, TokenForm(), status=200)
+
+
+def _settings(request, token_form, *, status: int, issued=None) -> HttpResponse:
+    tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")[:100]
+    context = {
+        "nav": "settings",
+        "preferences": _preferences(request.user),
+        "tokens": tokens,
+        "token_form": token_form,
+        "issued": issued,
+        "now": timezone.now(),
+    }
+    return render(request, "web/settings.html", context, status=status)
+
+
+@login_required
+@require_POST
+def preferences_save(request: HttpRequest) -> HttpResponse:
+    from servio.mail import services as mail_services
+
+    for pref in _preferences(request.user):
+        wanted = request.POST.get(f"email_{pref['event']}") == "on"
+        if wanted != pref["email"]:
+            mail_services.preference_set(actor=request.user, event=pref["event"], email=wanted)
+    messages.success(request, "Your notification choices are saved.")
+    return redirect("web:settings")
+
+
+@login_required
+@require_POST
+def token_create(request: HttpRequest) -> HttpResponse:
+    form = TokenForm(request.POST)
+    if form.is_valid():
+        try:
+            issued = account_services.token_create(
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                scope=form.cleaned_data["scope"],
+                expires_at=form.expires_at(timezone.now()),
+            )
+        except ValidationFailed as exc:
+            add_errors(form, exc)
+        else:
+            # The secret is shown on this response only; it is never stored in clear.
+            response = _settings(request, TokenForm(), status=201, issued=issued)
+            response["Cache-Control"] = "no-store"
+            return response
+    return _settings(request, form, status=422)
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    token = ApiToken.objects.filter(user=request.user, pk=token_id).first()
+    if token is None:
+        raise Http404("No such token.")
+    try:
+        account_services.token_revoke(actor=request.user, token=token)
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, f"The token {token.name} is revoked; it no longer works.")
+    return redirect("web:settings")

@@ -1,0 +1,67 @@
+"""Portal forms: short, in the requester's words; the ticket services do the checking."""
+
+from __future__ import annotations
+
+from django import forms
+
+URGENCY_CHOICES = [
+    (3, "It can wait — no one is blocked"),
+    (2, "It slows me or my team down"),
+    (1, "It stops my work completely"),
+]
+
+
+class TicketForm(forms.Form):
+    title = forms.CharField(max_length=200, label="What is wrong?")
+    description = forms.CharField(
+        required=False,
+        max_length=100000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        label="Details",
+        help_text="What happened, since when, what you already tried. Markdown works.",
+    )
+    urgency = forms.TypedChoiceField(
+        coerce=int, choices=URGENCY_CHOICES, initial=3, label="How urgent is it for you?"
+    )
+    service = forms.TypedChoiceField(
+        coerce=int, required=False, empty_value=None, choices=(), label="Which service?"
+    )
+
+    def __init__(self, *args, kind: str = "incident", services=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        if kind == "request":
+            self.fields["title"].label = "What do you need?"
+            self.fields[
+                "description"
+            ].help_text = "Who needs it, by when, and anything we should know."
+        self.fields["service"].choices = [("", "I don't know")] + [(s.pk, s.name) for s in services]
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        required=False,
+        max_length=100000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="Your reply",
+    )
+
+
+class RatingForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        coerce=int,
+        widget=forms.RadioSelect,
+        choices=[
+            (5, "5 — Excellent"),
+            (4, "4 — Good"),
+            (3, "3 — Fair"),
+            (2, "2 — Poor"),
+            (1, "1 — Very poor"),
+        ],
+        label="How did we do?",
+    )
+    comment = forms.CharField(
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Anything to add? (optional)",
+    )

@@ -1,0 +1,48 @@
+"""Forms of the sign-in, password reset and personal settings pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+from servio.accounts.models import ApiToken
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    error_messages = {
+        "invalid_login": (
+            "That email address and password do not match an account. Check both and try again; "
+            "after several failures sign-in is paused for a while."
+        ),
+        "inactive": "This account is disabled. Ask your service desk administrator.",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = "Email address"
+        self.fields["username"].widget = forms.EmailInput(
+            attrs={"autocomplete": "email", "autofocus": True}
+        )
+
+    def clean_username(self) -> str:
+        # Addresses are stored lower-case and matched case-insensitively; lower-casing here also
+        # gives the login throttle (django-axes, keyed on the name) one key per account, so
+        # "Rita@" and "rita@" do not each get their own allowance of failed attempts.
+        return self.cleaned_data["username"].strip().lower()
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(max_length=100, label="Name", help_text="What the token is for.")
+    scope = forms.ChoiceField(choices=ApiToken.Scope.choices, initial=ApiToken.Scope.READ)
+    expires_in_days = forms.TypedChoiceField(
+        label="Expires",
+        coerce=int,
+        choices=[(30, "in 30 days"), (90, "in 90 days"), (365, "in a year"), (0, "never")],
+        initial=90,
+    )
+
+    def expires_at(self, now: dt.datetime) -> dt.datetime | None:
+        days = self.cleaned_data["expires_in_days"]
+        return now + dt.timedelta(days=days) if days else None

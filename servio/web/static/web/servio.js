@@ -1,0 +1,198 @@
+/* Servio's small front-end: theme toggle, SLA countdowns, keyboard shortcuts, drag-and-drop
+   attachments, canned responses, bulk selection and the ticket refresh poll. No framework:
+   htmx does the server round trips. */
+(function () {
+  "use strict";
+
+  function $(sel, root) { return (root || document).querySelector(sel); }
+  function $all(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
+  function announce(text) {
+    var live = document.getElementById("live-announcer");
+    if (live) { live.textContent = ""; window.setTimeout(function () { live.textContent = text; }, 50); }
+  }
+
+  /* --- theme ------------------------------------------------------------------------------ */
+  function setTheme(theme) {
+    document.documentElement.setAttribute("data-bs-theme", theme);
+    try { localStorage.setItem("servio-theme", theme); } catch (e) { /* ignore */ }
+    $all("[data-theme-toggle]").forEach(function (b) {
+      b.setAttribute("aria-pressed", theme === "dark" ? "true" : "false");
+    });
+  }
+  document.addEventListener("click", function (ev) {
+    var toggle = ev.target.closest("[data-theme-toggle]");
+    if (!toggle) return;
+    var now = document.documentElement.getAttribute("data-bs-theme") === "dark" ? "light" : "dark";
+    setTheme(now);
+    announce(now === "dark" ? "Dark theme" : "Light theme");
+  });
+
+  /* --- SLA countdowns ---------------------------------------------------------------------- */
+  function left(seconds) {
+    seconds = Math.floor(Math.abs(seconds));
+    var d = Math.floor(seconds / 86400), h = Math.floor((seconds % 86400) / 3600),
+        m = Math.floor((seconds % 3600) / 60);
+    if (d) return d + "d " + h + "h";
+    if (h) return h + "h " + m + "m";
+    return m + "m";
+  }
+  function tick() {
+    var now = Date.now();
+    $all("[data-sla-due]").forEach(function (el) {
+      var due = Date.parse(el.getAttribute("data-sla-due"));
+      if (isNaN(due)) return;
+      var rest = (due - now) / 1000, prefix = el.getAttribute("data-sla-label") || "";
+      var text = rest < 0 ? "overdue " + left(rest) : left(rest) + " left";
+      el.textContent = prefix + text;
+      el.classList.remove("bg-green-lt", "bg-orange-lt", "bg-red-lt");
+      el.classList.add(rest < 0 ? "bg-red-lt" : rest < 3600 ? "bg-orange-lt" : "bg-green-lt");
+    });
+  }
+  window.setInterval(tick, 15000);
+
+  /* --- rows of a queue: j/k to move, o or Enter to open ------------------------------------ */
+  function rows() { return $all("[data-ticket-row]"); }
+  function currentRow() { return $("[data-ticket-row].is-current"); }
+  function moveRow(step) {
+    var list = rows();
+    if (!list.length) return;
+    var i = list.indexOf(currentRow());
+    var next = list[Math.max(0, Math.min(list.length - 1, i < 0 ? 0 : i + step))];
+    list.forEach(function (r) { r.classList.remove("is-current"); r.removeAttribute("aria-current"); });
+    next.classList.add("is-current");
+    next.setAttribute("aria-current", "true");
+    var link = $("a[data-ticket-link]", next);
+    if (link) link.focus({ preventScroll: false });
+  }
+  function openRow() {
+    var row = currentRow() || rows()[0];
+    var link = row && $("a[data-ticket-link]", row);
+    if (link) window.location.href = link.href;
+  }
+
+  /* --- keyboard shortcuts (listed on ?) ---------------------------------------------------- */
+  var pendingG = false;
+  function typing(el) {
+    if (!el) return false;
+    var tag = el.tagName;
+    return el.isContentEditable || tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT";
+  }
+  function go(name) {
+    var link = $('[data-shortcut-go="' + name + '"]');
+    if (link) window.location.href = link.href;
+  }
+  function focusComposer(internal) {
+    var box = $("#composer-body");
+    if (!box) return;
+    var radio = $(internal ? "#composer-internal" : "#composer-public");
+    if (radio) { radio.checked = true; radio.dispatchEvent(new Event("change", { bubbles: true })); }
+    box.focus();
+    box.scrollIntoView({ block: "center" });
+  }
+  function clickShortcut(name) {
+    var el = $('[data-shortcut="' + name + '"]');
+    if (el) { el.click(); return true; }
+    return false;
+  }
+  document.addEventListener("keydown", function (ev) {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (ev.key === "Escape") {
+      var active = document.activeElement;
+      if (typing(active)) active.blur();
+      return;
+    }
+    if (typing(ev.target)) return;
+    if (pendingG) {
+      pendingG = false;
+      var target = { q: "queue", d: "dashboard", p: "portal", s: "settings", m: "mine", u: "unassigned" }[ev.key];
+      if (target) { ev.preventDefault(); go(target); }
+      return;
+    }
+    switch (ev.key) {
+      case "g": pendingG = true; window.setTimeout(function () { pendingG = false; }, 1500); break;
+      case "j": ev.preventDefault(); moveRow(1); break;
+      case "k": ev.preventDefault(); moveRow(-1); break;
+      case "o": case "Enter": if (rows().length) { ev.preventDefault(); openRow(); } break;
+      case "r": if ($("#composer-body")) { ev.preventDefault(); focusComposer(false); } break;
+      case "n": if ($("#composer-internal")) { ev.preventDefault(); focusComposer(true); } break;
+      case "a": if (clickShortcut("assign-me")) ev.preventDefault(); break;
+      case "/": var search = $("#global-search"); if (search) { ev.preventDefault(); search.focus(); search.select(); } break;
+      case "?": ev.preventDefault(); var help = $("#shortcuts-dialog"); if (help && help.showModal) help.showModal(); break;
+      default: break;
+    }
+  });
+
+  /* --- attachments by drag and drop -------------------------------------------------------- */
+  function showFiles(zone, input) {
+    var list = $("[data-dropzone-list]", zone);
+    if (!list) return;
+    var names = Array.prototype.map.call(input.files, function (f) { return f.name; });
+    list.textContent = names.length ? names.join(", ") : "";
+    if (names.length) announce(names.length + " file(s) ready to send");
+  }
+  document.addEventListener("dragover", function (ev) {
+    var zone = ev.target.closest && ev.target.closest("[data-dropzone]");
+    if (zone) { ev.preventDefault(); zone.classList.add("is-dragover"); }
+  });
+  document.addEventListener("dragleave", function (ev) {
+    var zone = ev.target.closest && ev.target.closest("[data-dropzone]");
+    if (zone) zone.classList.remove("is-dragover");
+  });
+  document.addEventListener("drop", function (ev) {
+    var zone = ev.target.closest && ev.target.closest("[data-dropzone]");
+    if (!zone) return;
+    ev.preventDefault();
+    zone.classList.remove("is-dragover");
+    var input = $("input[type=file]", zone);
+    if (input && ev.dataTransfer && ev.dataTransfer.files.length) {
+      input.files = ev.dataTransfer.files;
+      showFiles(zone, input);
+    }
+  });
+  document.addEventListener("change", function (ev) {
+    var input = ev.target;
+    if (input.matches && input.matches("[data-dropzone] input[type=file]")) {
+      showFiles(input.closest("[data-dropzone]"), input);
+    }
+    if (input.matches && input.matches("[data-canned]")) {
+      var tpl = document.getElementById("canned-" + input.value);
+      var box = $(input.getAttribute("data-canned"));
+      if (tpl && box) {
+        box.value = (box.value ? box.value.replace(/\s+$/, "") + "\n\n" : "") + tpl.content.textContent.trim();
+        box.focus();
+      }
+      input.value = "";
+    }
+    if (input.matches && input.matches("[data-select-all]")) {
+      $all("input[name=tickets]").forEach(function (b) { b.checked = input.checked; });
+    }
+    if (input.matches && input.matches("input[name=visibility]")) {
+      var form = input.closest("form");
+      if (form) form.classList.toggle("is-internal", input.value === "internal" && input.checked);
+    }
+  });
+
+  /* --- htmx: keep an open inline editor, announce swaps ------------------------------------ */
+  document.addEventListener("htmx:beforeRequest", function (ev) {
+    var el = ev.detail.elt;
+    if (el && el.hasAttribute && el.hasAttribute("data-skip-when-editing") && $(".inline-editor")) {
+      ev.preventDefault();
+    }
+  });
+  document.addEventListener("htmx:afterSwap", function (ev) {
+    tick();
+    var target = ev.detail.target;
+    var message = target && target.getAttribute && target.getAttribute("data-announce");
+    if (message) announce(message);
+    var focus = target && $("[data-autofocus]", target);
+    if (focus) focus.focus();
+  });
+  document.addEventListener("htmx:responseError", function (ev) {
+    announce("The server could not do that (" + ev.detail.xhr.status + "). Reload the page and try again.");
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    tick();
+    setTheme(document.documentElement.getAttribute("data-bs-theme") || "light");
+  });
+})();

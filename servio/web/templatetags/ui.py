@@ -1,0 +1,194 @@
+"""Template components shared by the workspace and the portal: badges, fields, Markdown."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import template
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from servio.core.text import render_markdown
+from servio.tickets import workflows
+
+register = template.Library()
+
+STATUS_COLOURS = {
+    "new": "blue",
+    "in_progress": "azure",
+    "on_hold": "yellow",
+    "resolved": "green",
+    "closed": "secondary",
+    "cancelled": "secondary",
+}
+PRIORITY_COLOURS = {1: "red", 2: "orange", 3: "yellow", 4: "azure", 5: "secondary"}
+PRIORITY_NAMES = {1: "Critical", 2: "High", 3: "Moderate", 4: "Low", 5: "Planning"}
+_STATUS_LABELS: dict[tuple[str, str], str] = {}
+
+
+def status_text(kind: str, status: str) -> str:
+    key = (kind, status)
+    if key not in _STATUS_LABELS:
+        try:
+            _STATUS_LABELS[key] = workflows.get(kind).state(status).label
+        except (LookupError, KeyError):
+            _STATUS_LABELS[key] = status.replace("_", " ").capitalize()
+    return _STATUS_LABELS[key]
+
+
+@register.simple_tag
+def status_badge(ticket) -> str:
+    """The ticket's status as a coloured badge with its workflow label."""
+    colour = STATUS_COLOURS.get(ticket.status, "secondary")
+    return format_html(
+        '<span class="badge bg-{}-lt status-badge" data-status="{}">{}</span>',
+        colour,
+        ticket.status,
+        status_text(ticket.kind, ticket.status),
+    )
+
+
+@register.simple_tag
+def priority_badge(priority) -> str:
+    """P1..P5 with the name spelled out for screen readers."""
+    value = int(priority)
+    return format_html(
+        '<span class="badge bg-{}-lt priority-badge" title="{}">P{}'
+        '<span class="visually-hidden"> {}</span></span>',
+        PRIORITY_COLOURS.get(value, "secondary"),
+        PRIORITY_NAMES.get(value, ""),
+        value,
+        PRIORITY_NAMES.get(value, ""),
+    )
+
+
+def _left(seconds: float) -> str:
+    seconds = int(abs(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m"
+
+
+@register.simple_tag
+def sla_badge(due_at, breached=False, paused=False, label="") -> str:
+    """A countdown to an SLA due time; servio.js keeps it ticking in the browser."""
+    if due_at is None:
+        if paused:
+            return format_html(
+                '<span class="badge bg-secondary-lt sla-badge">{} paused</span>', label
+            )
+        return mark_safe('<span class="text-secondary">—</span>')
+    now = dt.datetime.now(dt.UTC)
+    remaining = (due_at - now).total_seconds()
+    if breached or remaining < 0:
+        colour, text = "red", f"overdue {_left(remaining)}"
+    elif remaining < 3600:
+        colour, text = "orange", f"{_left(remaining)} left"
+    else:
+        colour, text = "green", f"{_left(remaining)} left"
+    prefix = f"{label} " if label else ""
+    return format_html(
+        '<span class="badge bg-{}-lt sla-badge" data-sla-due="{}" data-sla-label="{}"'
+        ' title="Due {}">{}{}</span>',
+        colour,
+        due_at.isoformat(),
+        prefix,
+        due_at.strftime("%Y-%m-%d %H:%M UTC"),
+        prefix,
+        text,
+    )
+
+
+@register.filter
+def markdown(text: str) -> str:
+    """User Markdown rendered and sanitised (allow-list) for the page."""
+    return mark_safe(render_markdown(text or ""))  # noqa: S308 - sanitised by nh3
+
+
+@register.filter
+def filesize(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / 1048576:.1f} MB"
+
+
+@register.inclusion_tag("ui/field.html")
+def field(bound, label=None, help_text=None, **attrs):
+    """A form field with its label, and its errors beside it (keeps what the user typed)."""
+    return {
+        "f": bound,
+        "label": label or bound.label,
+        "help": help_text if help_text is not None else bound.help_text,
+        "attrs": attrs,
+    }
+
+
+@register.simple_tag
+def widget(bound, **attrs):
+    """Render a bound field's widget with Tabler classes and ARIA error wiring."""
+    classes = {
+        "CheckboxInput": "form-check-input",
+        "Select": "form-select",
+        "SelectMultiple": "form-select",
+        "RadioSelect": "",
+        "CheckboxSelectMultiple": "",
+    }.get(type(bound.field.widget).__name__, "form-control")
+    if bound.errors and classes:
+        classes += " is-invalid"
+    final = {"class": classes} if classes else {}
+    if bound.errors:
+        final["aria-invalid"] = "true"
+        final["aria-describedby"] = f"{bound.auto_id}-errors"
+    elif bound.help_text:
+        final["aria-describedby"] = f"{bound.auto_id}-help"
+    final.update({k.replace("_", "-"): v for k, v in attrs.items()})
+    return bound.as_widget(attrs=final)
+
+
+@register.filter
+def can(user, capability: str) -> bool:
+    """`{% if user|can:"reports.read" %}`: the role-based capability check of accounts.roles."""
+    return bool(getattr(user, "is_authenticated", False)) and user.has_capability(capability)
+
+
+@register.simple_tag
+def query(params: dict, **changes) -> str:
+    """`?` + params with some keys replaced (None removes a key); for sort and page links."""
+    from urllib.parse import urlencode
+
+    merged = {k: v for k, v in params.items() if k != "cursor"}
+    for key, value in changes.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return "?" + urlencode(merged, doseq=True)
+
+
+@register.simple_tag
+def sort_link(params: dict, current: str, key: str) -> str:
+    """The query string that sorts by `key`, flipping the direction when already sorted by it."""
+    target = f"-{key}" if current == key else key
+    return query(params, sort=target)
+
+
+@register.simple_tag
+def aria_sort(current: str, key: str) -> str:
+    if current == key:
+        return "ascending" if key != "priority" else "descending"
+    if current == f"-{key}":
+        return "descending" if key != "priority" else "ascending"
+    return "none"
+
+
+@register.filter
+def humanize(code: str) -> str:
+    """A stored code (no_fault_found) as words (no fault found)."""
+    return (code or "").replace("_", " ")

@@ -1,0 +1,528 @@
+"""Reads of the agent workspace: queues, the ticket page, its timeline and what changed.
+
+Every read starts from a scoped selector (`tickets.selectors`), so what an agent may not see
+never reaches a page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Min, QuerySet
+
+from servio.accounts.models import Organization, Team, User
+from servio.audit.models import AuditEvent
+from servio.core.text import render_markdown
+from servio.sla.models import SlaClock
+from servio.tickets import selectors as ticket_selectors
+from servio.tickets import services as ticket_services
+from servio.tickets import workflows
+from servio.tickets.filters import TicketFilter
+from servio.tickets.models import (
+    Category,
+    Level,
+    Link,
+    Priority,
+    Service,
+    Ticket,
+)
+from servio.workspace.models import CannedResponse, SavedView
+
+PAGE_SIZE = 50
+BREACHING_LIMIT = 100
+COUNTING = ("running", "breached")
+
+QUEUE_LABELS = {
+    "mine": "My work",
+    "teams": "My teams",
+    "unassigned": "Unassigned",
+    "breaching": "Breaching soon",
+    "recent": "Recently updated",
+    "all": "All tickets",
+}
+DEFAULT_SORT = {
+    "mine": "priority",
+    "teams": "priority",
+    "unassigned": "priority",
+    "recent": "-updated",
+    "all": "-created",
+}
+# Audit actions that moved the ticket to a new version (one version per event, in order).
+NON_VERSION_ACTIONS = frozenset(
+    {
+        "ticket.commented",
+        "ticket.attached",
+        "ticket.linked",
+        "ticket.unlinked",
+        "ticket.watcher_added",
+        "ticket.watcher_removed",
+    }
+)
+FIELD_LABELS = {
+    "title": "Title",
+    "description": "Description",
+    "service": "Service",
+    "category": "Category",
+    "impact": "Impact",
+    "urgency": "Urgency",
+    "priority": "Priority",
+    "priority_overridden": "Priority overridden",
+    "status": "Status",
+    "hold_reason": "Hold reason",
+    "resolution_code": "Resolution code",
+    "resolution_notes": "Resolution notes",
+    "team": "Team",
+    "assignee": "Assignee",
+    "is_major": "Major incident",
+    "parent": "Parent",
+    "requester": "Requester",
+    "organization": "Organisation",
+    "reason": "Reason",
+}
+FK_MODELS = {
+    "team": Team,
+    "assignee": User,
+    "requester": User,
+    "service": Service,
+    "category": Category,
+    "organization": Organization,
+    "parent": Ticket,
+}
+HIDDEN_HISTORY_FIELDS = frozenset({"description", "priority_overridden"})
+
+
+@dataclass
+class QueuePage:
+    queue: str
+    label: str
+    tickets: list[Ticket]
+    next_cursor: str | None
+    sort: str
+
+
+def annotate_sla(tickets: list[Ticket]) -> None:
+    """Set `sla_due_at` and `sla_breached` on each ticket from its counting clocks (1 query)."""
+    ids = [t.pk for t in tickets]
+    rows = (
+        SlaClock.objects.filter(ticket_id__in=ids, stopped_at__isnull=True, state__in=COUNTING)
+        .values("ticket_id")
+        .annotate(due=Min("due_at"))
+    )
+    breached = set(
+        SlaClock.objects.filter(
+            ticket_id__in=ids, stopped_at__isnull=True, breached=True
+        ).values_list("ticket_id", flat=True)
+    )
+    due = {r["ticket_id"]: r["due"] for r in rows}
+    for t in tickets:
+        setattr(t, "sla_due_at", due.get(t.pk))  # noqa: B010 - display-only attributes
+        setattr(t, "sla_breached", t.pk in breached)  # noqa: B010
+
+
+def _base_filter(user, queue: str) -> TicketFilter | None:
+    if queue == "mine":
+        return TicketFilter.model_validate(dict(assignee="me", open=True))
+    if queue == "teams":
+        team_ids = list(user.teams.values_list("pk", flat=True))
+        return TicketFilter.model_validate(dict(team=team_ids or [2**62], open=True))
+    if queue == "unassigned":
+        return TicketFilter.model_validate(dict(assignee="none", open=True))
+    return None
+
+
+def queue_tickets(*, user, queue: str, filters: TicketFilter) -> QuerySet[Ticket]:
+    """A queue's tickets, narrowed by the agent's filters (unordered: the caller pages them)."""
+    qs = ticket_selectors.ticket_list(user=user, filters=filters)
+    base = _base_filter(user, queue)
+    return base.apply(qs, user) if base is not None else qs
+
+
+def breaching_soon(*, user, filters: TicketFilter) -> QueuePage:
+    """The "breaching soon" queue: one page, the ticket falling due first on top."""
+    return _breaching(user=user, filters=filters)
+
+
+def _breaching(*, user, filters: TicketFilter) -> QueuePage:
+    """Open tickets with a live SLA clock, the one falling due first on top.
+
+    Starts from the clocks' due-time index and keeps the tickets this agent may see, so the
+    cost follows the page, not the size of the desk.
+    """
+    visible = ticket_selectors.ticket_list(user=user, filters=filters).filter(
+        status__in=_open_statuses()
+    )
+    clocks = (
+        SlaClock.objects.filter(
+            stopped_at__isnull=True, state__in=COUNTING, ticket__in=visible.values("pk")
+        )
+        .order_by("due_at", "pk")
+        .values_list("ticket_id", "due_at")[: BREACHING_LIMIT * 3]
+    )
+    order: dict[int, dt.datetime | None] = {}
+    for ticket_id, due in clocks:
+        order.setdefault(ticket_id, due)
+        if len(order) >= BREACHING_LIMIT:
+            break
+    tickets = {
+        t.pk: t
+        for t in Ticket.objects.filter(pk__in=list(order)).select_related(
+            *ticket_selectors.LIST_RELATED
+        )
+    }
+    rows = [tickets[pk] for pk in order if pk in tickets]
+    annotate_sla(rows)
+    return QueuePage("breaching", QUEUE_LABELS["breaching"], rows, None, "sla")
+
+
+def _open_statuses() -> list[str]:
+    names: set[str] = set()
+    for kind in ("incident", "request", "problem", "change", "task"):
+        try:
+            names.update(workflows.get(kind).open_states())
+        except LookupError:
+            continue
+    return sorted(names) or ["new", "in_progress", "on_hold"]
+
+
+def saved_views(*, user) -> QuerySet[SavedView]:
+    """The agent's own views and those shared with their teams."""
+    return SavedView.objects.visible_to(user).select_related("team", "owner")
+
+
+def saved_view_get(*, user, view_id: int) -> SavedView | None:
+    return saved_views(user=user).filter(pk=view_id).first()
+
+
+def canned_responses(*, user) -> QuerySet[CannedResponse]:
+    return CannedResponse.objects.visible_to(user).select_related("team")
+
+
+def canned_response_get(*, user, response_id: int) -> CannedResponse | None:
+    return canned_responses(user=user).filter(pk=response_id).first()
+
+
+# --- the ticket page --------------------------------------------------------------------------
+
+
+def stamp(ticket: Ticket) -> str:
+    """Changes with every edit, transition, comment or attachment (for the refresh poll)."""
+    return f"{ticket.version}.{int(ticket.updated_at.timestamp() * 1000)}"
+
+
+def ticket_stamp(*, user, reference: str) -> str:
+    ticket = ticket_selectors.ticket_get(user=user, reference=reference)
+    return stamp(ticket)
+
+
+def transitions_for(ticket: Ticket, user) -> list[dict[str, Any]]:
+    """The transitions this user may take now, each with the fields it needs (from the table)."""
+    out = []
+    for t in ticket_services.allowed_transitions(ticket, user):
+        fields = []
+        for name in dict.fromkeys((*t.required, *t.choices)):
+            fields.append(
+                {
+                    "name": name,
+                    "label": name.replace("_", " ").capitalize(),
+                    "required": name in t.required,
+                    "choices": [(c, c.replace("_", " ")) for c in t.choices.get(name, ())],
+                    "long": name.endswith("notes") or name == "reason",
+                }
+            )
+        out.append({"name": t.name, "label": t.label, "target": t.target, "fields": fields})
+    return out
+
+
+def status_label(ticket: Ticket) -> str:
+    try:
+        return workflows.get(ticket.kind).state(ticket.status).label
+    except (LookupError, KeyError):
+        return ticket.status.replace("_", " ").capitalize()
+
+
+def links(*, user, ticket: Ticket) -> list[dict[str, Any]]:
+    """Links in both directions, to tickets the user may also see (2 queries)."""
+    visible = Ticket.objects.visible_to(user).values("pk")
+    out = []
+    for link in Link.objects.filter(source=ticket, target__in=visible).select_related("target"):
+        out.append({"id": link.pk, "type": link.get_type_display(), "ticket": link.target})
+    for link in Link.objects.filter(target=ticket, source__in=visible).select_related("source"):
+        label = {"duplicate_of": "Has duplicate", "caused_by": "Causes"}.get(
+            link.type, link.get_type_display()
+        )
+        out.append({"id": link.pk, "type": label, "ticket": link.source})
+    return out
+
+
+def children(*, user, ticket: Ticket) -> list[Ticket]:
+    if not ticket.is_major:
+        return []
+    return list(
+        ticket_selectors.ticket_list(
+            user=user, filters=TicketFilter.model_validate(dict(parent=ticket.pk))
+        ).order_by("number")[:200]
+    )
+
+
+def watchers(*, ticket: Ticket) -> list[User]:
+    return [w.user for w in ticket.watchers.select_related("user").order_by("pk")]
+
+
+def clocks(*, user, ticket: Ticket) -> list[dict[str, Any]]:
+    from servio.sla import selectors as sla_selectors
+
+    return [sla_selectors.clock_view(c) for c in _ticket_clocks(user, ticket)]
+
+
+def _ticket_clocks(user, ticket: Ticket) -> list[SlaClock]:
+    from servio.sla import selectors as sla_selectors
+
+    try:
+        return list(sla_selectors.ticket_clocks(user=user, ticket=ticket))
+    except TypeError:  # the older signature: ticket only (staff see every clock)
+        found = list(sla_selectors.ticket_clocks(ticket))  # type: ignore[call-arg]
+        if user.is_staff_member:
+            return found
+        return [c for c in found if c.policy_type == "sla"]
+
+
+@dataclass
+class TimelineEntry:
+    kind: str  # reply, note, event
+    at: dt.datetime
+    actor: str
+    html: str = ""
+    title: str = ""
+    changes: list[dict[str, str]] = field(default_factory=list)
+    attachments: list[Any] = field(default_factory=list)
+    internal: bool = False
+    source: str = ""
+
+
+def _names(events: list[AuditEvent]) -> dict[str, dict[Any, str]]:
+    """Display names of the records history refers to by id (one query per kind of record)."""
+    wanted: dict[str, set[int]] = {}
+    for event in events:
+        for name, values in (event.changes or {}).items():
+            if name in FK_MODELS and isinstance(values, list):
+                wanted.setdefault(name, set()).update(v for v in values if isinstance(v, int))
+    by_model: dict[type, set[int]] = {}
+    for name, ids in wanted.items():
+        by_model.setdefault(FK_MODELS[name], set()).update(ids)
+    names: dict[type, dict[int, str]] = {}
+    for model, ids in by_model.items():
+        if model is Ticket:
+            names[model] = {t.pk: t.reference for t in Ticket.objects.filter(pk__in=ids)}
+        elif model is User:
+            names[model] = {
+                u["pk"]: u["full_name"] or u["email"]
+                for u in User.objects.filter(pk__in=ids).values("pk", "full_name", "email")
+            }
+        elif model is Category:
+            names[model] = dict(Category.objects.filter(pk__in=ids).values_list("pk", "path"))
+        else:
+            manager: Any = model._default_manager  # type: ignore[attr-defined]
+            names[model] = dict(manager.filter(pk__in=ids).values_list("pk", "name"))
+    return {name: names.get(model, {}) for name, model in FK_MODELS.items()}
+
+
+def display_value(name: str, value: Any, names: dict[str, dict[Any, str]]) -> str:
+    if value in (None, ""):
+        return "—"
+    if name in FK_MODELS:
+        return names.get(name, {}).get(value, f"#{value}")
+    if name in ("impact", "urgency"):
+        return Level(value).label if value in Level.values else str(value)
+    if name == "priority":
+        return Priority(value).label if value in Priority.values else str(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value).replace("_", " ") if name in ("status", "hold_reason") else str(value)
+
+
+def _event_changes(event: AuditEvent, names) -> list[dict[str, str]]:
+    out = []
+    for name, values in (event.changes or {}).items():
+        if name in HIDDEN_HISTORY_FIELDS or name not in FIELD_LABELS:
+            continue
+        if not isinstance(values, list) or len(values) != 2:
+            continue
+        out.append(
+            {
+                "field": FIELD_LABELS[name],
+                "old": display_value(name, values[0], names),
+                "new": display_value(name, values[1], names),
+            }
+        )
+    return out
+
+
+EVENT_TITLES = {
+    "ticket.created": "created the ticket",
+    "ticket.updated": "changed",
+    "ticket.assigned": "assigned",
+    "ticket.parent_set": "set the parent",
+    "ticket.linked": "linked",
+    "ticket.unlinked": "removed a link",
+    "ticket.watcher_added": "added a watcher",
+    "ticket.watcher_removed": "removed a watcher",
+}
+
+
+def timeline(*, user, ticket: Ticket, limit: int = 300) -> list[TimelineEntry]:
+    """Replies, notes (staff only), attachments, status changes and field history, in order.
+
+    A fixed number of queries whatever the length of the conversation.
+    """
+    comments = list(ticket_selectors.comment_list(user=user, ticket=ticket).order_by("-pk")[:limit])
+    files = list(ticket_selectors.attachment_list(user=user, ticket=ticket).order_by("-pk")[:limit])
+    events = list(
+        ticket_selectors.history(user=user, ticket=ticket)
+        .exclude(action__in=("ticket.commented", "ticket.attached"))
+        .select_related("actor")
+        .order_by("-seq")[:limit]
+    )
+    names = _names(events)
+    by_comment: dict[int, list[Any]] = {}
+    loose = []
+    for f in files:
+        if f.comment_id:
+            by_comment.setdefault(f.comment_id, []).append(f)
+        else:
+            loose.append(f)
+    entries = []
+    for c in comments:
+        entries.append(
+            TimelineEntry(
+                kind="note" if c.is_internal else "reply",
+                at=c.created_at,
+                actor=c.author.get_full_name(),
+                html=render_markdown(c.body),
+                attachments=by_comment.get(c.pk, []),
+                internal=c.is_internal,
+                source=c.source,
+            )
+        )
+    for f in loose:
+        entries.append(
+            TimelineEntry(
+                kind="file",
+                at=f.created_at,
+                actor=f.uploaded_by.get_full_name(),
+                title="attached a file",
+                attachments=[f],
+                internal=f.is_internal,
+            )
+        )
+    for e in events:
+        action = e.action
+        if action.startswith("ticket.") and action not in EVENT_TITLES:
+            title = action.split(".", 1)[1].replace("_", " ")
+            kind = "status"
+        else:
+            title = EVENT_TITLES.get(action, action)
+            kind = "event"
+        entries.append(
+            TimelineEntry(
+                kind=kind,
+                at=e.at,
+                actor=_actor_name(e),
+                title=title,
+                changes=[] if action == "ticket.created" else _event_changes(e, names),
+            )
+        )
+    entries.sort(key=lambda entry: entry.at)
+    return entries
+
+
+def _actor_name(event: AuditEvent) -> str:
+    """The actor's name when the event was loaded with it, else the recorded address."""
+    actor = event.actor if "actor" in event._state.fields_cache else None
+    if actor is not None:
+        return actor.get_full_name()
+    return event.actor_repr if event.actor_id or event.actor_repr != "system" else "Servio"
+
+
+def changes_since(*, user, ticket: Ticket, version: int) -> list[dict[str, str]]:
+    """What changed after `version`: per field, the value now and who changed it last.
+
+    Each audited edit, assignment or transition produced exactly one new version, so the
+    events after the first `version` of them are the ones the agent has not seen.
+    """
+    events = [
+        e
+        for e in ticket_selectors.history(user=user, ticket=ticket)
+        .select_related("actor")
+        .order_by("seq")
+        if e.action not in NON_VERSION_ACTIONS
+    ][max(version, 0) :]
+    names = _names(events)
+    latest: dict[str, dict[str, str]] = {}
+    for e in events:
+        for name, values in (e.changes or {}).items():
+            if name not in FIELD_LABELS or name in HIDDEN_HISTORY_FIELDS:
+                continue
+            if not isinstance(values, list) or len(values) != 2:
+                continue
+            entry = latest.setdefault(
+                name, {"field": FIELD_LABELS[name], "was": display_value(name, values[0], names)}
+            )
+            entry.update(
+                now=display_value(name, values[1], names),
+                by=_actor_name(e),
+                at=e.at.isoformat(),
+            )
+    return list(latest.values())
+
+
+def tickets_by_reference(*, user, references: list[str]) -> list[Ticket]:
+    """The visible tickets among these numbers (unknown and hidden ones are left out)."""
+    from django.db.models import Q
+
+    from servio.tickets.models import parse_number
+
+    condition = Q()
+    for reference in references[:200]:
+        parsed = parse_number(reference)
+        if parsed:
+            condition |= Q(kind=parsed[0], number=parsed[1])
+    if not condition:
+        return []
+    return list(
+        Ticket.objects.visible_to(user)
+        .filter(condition)
+        .select_related(*ticket_selectors.LIST_RELATED)
+        .order_by("kind", "number")
+    )
+
+
+def link_get(*, user, ticket: Ticket, link_id: int) -> Link | None:
+    """A link of this ticket (either direction) whose other end the user may also see."""
+    from django.db.models import Q
+
+    visible = Ticket.objects.visible_to(user).values("pk")
+    return (
+        Link.objects.filter(pk=link_id)
+        .filter(Q(source=ticket, target__in=visible) | Q(target=ticket, source__in=visible))
+        .select_related("source", "target")
+        .first()
+    )
+
+
+def person_by_email(*, user, email: str) -> User | None:
+    if not email:
+        return None
+    return User.objects.visible_to(user).filter(email__iexact=email, is_active=True).first()
+
+
+def last_changed_by(*, user, ticket: Ticket) -> str:
+    """Who made the latest recorded change the user may see (for the refresh notice)."""
+    event = (
+        ticket_selectors.history(user=user, ticket=ticket)
+        .select_related("actor")
+        .order_by("-seq")
+        .first()
+    )
+    return _actor_name(event) if event else ""

@@ -1,0 +1,204 @@
+"""Writes of the agent workspace: saved views, canned responses, and bulk actions on tickets.
+
+Bulk actions call the ticket services once per ticket, each in its own transaction, so one
+refusal (a stale or finished ticket, a missing field) is reported for that ticket and the
+others still go through.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from servio.accounts.models import Team, User
+from servio.audit.services import audit_record
+from servio.core.errors import DomainError, PermissionDenied, ValidationFailed
+from servio.tickets import services as ticket_services
+from servio.tickets.filters import TicketFilter
+from servio.tickets.models import Ticket
+from servio.workspace.models import CannedResponse, SavedView
+
+QUEUES = ("mine", "teams", "unassigned", "breaching", "recent", "all")
+BULK_ACTIONS = ("assign", "assign_me", "transition", "comment")
+MAX_BULK = 100
+
+
+def _require_staff(actor: User) -> None:
+    if not actor.is_staff_member:
+        raise PermissionDenied("Only service desk staff use the workspace.")
+
+
+def _share_team(actor: User, team: Team | None) -> Team | None:
+    """A team to share with: needs the sharing capability and membership (admins: any team)."""
+    if team is None:
+        return None
+    if not actor.has_capability("views.share"):
+        raise ValidationFailed.field(
+            "team", "Only team leads and administrators may share with a team."
+        )
+    if not actor.has_capability("visibility.all") and not actor.teams.filter(pk=team.pk).exists():
+        raise ValidationFailed.field("team", f"You are not a member of {team}.")
+    return team
+
+
+def _clean_filters(filters: dict[str, Any]) -> dict[str, Any]:
+    """Keep only TicketFilter fields with a value, validated the way the queue reads them."""
+    try:
+        parsed = TicketFilter(**filters)
+    except Exception as exc:  # pydantic's ValidationError: name the first bad field
+        raise ValidationFailed.field("filters", f"are not valid: {exc}") from exc
+    return parsed.model_dump(mode="json", exclude_defaults=True, exclude_none=True)
+
+
+def saved_view_create(
+    *,
+    actor: User,
+    name: str,
+    queue: str,
+    filters: dict[str, Any],
+    team: Team | None = None,
+) -> SavedView:
+    """Save the current queue and filters under a name, private or shared with a team."""
+    _require_staff(actor)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed.field("name", "Give the view a name.")
+    if len(name) > 80:
+        raise ValidationFailed.field("name", "must be at most 80 characters.")
+    if queue not in QUEUES:
+        raise ValidationFailed.field("queue", f"must be one of: {', '.join(QUEUES)}.")
+    team = _share_team(actor, team)
+    cleaned = _clean_filters(filters)
+    try:
+        with transaction.atomic():
+            view = SavedView.objects.create(
+                name=name, owner=actor, team=team, queue=queue, filters=cleaned
+            )
+            audit_record(
+                actor=actor,
+                action="workspace.view_saved",
+                target=view,
+                changes={"filters": [None, cleaned], "team": [None, getattr(team, "pk", None)]},
+            )
+    except IntegrityError as exc:
+        raise ValidationFailed.field("name", f"You already have a view named '{name}'.") from exc
+    return view
+
+
+def saved_view_delete(*, actor: User, view: SavedView) -> None:
+    """Delete a saved view: its owner, or a lead of the team it is shared with."""
+    team = view.team
+    if view.owner_id != actor.pk and not (
+        team is not None
+        and actor.has_capability("views.share")
+        and (actor.has_capability("visibility.all") or team.lead_id == actor.pk)
+    ):
+        raise PermissionDenied("Only the owner of this view may delete it.")
+    with transaction.atomic():
+        audit_record(actor=actor, action="workspace.view_deleted", target=view)
+        view.delete()
+
+
+def canned_response_create(
+    *, actor: User, title: str, body: str, team: Team | None = None
+) -> CannedResponse:
+    """Keep a reply text for reuse, personal or for a team."""
+    _require_staff(actor)
+    title, body = (title or "").strip(), (body or "").strip()
+    errors: dict[str, str] = {}
+    if not title:
+        errors["title"] = "Give the response a title."
+    elif len(title) > 120:
+        errors["title"] = "must be at most 120 characters."
+    if not body:
+        errors["body"] = "Write the text of the response."
+    if errors:
+        raise ValidationFailed(errors)
+    team = _share_team(actor, team)
+    with transaction.atomic():
+        response = CannedResponse.objects.create(title=title, body=body, owner=actor, team=team)
+        audit_record(actor=actor, action="workspace.canned_response_created", target=response)
+    return response
+
+
+def canned_response_delete(*, actor: User, response: CannedResponse) -> None:
+    """Delete a canned response (its owner, or an administrator)."""
+    if response.owner_id != actor.pk and not actor.has_capability("admin.configure"):
+        raise PermissionDenied("Only the owner of this response may delete it.")
+    with transaction.atomic():
+        audit_record(actor=actor, action="workspace.canned_response_deleted", target=response)
+        response.delete()
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    """What happened to one ticket of a bulk action."""
+
+    ticket: Ticket
+    ok: bool
+    message: str
+
+
+def _one(actor: User, ticket: Ticket, action: str, values: dict[str, Any]) -> str:
+    if action == "assign_me":
+        updated = ticket_assign_to_me(actor=actor, ticket=ticket)
+        return f"assigned to you ({updated.team})"
+    if action == "assign":
+        team, assignee = values.get("team"), values.get("assignee")
+        if team is None:
+            raise ValidationFailed.field("team", "Choose a team.")
+        ticket_services.ticket_assign(actor=actor, ticket=ticket, team=team, assignee=assignee)
+        return f"assigned to {assignee or team}"
+    if action == "transition":
+        name = values.get("transition") or ""
+        updated = ticket_services.ticket_transition(
+            actor=actor, ticket=ticket, transition=name, values=values.get("fields") or {}
+        )
+        return f"now {updated.status.replace('_', ' ')}"
+    if action == "comment":
+        ticket_services.comment_add(
+            actor=actor,
+            ticket=ticket,
+            body=values.get("body") or "",
+            internal=bool(values.get("internal")),
+            source=Ticket.Source.AGENT,
+        )
+        return "note added" if values.get("internal") else "reply sent"
+    raise ValidationFailed.field("action", f"must be one of: {', '.join(BULK_ACTIONS)}.")
+
+
+def tickets_bulk_apply(
+    *, actor: User, tickets: list[Ticket], action: str, values: dict[str, Any]
+) -> list[BulkOutcome]:
+    """Apply one action to many tickets through the ticket services, one outcome per ticket."""
+    _require_staff(actor)
+    if action not in BULK_ACTIONS:
+        raise ValidationFailed.field("action", f"must be one of: {', '.join(BULK_ACTIONS)}.")
+    if not tickets:
+        raise ValidationFailed.field("tickets", "Select at least one ticket.")
+    if len(tickets) > MAX_BULK:
+        raise ValidationFailed.field("tickets", f"Select at most {MAX_BULK} tickets at once.")
+    outcomes = []
+    for ticket in tickets:
+        try:
+            message = _one(actor, ticket, action, values)
+        except DomainError as exc:
+            outcomes.append(BulkOutcome(ticket, False, exc.detail))
+        else:
+            outcomes.append(BulkOutcome(ticket, True, message))
+    return outcomes
+
+
+def ticket_assign_to_me(*, actor: User, ticket: Ticket, version: int | None = None) -> Ticket:
+    """Take the ticket: keep its team when the agent belongs to it, else their first team."""
+    _require_staff(actor)
+    team = ticket.team
+    if team is None or not team.members.filter(pk=actor.pk).exists():
+        team = actor.teams.filter(is_active=True).order_by("name").first()
+    if team is None:
+        raise ValidationFailed.field("team", "You belong to no team; ask an administrator.")
+    return ticket_services.ticket_assign(
+        actor=actor, ticket=ticket, team=team, assignee=actor, version=version
+    )

@@ -1,0 +1,36 @@
+"""The agent workspace, mounted at /desk/."""
+
+from django.urls import path
+
+from servio.workspace.views import canned, dashboard, queue, ticket
+
+app_name = "workspace"
+urlpatterns = [
+    path("", queue.queue, name="queue"),
+    path("bulk/", queue.bulk, name="bulk"),
+    path("views/", queue.saved_view_create, name="view_create"),
+    path("views/<int:view_id>/", queue.saved_view_open, name="view_open"),
+    path("views/<int:view_id>/delete/", queue.saved_view_delete, name="view_delete"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("responses/", canned.canned_list, name="canned_list"),
+    path("responses/<int:response_id>/delete/", canned.canned_delete, name="canned_delete"),
+    path("t/<str:reference>/", ticket.ticket_page, name="ticket"),
+    path("t/<str:reference>/part/<str:part>/", ticket.ticket_part, name="ticket_part"),
+    path("t/<str:reference>/poll/", ticket.ticket_poll, name="ticket_poll"),
+    path("t/<str:reference>/edit/<str:field>/", ticket.ticket_edit, name="ticket_edit"),
+    path("t/<str:reference>/assign-me/", ticket.ticket_assign_me, name="ticket_assign_me"),
+    path(
+        "t/<str:reference>/transition/<str:name>/",
+        ticket.ticket_transition,
+        name="ticket_transition",
+    ),
+    path("t/<str:reference>/comment/", ticket.ticket_comment, name="ticket_comment"),
+    path("t/<str:reference>/links/", ticket.link_add, name="link_add"),
+    path("t/<str:reference>/links/<int:link_id>/delete/", ticket.link_remove, name="link_remove"),
+    path("t/<str:reference>/watchers/", ticket.watcher_add, name="watcher_add"),
+    path(
+        "t/<str:reference>/watchers/<int:user_id>/delete/",
+        ticket.watcher_remove,
+        name="watcher_remove",
+    ),
+]

@@ -1,0 +1,65 @@
+"""What every workspace view shares: staff only (404 for others), scoped ticket lookup."""
+
+from __future__ import annotations
+
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest
+
+from servio.core.errors import NotFound
+from servio.tickets import selectors as ticket_selectors
+from servio.tickets.models import Ticket
+
+
+def agent_required(view):
+    """Signed-in service desk staff only; anyone else gets 404, as if the page did not exist."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not request.user.has_capability("workspace.use"):
+            raise Http404("No such page.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def get_ticket(request: HttpRequest, reference: str) -> Ticket:
+    try:
+        return ticket_selectors.ticket_get(user=request.user, reference=reference)
+    except NotFound as exc:
+        raise Http404(exc.detail) from exc
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def version_of(request: HttpRequest) -> int | None:
+    raw = request.POST.get("version", "")
+    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+
+def querystring(params: dict) -> str:
+    return urlencode(params, doseq=True)
+
+
+def swap_status(request: HttpRequest, status: int) -> int:
+    """The status to answer with: HTMX swaps refusals (form errors, conflicts) as 200, since
+    browsers log every 4xx as a console error; the real outcome is in X-Servio-Status."""
+    return 200 if is_htmx(request) and status in (409, 422) else status
+
+
+def render_part(
+    request: HttpRequest, template: str, context: dict, status: int = 200, headers=None
+):
+    from django.shortcuts import render
+
+    response = render(request, template, context, status=swap_status(request, status))
+    response["X-Servio-Status"] = str(status)
+    for key, value in (headers or {}).items():
+        response[key] = value
+    return response

@@ -1,0 +1,165 @@
+"""The service desk dashboard for team leads and managers (figures from servio.reporting)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from servio.accounts.models import Organization, Team
+from servio.core.errors import DomainError
+from servio.web.errors import add_errors
+from servio.workspace.views.common import agent_required
+
+PERIODS = [
+    ("7", "Last 7 days"),
+    ("30", "Last 30 days"),
+    ("90", "Last 90 days"),
+    ("custom", "From … to …"),
+]
+
+
+class DashboardForm(forms.Form):
+    period = forms.ChoiceField(choices=PERIODS, required=False, initial="30", label="Period")
+    start = forms.DateField(required=False, label="From")
+    end = forms.DateField(required=False, label="To (inclusive)")
+    team = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Team")
+    organization = forms.TypedChoiceField(
+        coerce=int, required=False, empty_value=None, label="Organisation"
+    )
+
+    def __init__(self, *args, teams=(), organizations=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].choices = [("", "All teams")] + [(t.pk, t.name) for t in teams]
+        self.fields["organization"].choices = [("", "All organisations")] + [
+            (o.pk, o.name) for o in organizations
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("period") == "custom":
+            if not data.get("start"):
+                self.add_error("start", "Choose the first day of the period.")
+            if not data.get("end"):
+                self.add_error("end", "Choose the last day of the period.")
+            if data.get("start") and data.get("end") and data["end"] < data["start"]:
+                self.add_error("end", "The last day must not be before the first.")
+        return data
+
+    def window(self, today: dt.date) -> tuple[dt.datetime, dt.datetime]:
+        """[start, end) as aware datetimes at midnight UTC."""
+        data = self.cleaned_data if self.is_bound and not self.errors else {}
+        period = data.get("period") or "30"
+        if period == "custom":
+            first, last = data["start"], data["end"]
+        else:
+            last = today
+            first = today - dt.timedelta(days=int(period) - 1)
+        start = dt.datetime.combine(first, dt.time.min, tzinfo=dt.UTC)
+        end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+        return start, end
+
+
+def _charts(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The chart data (Chart.js datasets) from the metrics; the tables show the same numbers."""
+    daily = metrics.get("opened_vs_resolved") or []
+    backlog = metrics.get("backlog") or []
+    teams = sorted({row["team"] or "(no team)" for row in backlog})
+    priorities = sorted({row["priority"] for row in backlog})
+    counts = {((r["team"] or "(no team)"), r["priority"]): r["count"] for r in backlog}
+    csat = (metrics.get("csat") or {}).get("distribution") or {}
+    return {
+        "daily": {
+            "labels": [str(r["day"]) for r in daily],
+            "opened": [r["opened"] for r in daily],
+            "resolved": [r["resolved"] for r in daily],
+        },
+        "backlog": {
+            "labels": teams,
+            "datasets": [
+                {"label": f"P{p}", "data": [counts.get((t, p), 0) for t in teams]}
+                for p in priorities
+            ],
+        },
+        "csat": {
+            "labels": [str(k) for k in sorted(csat, key=int)],
+            "data": [csat[k] for k in sorted(csat, key=int)],
+        },
+    }
+
+
+def _backlog_table(backlog: list[dict]) -> dict[str, Any]:
+    priorities = sorted({row["priority"] for row in backlog})
+    rows: dict[str, dict[int, int]] = {}
+    for row in backlog:
+        rows.setdefault(row["team"] or "(no team)", {})[row["priority"]] = row["count"]
+    return {
+        "priorities": priorities,
+        "rows": [
+            {
+                "team": team,
+                "cells": [cells.get(p, 0) for p in priorities],
+                "total": sum(cells.values()),
+            }
+            for team, cells in sorted(rows.items())
+        ],
+        "totals": [sum(r.get(p, 0) for r in rows.values()) for p in priorities],
+        "total": sum(sum(r.values()) for r in rows.values()),
+    }
+
+
+@agent_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not user.has_capability("reports.read"):
+        raise Http404("No such page.")
+    teams = list(Team.objects.visible_to(user).filter(is_active=True))
+    organizations = list(Organization.objects.visible_to(user)[:500])
+    form = DashboardForm(request.GET or None, teams=teams, organizations=organizations)
+    if form.is_bound:
+        form.is_valid()
+    start, end = form.window(timezone.now().date())
+    team_id = form.cleaned_data.get("team") if form.is_bound and not form.errors else None
+    org_id = form.cleaned_data.get("organization") if form.is_bound and not form.errors else None
+    metrics, unavailable = None, ""
+    try:
+        from servio.reporting.selectors import service_desk_metrics
+    except ImportError:
+        unavailable = "Reporting is not installed in this deployment yet."
+    else:
+        try:
+            metrics = service_desk_metrics(
+                user=user, start=start, end=end, team_id=team_id, organization_id=org_id
+            )
+        except DomainError as exc:
+            add_errors(form, exc, aliases={"team_id": "team", "organization_id": "organization"})
+    query: dict[str, Any] = {
+        "start": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "end": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    if team_id:
+        query["team"] = team_id
+    if org_id:
+        query["organization"] = org_id
+    context = {
+        "nav": "dashboard",
+        "form": form,
+        "metrics": metrics,
+        "unavailable": unavailable,
+        "start": start,
+        "last_day": (end - dt.timedelta(days=1)).date(),
+        "charts": _charts(metrics) if metrics else None,
+        "backlog": _backlog_table(metrics.get("backlog") or []) if metrics else None,
+        "csat_rows": sorted(((metrics.get("csat") or {}).get("distribution") or {}).items())
+        if metrics
+        else [],
+        "csv_url": f"/api/v1/reports/service-desk?{urlencode({**query, 'format': 'csv'})}",
+    }
+    return render(request, "workspace/dashboard.html", context)

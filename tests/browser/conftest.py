@@ -1,0 +1,103 @@
+"""Browser tests: Playwright (sync API) driving Debian's Chromium against pytest-django's
+live server. Every page visited is checked for console errors and uncaught exceptions, and
+the main screens are saved under test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+
+from tests.conftest import require_component
+from tests.ui import ui_settings  # noqa: F401
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(django_settings.BASE_DIR) / "test-artifacts" / "screenshots"
+# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
+# between browser steps are synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    require_component(Path(CHROMIUM).exists(), "Chromium", "apt-get install chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - the dev extras install it
+        require_component(False, "Playwright for Python", "pip install -e '.[dev]'")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+class Session:
+    """One signed-in person in their own browser context, with console-error collection."""
+
+    def __init__(self, browser, base_url: str, errors: list[str]) -> None:
+        self.context = browser.new_context(viewport={"width": 1366, "height": 900})
+        self.context.set_default_timeout(8000)
+        self.base_url = base_url
+        self.errors = errors
+        self.page = self.context.new_page()
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda exc: self.errors.append(f"{self.page.url}: {exc}"))
+
+    def _console(self, message) -> None:
+        if message.type == "error":
+            self.errors.append(f"{self.page.url}: {message.text}")
+
+    def go(self, path: str):
+        self.page.goto(self.base_url + path)
+        return self.page
+
+    def login_as(self, user) -> Session:
+        """Sign in without the form (the form itself is tested once, in the main story)."""
+        from django.test import Client
+
+        client = Client()
+        client.force_login(user)
+        cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
+        self.context.add_cookies(
+            [{"name": cookie.key, "value": cookie.value, "url": self.base_url}]
+        )
+        return self
+
+    def shot(self, name: str, full_page: bool = False) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+
+
+@pytest.fixture
+def ui(browser, live_server, ui_settings, personas):  # noqa: F811
+    """`ui(user=None)` opens a browser session (signed in as `user` when given)."""
+    errors: list[str] = []
+    sessions: list[Session] = []
+
+    def open_session(user=None) -> Session:
+        session = Session(browser, live_server.url, errors)
+        sessions.append(session)
+        return session.login_as(user) if user is not None else session
+
+    yield open_session
+    for session in sessions:
+        session.context.close()
+    # Every page visited in the test must be free of console errors and uncaught exceptions.
+    assert not errors, "\n".join(errors)
+
+
+def number_in(text: str) -> str:
+    match = re.search(r"(INC|REQ)-[0-9]{6}", text)
+    assert match, text
+    return match.group(0)
