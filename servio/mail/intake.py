@@ -38,7 +38,7 @@ from django.utils import timezone
 from servio.accounts.models import Organization, User
 from servio.accounts.roles import Role
 from servio.core import outbox
-from servio.core.errors import DomainError
+from servio.core.errors import DomainError, ValidationFailed
 from servio.mail import headers as hdr
 from servio.mail.models import InboundMessage, InboundStatus, Mailbox, ThreadMessage
 from servio.mail.parsing import (
@@ -327,13 +327,22 @@ def _unknown_sender(message: InboundMessage, parsed: ParsedMessage) -> User | Ou
                 f"Unknown sender {address} and no organisation to put them in: set the default "
                 f"organisation of {mailbox.address}.",
             )
-    return user_create(
-        actor=None,
-        email=address,
-        full_name=parsed.from_name[:200],
-        role=Role.REQUESTER,
-        organization=organization,
-    )
+    try:
+        with transaction.atomic():
+            return user_create(
+                actor=None,
+                email=address,
+                full_name=parsed.from_name[:200],
+                role=Role.REQUESTER,
+                organization=organization,
+            )
+    except (IntegrityError, ValidationFailed):
+        # Another delivery from the same new sender created the account meanwhile (an MTA
+        # delivers in parallel): use it.
+        existing = User.objects.filter(email=address).first()
+        if existing is None:
+            raise
+        return existing
 
 
 def organization_for_domain(domain: str) -> Organization | None:

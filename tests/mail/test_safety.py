@@ -9,6 +9,7 @@ import pytest
 from servio.mail.models import InboundMessage, Mailbox, OutboundMessage
 from servio.tickets.models import Comment, Ticket
 from servio.tickets.services import ticket_create
+from tests.factories import UserFactory
 from tests.mail.messages import make_email
 
 pytestmark = pytest.mark.django_db
@@ -229,3 +230,27 @@ def test_a_second_mailbox_delivery_of_the_same_message_makes_one_ticket(personas
     assert first.status == "ticket_created"
     assert second.status == "ignored" and second.ticket == first.ticket
     assert Ticket.objects.count() == 1
+
+
+def test_two_deliveries_from_one_new_sender_at_once_share_the_account(
+    personas, mailbox, ingest, monkeypatch
+):
+    """An MTA delivers in parallel: the other delivery created the account after we looked."""
+    from servio.accounts.models import User
+
+    address = "new.person@acme.example"
+    UserFactory(email=address, organization=personas.acme)  # by the other delivery
+    real_filter = User.objects.filter
+    looked = []
+
+    def filter_missing_once(*args, **kwargs):
+        found = real_filter(*args, **kwargs)
+        if kwargs.get("email") == address and not looked:
+            looked.append(True)
+            return found.none()  # our first look happened before the other delivery committed
+        return found
+
+    monkeypatch.setattr(User.objects, "filter", filter_missing_once)
+    message = ingest(make_email(sender=address, subject="Racing"))
+    assert looked and message.status == "ticket_created", message.reason
+    assert message.ticket.requester.email == address
