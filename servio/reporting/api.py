@@ -1,0 +1,49 @@
+"""API: the service desk dashboard's figures, as JSON or as a CSV download."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Query, Router
+
+from servio.api.schemas import Problem
+from servio.reporting import exports, selectors
+from servio.reporting.schemas import ServiceDeskMetricsOut, ServiceDeskQuery
+
+router = Router(tags=["reporting"])
+
+# Merged into the responses ninja declares (int keys, as ninja's): the 200 response gets the
+# CSV as a second media type, the 404 says when it happens.
+RESPONSES = {
+    200: {
+        "description": "The figures as JSON, or with `format=csv` as a CSV file with the columns "
+        "figure, team_id, team, priority, day, measure, value (one value a row).",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    },
+    404: {"description": "Not found. No team or organisation with that id is visible to you."},
+}
+
+
+@router.get(
+    "/reports/service-desk",
+    # 404: a team or organisation the caller may not see (the document adds the other errors).
+    response={200: ServiceDeskMetricsOut, 404: Problem},
+    openapi_extra={"responses": RESPONSES},
+)
+def service_desk(request: HttpRequest, query: Query[ServiceDeskQuery]):
+    """Backlog, opened vs resolved per day, MTTA, MTTR, first-contact resolution, SLA
+    compliance, reassignment rate and CSAT for [start, end), over the tickets you may see.
+
+    For team leads, change managers and administrators; see docs/reporting.md for how each
+    figure is defined.
+    """
+    start, end = selectors.default_period(start=query.start, end=query.end)
+    metrics = selectors.service_desk_metrics(
+        user=request.auth,
+        start=start,
+        end=end,
+        team_id=query.team,
+        organization_id=query.organization,
+    )
+    if query.format == "csv":
+        return exports.service_desk_csv_response(metrics)
+    return metrics

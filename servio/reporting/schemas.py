@@ -1,0 +1,93 @@
+"""API schemas of the service desk dashboard's figures and of its query."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from ninja import Field, Schema
+from pydantic import AwareDatetime
+
+from servio.tickets.inputs import MAX_ID
+
+
+class ServiceDeskQuery(Schema):
+    """The period, the filters and the format (absent means: the last 30 days, everything)."""
+
+    # Typed without "| None" so the document says what a value looks like (a nullable query
+    # parameter invites clients to send the text "null"); absent is None.
+    start: AwareDatetime = Field(
+        None, description="Start of the period, inclusive, with its offset (default: 30 days ago)."
+    )
+    end: AwareDatetime = Field(
+        None,
+        description="End of the period, exclusive, with its offset (default: now); at most "
+        "366 days after the start.",
+    )
+    team: int = Field(None, ge=1, le=MAX_ID, description="Only tickets assigned to this team.")
+    organization: int = Field(
+        None, ge=1, le=MAX_ID, description="Only tickets of this organisation."
+    )
+    format: Literal["json", "csv"] = Field(
+        "json", description="`csv` downloads the figures as a CSV file (one value a row)."
+    )
+
+
+class PeriodOut(Schema):
+    start: dt.datetime
+    end: dt.datetime
+
+
+class BacklogRow(Schema):
+    team_id: int | None = Field(..., description="None: not assigned to a team.")
+    team: str | None
+    priority: int
+    count: int
+
+
+class DayRow(Schema):
+    day: dt.date = Field(..., description="A UTC day.")
+    opened: int
+    resolved: int
+
+
+class TimingOut(Schema):
+    median_seconds: float | None
+    p90_seconds: float | None
+    count: int = Field(..., description="Tickets measured.")
+
+
+class FirstContactOut(Schema):
+    rate: float | None = Field(..., description="Percent of resolved tickets; None if none.")
+    fcr_count: int
+    resolved_count: int
+
+
+class SlaComplianceOut(Schema):
+    met: int
+    breached: int
+    rate: float | None = Field(..., description="Percent met; None if no clock finished.")
+
+
+class ReassignmentOut(Schema):
+    rate: float | None = Field(..., description="Percent of resolved tickets; None if none.")
+    reassigned: int
+    total: int
+
+
+class CsatOut(Schema):
+    average: float | None = Field(..., description="Average rating, 1 to 5; None if none.")
+    responses: int
+    distribution: dict[str, int] = Field(..., description='Answers per rating, "1" to "5".')
+
+
+class ServiceDeskMetricsOut(Schema):
+    period: PeriodOut
+    backlog: list[BacklogRow]
+    opened_vs_resolved: list[DayRow]
+    mtta: TimingOut = Field(..., description="Created to first public agent reply.")
+    mttr: TimingOut = Field(..., description="Created to resolved.")
+    first_contact_resolution: FirstContactOut
+    sla_compliance: SlaComplianceOut
+    reassignment_rate: ReassignmentOut
+    csat: CsatOut

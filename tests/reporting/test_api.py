@@ -1,0 +1,158 @@
+"""GET /api/v1/reports/service-desk: JSON and CSV, defaults, refusals, problem documents."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from servio.accounts.models import Team
+from servio.api.instance import api
+from tests.conftest import ApiClient
+from tests.reporting.conftest import PERIOD, at
+
+pytestmark = pytest.mark.django_db
+URL = "reports/service-desk"
+QUERY = {"start": PERIOD["start"].isoformat(), "end": PERIOD["end"].isoformat()}
+
+
+def test_the_figures_as_json(api_as, service_desk, personas):
+    response = api_as(personas.lead_desk, scope="read").get(URL, data=QUERY)
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert set(body) == {
+        "period",
+        "backlog",
+        "opened_vs_resolved",
+        "mtta",
+        "mttr",
+        "first_contact_resolution",
+        "sla_compliance",
+        "reassignment_rate",
+        "csat",
+    }
+    assert body["period"] == {"start": "2026-03-02T00:00:00Z", "end": "2026-03-05T00:00:00Z"}
+    assert body["opened_vs_resolved"][0] == {"day": "2026-03-02", "opened": 3, "resolved": 2}
+    assert body["mttr"]["count"] == 5
+    assert body["first_contact_resolution"] == {"rate": 40.0, "fcr_count": 2, "resolved_count": 5}
+    assert body["csat"]["distribution"] == {"1": 0, "2": 1, "3": 0, "4": 0, "5": 1}
+    assert body["backlog"][-1] == {"team_id": None, "team": None, "priority": 3, "count": 1}
+
+
+def test_filters_and_the_default_period(api_as, service_desk, personas):
+    client = api_as(personas.admin)
+    globex = client.get(URL, data={**QUERY, "organization": personas.globex.pk}).json()
+    assert globex["mtta"]["count"] == 1
+    network = client.get(URL, data={**QUERY, "team": personas.team_network.pk}).json()
+    assert network["reassignment_rate"]["total"] == 2
+
+    with time_machine.travel(at(3, 5, 12, 0), tick=False):
+        default = client.get(URL).json()
+    assert default["period"] == {"start": "2026-02-04T00:00:00Z", "end": "2026-03-05T12:00:00Z"}
+    assert len(default["opened_vs_resolved"]) == 30
+    assert default["mttr"]["count"] == 7  # T11 (February) is now in the period too
+
+
+def test_agents_and_requesters_are_refused(api_as, personas):
+    for who in (personas.agent_desk, personas.requester_acme):
+        response = api_as(who).get(URL)
+        assert response.status_code == 403
+        assert response["Content-Type"] == "application/problem+json"
+    assert ApiClient().get(URL).status_code == 401
+
+
+def test_an_organisation_the_user_cannot_see_is_not_found(api_as, personas):
+    lead = api_as(personas.lead_desk)
+    response = lead.get(URL, data={"organization": personas.globex.pk})
+    assert response.status_code == 404
+    assert response.json()["type"].endswith("/not_found")
+    assert response["Content-Type"] == "application/problem+json"
+    assert lead.get(URL, data={"organization": personas.acme.pk}).status_code == 200
+    assert lead.get(URL, data={"team": 10**6}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"start": "2026-03-05T00:00:00Z", "end": "2026-03-02T00:00:00Z"}, "end"),
+        ({"start": "2025-01-01T00:00:00Z", "end": "2026-03-02T00:00:00Z"}, "end"),
+        ({"start": "2026-03-02T00:00:00", "end": "2026-03-05T00:00:00Z"}, "start"),
+        ({"end": "yesterday"}, "end"),
+        ({"team": 0}, "team"),
+        ({"organization": 2**63}, "organization"),
+        ({"format": "xlsx"}, "format"),
+    ],
+)
+def test_bad_input_is_422_naming_the_field(api_as, personas, query, field):
+    response = api_as(personas.admin).get(URL, data=query)
+    assert response.status_code == 422, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    assert [e["field"] for e in response.json()["errors"]] == [field]
+
+
+def test_the_csv_download(api_as, service_desk, personas):
+    Team.objects.filter(pk=personas.team_desk.pk).update(name='=HYPERLINK("http://x.example")')
+    response = api_as(personas.admin).get(URL, data={**QUERY, "format": "csv"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == (
+        'attachment; filename="service-desk-20260302-20260304.csv"'
+    )
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == ["figure", "team_id", "team", "priority", "day", "measure", "value"]
+    assert all(len(row) == 7 for row in rows)
+    assert rows[1:3] == [
+        ["period", "", "", "", "", "start", "2026-03-02T00:00:00+00:00"],
+        ["period", "", "", "", "", "end", "2026-03-05T00:00:00+00:00"],
+    ]
+    desk_id = str(personas.team_desk.pk)
+    assert ["backlog", desk_id, '\'=HYPERLINK("http://x.example")', "2", "", "count", "2"] in rows
+    assert ["backlog", "", "", "3", "", "count", "1"] in rows
+    assert ["opened_vs_resolved", "", "", "", "2026-03-02", "opened", "4"] in rows
+    assert ["opened_vs_resolved", "", "", "", "2026-03-04", "resolved", "1"] in rows
+    values = {(r[0], r[5]): r[6] for r in rows if r[0] not in ("backlog", "opened_vs_resolved")}
+    assert values[("mtta", "median_seconds")] == "2250.0"
+    assert values[("mttr", "p90_seconds")] == "217800.0"
+    assert values[("first_contact_resolution", "rate")] == "50.0"
+    assert values[("sla_compliance", "rate")] == ""  # no clock finished: no rate
+    assert values[("reassignment_rate", "reassigned")] == "1"
+    assert values[("csat", "average")] == "3.67"
+    assert [values[("csat", f"rating_{n}")] for n in range(1, 6)] == ["0", "1", "0", "1", "1"]
+    assert len(rows) == 1 + 2 + 2 + 3 * 2 + 17 + 5
+
+
+def test_query_count_of_a_request_is_fixed(api_as, service_desk, personas, desk):
+    client = api_as(personas.lead_desk)
+    client.get(URL, data=QUERY)  # the token's first use records when it was used
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(URL, data=QUERY).status_code == 200
+        return len(ctx)
+
+    few = queries()
+    for hour in range(8, 18):
+        ticket = desk.create(at(3, 3, hour, 0), team=personas.team_desk)
+        desk.reply(at(3, 3, hour, 5), ticket)
+        desk.resolve(at(3, 3, hour, 30), ticket)
+    assert queries() == few
+
+
+def test_the_openapi_document_declares_json_csv_and_problems():
+    operation = api.get_openapi_schema()["paths"]["/api/v1/reports/service-desk"]["get"]
+    assert operation["tags"] == ["reporting"]
+    responses = {str(status): response for status, response in operation["responses"].items()}
+    ok = responses["200"]["content"]
+    assert set(ok) == {"application/json", "text/csv"}
+    assert ok["text/csv"]["schema"] == {"type": "string"}
+    assert {"401", "403", "404", "422"} <= set(responses)
+    assert set(responses["404"]["content"]) == {"application/problem+json"}
+    assert "team or organisation" in responses["404"]["description"]
+    names = {p["name"] for p in operation["parameters"]}
+    assert names == {"start", "end", "team", "organization", "format"}
