@@ -399,8 +399,14 @@ def download_attachment(request: HttpRequest, reference: str, attachment_id: DbI
     attachment = selectors.attachment_get(
         user=request.auth, ticket=ticket, attachment_id=attachment_id
     )
+    try:
+        stored = attachment.file.open("rb")
+    except FileNotFoundError as exc:  # the row outlived its file (restore, manual cleanup)
+        raise NotFound(
+            f"The file {attachment.filename} is no longer stored; ask the service desk."
+        ) from exc
     response = FileResponse(
-        attachment.file.open("rb"),
+        stored,
         as_attachment=True,
         filename=attachment.filename,
         content_type=served_content_type(attachment.content_type),

@@ -112,3 +112,12 @@ def test_requesters_cannot_list_or_download_internal_files(personas, api_as, ref
     # Files of one ticket are not reachable through another ticket's number.
     other = rita.post("tickets", json={"title": "Other"}).json()["reference"]
     assert rita.get(f"tickets/{other}/attachments/{public['id']}").status_code == 404
+
+
+def test_a_file_missing_from_storage_is_a_404_not_a_500(personas, api_as, ref):
+    rita = api_as(personas.requester_acme)
+    body = upload(rita, ref, "gone.txt", b"soon gone").json()
+    attachment = Attachment.objects.get(pk=body["id"])
+    attachment.file.storage.delete(attachment.file.name)
+    missing = download(rita, body)
+    assert missing.status_code == 404 and "gone.txt" in missing.json()["detail"]
