@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from typing import Any
 
 from celery import Celery
 
@@ -15,6 +16,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servio.settings")
 
 app = Celery("servio")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+# Several Servio instances (or test runs) can share one Redis: each needs its own queue.
+if queue := os.environ.get("SERVIO_CELERY_QUEUE"):
+    app.conf.task_default_queue = queue
 
 DRAIN_EVERY = timedelta(seconds=5)
 
@@ -34,21 +38,29 @@ def run_periodic(name: str) -> bool:
 
 
 @app.on_after_finalize.connect
-def _schedule(sender: Celery, **kwargs) -> None:
+def _schedule(sender: Celery, **kwargs: Any) -> None:
+    """Beat's schedule: a drain every few seconds, and each registered job at its period."""
     import django
+    from django.apps import apps
 
-    django.setup()
+    if not apps.ready:  # `celery -A servio.celery ...` without manage.py
+        django.setup()
     from servio.core import jobs
 
     sender.add_periodic_task(DRAIN_EVERY.total_seconds(), drain_outbox.s(), name="drain outbox")
-    for job in jobs.JOBS.values():
+    for job in jobs.registered_jobs():
         sender.add_periodic_task(
             job.every.total_seconds(), run_periodic.s(job.name), name=f"job {job.name}"
         )
+
+
+def _request_drain() -> None:
+    """A named callback (not a lambda), so registering it twice registers it once."""
+    drain_outbox.delay()
 
 
 def enable_broker_wakeups() -> None:
     """After a commit that published events, ask a worker to drain now."""
     from servio.core import outbox
 
-    outbox.on_wakeup(lambda: drain_outbox.delay())
+    outbox.on_wakeup(_request_drain)

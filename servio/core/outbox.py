@@ -8,6 +8,7 @@ the row's status and a `ProcessedEvent` marker are written in the handler's own 
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import threading
 import traceback
@@ -15,6 +16,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cache
+from importlib import import_module
 from typing import Any
 
 from django.conf import settings
@@ -66,13 +69,41 @@ def unregister(name: str) -> None:
     _handlers.pop(name, None)
 
 
+EXTRA_MODULES_ENV = "SERVIO_EXTRA_HANDLER_MODULES"
+
+
+def load_extra_modules() -> None:
+    """Import the modules named in SERVIO_EXTRA_HANDLER_MODULES (comma-separated), once.
+
+    App `handlers`/`tasks` modules are found by `registry.autodiscover`; this adds modules outside
+    the apps (plugins, test fixtures) so that every process that publishes, delivers or schedules
+    (web, runner, Celery worker and beat) registers the same handlers and periodic jobs.
+    """
+    _import_modules(os.environ.get(EXTRA_MODULES_ENV, ""))
+
+
+@cache
+def _import_modules(spec: str) -> None:
+    for module in (part.strip() for part in spec.split(",")):
+        if module:
+            import_module(module)
+
+
 def handlers_for(topic: str) -> list[str]:
+    load_extra_modules()
     return sorted(r.name for r in _handlers.values() if topic in r.topics or "*" in r.topics)
 
 
 def on_wakeup(callback: Callable[[], None]) -> None:
     """Called after a commit that published events (the runner wakes; Celery gets a task)."""
-    _wakeups.append(callback)
+    if callback not in _wakeups:
+        _wakeups.append(callback)
+
+
+def off_wakeup(callback: Callable[[], None]) -> None:
+    """Forget a wake-up callback (a stopped runner must not be woken, nor kept alive)."""
+    if callback in _wakeups:
+        _wakeups.remove(callback)
 
 
 def publish(topic: str, payload: dict[str, Any], *, event_id: uuid.UUID | None = None) -> uuid.UUID:
@@ -96,8 +127,20 @@ def publish(topic: str, payload: dict[str, Any], *, event_id: uuid.UUID | None =
                 for name in names
             ]
         )
-    transaction.on_commit(_wake)
+    _wake_after_commit()
     return event_id
+
+
+def _wake_after_commit() -> None:
+    """Schedule one wake-up per transaction, however many events it publishes.
+
+    A wake-up registered in a savepoint that rolls back is dropped with it, so a later publish
+    in the same transaction registers a new one.
+    """
+    conn = transaction.get_connection()
+    if conn.in_atomic_block and any(func is _wake for _, func, _ in conn.run_on_commit):
+        return
+    transaction.on_commit(_wake)
 
 
 def _wake() -> None:
@@ -109,7 +152,8 @@ def _wake() -> None:
 
 
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{threading.get_ident()}"[:100]
+    """Who holds a lease: host, process and thread (forked Celery children share thread ids)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:100]
 
 
 def claim_batch(*, limit: int = 50, worker: str | None = None) -> list[OutboxMessage]:
@@ -145,6 +189,7 @@ def retry_delay(attempts: int) -> timedelta:
 
 def deliver(message: OutboxMessage) -> bool:
     """Run one row's handler; on failure schedule a retry or dead-letter it. True if delivered."""
+    load_extra_modules()
     registration = _handlers.get(message.handler)
     attempt = message.attempts + 1
     try:
@@ -174,7 +219,9 @@ def deliver(message: OutboxMessage) -> bool:
     except Exception as exc:
         error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:2000]
         dead = attempt >= settings.SERVIO_OUTBOX_MAX_ATTEMPTS
-        OutboxMessage.objects.filter(pk=message.pk).update(
+        # Only a pending row: if our lease ran out and another worker delivered it meanwhile,
+        # our late failure must not turn a delivered row back into a retry or a dead letter.
+        OutboxMessage.objects.filter(pk=message.pk, status=OutboxMessage.Status.PENDING).update(
             status=OutboxMessage.Status.DEAD if dead else OutboxMessage.Status.PENDING,
             attempts=attempt,
             available_at=timezone.now() + retry_delay(attempt),
@@ -202,6 +249,9 @@ def drain(*, limit: int = 50, max_batches: int | None = None) -> int:
         if not batch:
             break
         for message in batch:
+            # A slow batch can outlive its lease; another worker may own the rest by now.
+            if message.locked_until is not None and message.locked_until <= timezone.now():
+                continue
             deliver(message)
             done += 1
         batches += 1

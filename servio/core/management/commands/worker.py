@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import signal
 import threading
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 
 class Command(BaseCommand):
@@ -15,25 +16,18 @@ class Command(BaseCommand):
         "otherwise the in-process runner in the foreground."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--beat", action="store_true", help="also run Celery beat (Celery)")
         parser.add_argument("--concurrency", type=int, default=2)
         parser.add_argument("--loglevel", default="info")
 
-    def handle(self, *args, **options):
-        if settings.SERVIO_BROKER_URL:
-            from servio.celery import app
+    def handle(self, *args: Any, **options: Any) -> None:
+        from servio.core import outbox
 
-            argv = [
-                "worker",
-                f"--loglevel={options['loglevel']}",
-                f"--concurrency={options['concurrency']}",
-                "-Q",
-                "servio",
-            ]
-            if options["beat"]:
-                argv.append("--beat")
-            app.worker_main(argv)
+        # Before Celery forks its pool: every child then has the same handlers and jobs.
+        outbox.load_extra_modules()
+        if settings.SERVIO_BROKER_URL:
+            self._celery(options)
             return
         from servio.core.runner import Runner
 
@@ -44,3 +38,18 @@ class Command(BaseCommand):
         self.stdout.write("Background runner started (no broker configured). Ctrl-C stops it.")
         stop.wait()
         runner.stop()
+
+    def _celery(self, options: dict[str, Any]) -> None:
+        from servio.celery import app
+
+        argv = [
+            "worker",
+            f"--loglevel={options['loglevel']}",
+            f"--concurrency={options['concurrency']}",
+            "-Q",
+            app.conf.task_default_queue,  # where `delay()` and beat send our tasks
+        ]
+        if options["beat"]:
+            # Beat keeps its last-run times in a file: under var/, not the current directory.
+            argv += ["--beat", f"--schedule={settings.VAR_DIR / 'celerybeat-schedule'}"]
+        app.worker_main(argv)

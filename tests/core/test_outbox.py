@@ -1,0 +1,377 @@
+"""The transactional outbox: publish, claim, deliver with backoff, dead letters, idempotency."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from unittest import mock
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from servio.core import outbox
+from servio.core.models import JobState, OutboxMessage, ProcessedEvent
+
+T0 = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
+Status = OutboxMessage.Status
+
+
+class Clock:
+    """A controllable `timezone.now` (model defaults keep the real one)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Iterator[Clock]:
+    fake = Clock(T0)
+    with mock.patch.object(timezone, "now", fake):
+        yield fake
+
+
+class Boom(Exception):
+    pass
+
+
+# --- publish --------------------------------------------------------------------------------
+
+
+def test_publish_writes_one_row_per_matching_handler(db, registry):
+    calls: list[outbox.Event] = []
+    outbox.handler("ticket.created", name="t.topic")(calls.append)
+    outbox.handler("*", name="t.every")(calls.append)
+    outbox.handler("ticket.closed", name="t.other")(calls.append)
+
+    event_id = outbox.publish("ticket.created", {"ticket": 7})
+
+    rows = list(OutboxMessage.objects.order_by("handler"))
+    assert [row.handler for row in rows] == ["t.every", "t.topic"]
+    for row in rows:
+        assert row.event_id == event_id
+        assert row.topic == "ticket.created"
+        assert row.payload == {"ticket": 7}
+        assert (row.status, row.attempts) == (Status.PENDING, 0)
+    assert calls == []  # nothing runs inside the publishing transaction
+
+
+def test_publish_keeps_a_given_event_id(db, registry):
+    outbox.handler("a", name="t.a")(lambda event: None)
+    event_id = uuid.uuid4()
+    assert outbox.publish("a", {}, event_id=event_id) == event_id
+    assert OutboxMessage.objects.get().event_id == event_id
+
+
+def test_publish_without_handlers_writes_nothing(db, registry):
+    outbox.handler("other", name="t.other")(lambda event: None)
+    event_id = outbox.publish("nobody.listens", {"x": 1})
+    assert isinstance(event_id, uuid.UUID)
+    assert not OutboxMessage.objects.exists()
+
+
+def test_rolled_back_transaction_leaves_no_rows(db, registry):
+    outbox.handler("a", name="t.a")(lambda event: None)
+    with pytest.raises(Boom), transaction.atomic():
+        outbox.publish("a", {})
+        assert OutboxMessage.objects.count() == 1
+        raise Boom
+    assert not OutboxMessage.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_wakeup_fires_only_after_commit(registry):
+    outbox.handler("a", name="t.a")(lambda event: None)
+    woken: list[int] = []
+    outbox.on_wakeup(lambda: woken.append(OutboxMessage.objects.count()))
+
+    with transaction.atomic():
+        outbox.publish("a", {})
+        outbox.publish("a", {})
+        assert woken == []
+    assert woken == [2]  # once per transaction, when the rows are visible (committed)
+
+    with pytest.raises(Boom), transaction.atomic():
+        outbox.publish("a", {})
+        raise Boom
+    outbox.publish("nobody.listens", {})
+    assert woken == [2]
+
+    with transaction.atomic():
+        with pytest.raises(Boom), transaction.atomic():
+            outbox.publish("a", {})  # its wake-up goes with the rolled-back savepoint...
+            raise Boom
+        outbox.publish("a", {})  # ...so this publish must register its own
+    assert woken == [2, 3]
+
+    outbox.publish("a", {})  # autocommit: wakes at once
+    assert woken == [2, 3, 4]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_failing_wakeup_does_not_break_the_publisher(registry):
+    outbox.handler("a", name="t.a")(lambda event: None)
+    woken: list[bool] = []
+
+    def broken() -> None:
+        raise ConnectionError("broker down")
+
+    outbox.on_wakeup(broken)
+    outbox.on_wakeup(lambda: woken.append(True))
+    with transaction.atomic():
+        outbox.publish("a", {})
+    assert woken == [True]
+    assert OutboxMessage.objects.count() == 1  # the row is the truth; the next poll delivers it
+    outbox.off_wakeup(broken)
+    assert len(outbox._wakeups) == 1
+
+
+# --- deliver --------------------------------------------------------------------------------
+
+
+def _claim_one(**kwargs: object) -> OutboxMessage:
+    [message] = outbox.claim_batch(**kwargs)  # type: ignore[arg-type]
+    return message
+
+
+def test_delivery_marks_the_row_delivered_and_passes_the_event(db, registry):
+    seen: list[outbox.Event] = []
+    outbox.handler("a", name="t.a")(seen.append)
+    event_id = outbox.publish("a", {"k": "v"})
+
+    assert outbox.deliver(_claim_one()) is True
+
+    row = OutboxMessage.objects.get()
+    assert (row.status, row.attempts, row.last_error) == (Status.DELIVERED, 1, "")
+    assert row.delivered_at is not None and row.locked_until is None
+    assert seen == [outbox.Event(event_id, "a", {"k": "v"}, 1)]
+    assert ProcessedEvent.objects.filter(handler="t.a", event_id=event_id).exists()
+    assert outbox.claim_batch() == []
+
+
+def test_failing_handler_backs_off_exponentially_then_is_dead_lettered(
+    db, registry, settings, clock
+):
+    settings.SERVIO_OUTBOX_MAX_ATTEMPTS = 4
+    settings.SERVIO_OUTBOX_RETRY_BASE_SECONDS = 10
+    attempts: list[int] = []
+
+    @outbox.handler("a", name="t.fail")
+    def fail(event: outbox.Event) -> None:
+        attempts.append(event.attempt)
+        raise Boom(f"attempt {event.attempt} failed")
+
+    outbox.publish("a", {})
+    for attempt, delay in [(1, 10), (2, 20), (3, 40)]:
+        assert outbox.deliver(_claim_one()) is False
+        row = OutboxMessage.objects.get()
+        assert (row.status, row.attempts) == (Status.PENDING, attempt)
+        assert row.available_at == clock.now + timedelta(seconds=delay)
+        assert row.last_error.endswith(f"Boom: attempt {attempt} failed")
+        assert row.locked_until is None
+        clock.advance(seconds=delay - 1)
+        assert outbox.claim_batch() == [], "retried before its backoff ran out"
+        clock.advance(seconds=1)
+
+    assert outbox.deliver(_claim_one()) is False
+    row = OutboxMessage.objects.get()
+    assert (row.status, row.attempts) == (Status.DEAD, 4)
+    assert "Boom: attempt 4 failed" in row.last_error
+    assert attempts == [1, 2, 3, 4]
+    clock.advance(days=2)
+    assert outbox.claim_batch() == [], "a dead letter is never retried by itself"
+    assert outbox.outbox_stats().dead == 1
+
+
+def test_backoff_is_capped_at_a_day(settings):
+    settings.SERVIO_OUTBOX_RETRY_BASE_SECONDS = 10
+    assert outbox.retry_delay(1) == timedelta(seconds=10)
+    assert outbox.retry_delay(5) == timedelta(seconds=160)
+    assert outbox.retry_delay(40) == timedelta(days=1)
+
+
+def test_requeue_dead_gives_fresh_attempts(db, registry, settings):
+    settings.SERVIO_OUTBOX_MAX_ATTEMPTS = 1
+    broken = True
+
+    @outbox.handler("a", name="t.flaky")
+    def flaky(event: outbox.Event) -> None:
+        if broken:
+            raise Boom("still broken")
+
+    outbox.publish("a", {})
+    outbox.publish("a", {})
+    outbox.drain()
+    dead = list(OutboxMessage.objects.filter(status=Status.DEAD).order_by("id"))
+    assert len(dead) == 2
+
+    broken = False
+    assert outbox.requeue_dead(ids=[dead[0].id]) == 1
+    row = OutboxMessage.objects.get(id=dead[0].id)
+    assert (row.status, row.attempts, row.last_error) == (Status.PENDING, 0, "")
+    assert outbox.drain() == 1
+    assert OutboxMessage.objects.get(id=dead[0].id).status == Status.DELIVERED
+    assert OutboxMessage.objects.get(id=dead[1].id).status == Status.DEAD
+    assert outbox.requeue_dead() == 1
+    outbox.drain()
+    assert set(OutboxMessage.objects.values_list("status", flat=True)) == {Status.DELIVERED}
+
+
+def test_event_already_applied_is_not_applied_again(db, registry):
+    runs: list[outbox.Event] = []
+    outbox.handler("a", name="t.once")(runs.append)
+    event_id = outbox.publish("a", {})
+    # A previous delivery committed its effect (and this marker) but the row was redelivered.
+    ProcessedEvent.objects.create(handler="t.once", event_id=event_id)
+
+    assert outbox.deliver(_claim_one()) is True
+    assert runs == []
+    assert OutboxMessage.objects.get().status == Status.DELIVERED
+
+
+def test_the_same_event_is_applied_once_per_handler(db, registry):
+    """The marker is per (handler, event): a second handler of the same event still runs."""
+    runs: list[str] = []
+    outbox.handler("a", name="t.one")(lambda event: runs.append("one"))
+    outbox.handler("a", name="t.two")(lambda event: runs.append("two"))
+    outbox.publish("a", {})
+    outbox.drain()
+    assert sorted(runs) == ["one", "two"]
+
+
+def test_handler_writes_roll_back_with_its_failure(db, registry):
+    fail = True
+
+    @outbox.handler("a", name="t.writer")
+    def writer(event: outbox.Event) -> None:
+        JobState.objects.create(name=f"effect-{event.id}")
+        if fail:
+            raise Boom("after writing")
+
+    event_id = outbox.publish("a", {})
+    assert outbox.deliver(_claim_one()) is False
+    assert not JobState.objects.filter(name=f"effect-{event_id}").exists()
+    assert not ProcessedEvent.objects.exists()
+    assert OutboxMessage.objects.get().attempts == 1
+
+    fail = False
+    OutboxMessage.objects.update(available_at=timezone.now())
+    assert outbox.deliver(_claim_one()) is True
+    assert JobState.objects.filter(name=f"effect-{event_id}").count() == 1
+    assert ProcessedEvent.objects.filter(event_id=event_id).count() == 1
+
+
+def test_unknown_handler_is_an_error_not_a_silent_success(db, registry):
+    outbox.handler("a", name="t.gone")(lambda event: None)
+    outbox.publish("a", {})
+    outbox.unregister("t.gone")
+    assert outbox.deliver(_claim_one()) is False
+    row = OutboxMessage.objects.get()
+    assert row.status == Status.PENDING
+    assert "No handler named 't.gone'" in row.last_error
+
+
+def test_late_failure_does_not_undo_another_workers_delivery(db, registry, settings):
+    """Our lease ran out, another worker delivered the row, then our handler failed."""
+    settings.SERVIO_OUTBOX_MAX_ATTEMPTS = 1
+
+    @outbox.handler("a", name="t.slow")
+    def slow(event: outbox.Event) -> None:
+        raise Boom("late")
+
+    outbox.publish("a", {})
+    mine = _claim_one(worker="me")
+    OutboxMessage.objects.update(status=Status.DELIVERED, delivered_at=timezone.now())
+
+    assert outbox.deliver(mine) is False
+    assert OutboxMessage.objects.get().status == Status.DELIVERED
+
+
+def test_drain_skips_rows_whose_lease_ran_out_during_the_batch(db, registry, settings, clock):
+    settings.SERVIO_OUTBOX_LEASE_SECONDS = 30
+    seen: list[int] = []
+
+    @outbox.handler("a", name="t.slow")
+    def slow(event: outbox.Event) -> None:
+        seen.append(event.payload["n"])
+        clock.advance(seconds=31)  # the first delivery outlives the batch's lease
+
+    outbox.publish("a", {"n": 1})
+    outbox.publish("a", {"n": 2})
+    assert outbox.drain(max_batches=1) == 1
+    assert seen == [1]
+    second = OutboxMessage.objects.get(payload__n=2)
+    assert (second.status, second.attempts) == (Status.PENDING, 0)
+    outbox.drain()
+    assert seen == [1, 2]
+
+
+# --- claim ----------------------------------------------------------------------------------
+
+
+def _rows(count: int, **fields: object) -> list[OutboxMessage]:
+    return OutboxMessage.objects.bulk_create(
+        [OutboxMessage(topic="t", handler=f"h{n}", **fields) for n in range(count)]  # type: ignore[misc]
+    )
+
+
+def test_two_workers_never_get_the_same_row(db):
+    _rows(5, available_at=timezone.now() - timedelta(seconds=1))
+    first = outbox.claim_batch(limit=3, worker="a")
+    second = outbox.claim_batch(limit=3, worker="b")
+    assert len(first) == 3 and len(second) == 2
+    assert not {m.id for m in first} & {m.id for m in second}
+    assert outbox.claim_batch(worker="c") == []
+    assert {m.locked_by for m in first} == {"a"} and {m.locked_by for m in second} == {"b"}
+
+
+def test_claim_takes_the_oldest_due_rows_first(db):
+    now = timezone.now()
+    _late, early = _rows(2, available_at=now - timedelta(seconds=1))
+    OutboxMessage.objects.filter(id=early.id).update(available_at=now - timedelta(minutes=5))
+    assert [m.id for m in outbox.claim_batch(limit=1)] == [early.id]
+
+
+def test_expired_lease_makes_the_row_claimable_again(db, settings, clock):
+    settings.SERVIO_OUTBOX_LEASE_SECONDS = 60
+    _rows(1, available_at=T0)
+    held = _claim_one(worker="crashed")
+    assert held.locked_until == T0 + timedelta(seconds=60)
+    clock.advance(seconds=59)
+    assert outbox.claim_batch(worker="other") == []
+    clock.advance(seconds=2)
+    taken = _claim_one(worker="other")
+    assert (taken.id, taken.locked_by) == (held.id, "other")
+
+
+def test_row_not_yet_available_is_not_claimed(db, clock):
+    _rows(1, available_at=T0 + timedelta(minutes=1))
+    assert outbox.claim_batch() == []
+    clock.advance(minutes=1)
+    assert len(outbox.claim_batch()) == 1
+
+
+def test_delivered_and_dead_rows_are_not_claimed(db):
+    _rows(1, status=Status.DELIVERED)
+    _rows(1, status=Status.DEAD)
+    assert outbox.claim_batch() == []
+
+
+def test_worker_name_tells_processes_apart():
+    assert outbox.worker_name().split(":")[1] == str(os.getpid())
+
+
+def test_stats_report_pending_dead_and_lag(db, clock):
+    _rows(2, available_at=T0 - timedelta(seconds=30))
+    _rows(1, available_at=T0 + timedelta(minutes=5))
+    _rows(1, status=Status.DEAD)
+    stats = outbox.outbox_stats()
+    assert (stats.pending, stats.dead, stats.lag_seconds) == (3, 1, 30.0)
