@@ -44,7 +44,7 @@ def load_demo(*, incidents: int = DEMO_INCIDENTS, seed: int = DEMO_SEED) -> Demo
     """Create the demo desk: people and teams through the services, incidents in bulk."""
     from servio.demo.bulk import write_plans
     from servio.demo.directory import ensure_directory
-    from servio.demo.generator import NEWEST, new_desk, plan_batch, sample_times
+    from servio.demo.generator import NEWEST, new_desk, plan_batch, sample_times, without_gc
 
     ensure_directory(password=DEMO_PASSWORD, requesters=200, seed=seed)
     now = timezone.now()
@@ -99,8 +99,9 @@ def load_demo(*, incidents: int = DEMO_INCIDENTS, seed: int = DEMO_SEED) -> Demo
     ]
     spots = sorted(rng.sample(recent, min(len(showcase), len(recent))))
     forced = dict(zip(spots, showcase, strict=False))
-    plans = plan_batch(desk, times, majors=majors, forced=forced)
-    written = write_plans(plans)
+    with without_gc():
+        plans = plan_batch(desk, times, majors=majors, forced=forced)
+        written = write_plans(plans)
     return DemoSummary(
         organizations=Organization.objects.count(),
         users=User.objects.count(),

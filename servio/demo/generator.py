@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
 import queue
 import random
@@ -157,16 +159,32 @@ def generate(
         for key in totals:
             totals[key] += written[key]
 
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        _pipelined(planned(), write)
-    else:
-        for plans in planned():
-            write(plans)
+    with without_gc():
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            _pipelined(planned(), write)
+        else:
+            for plans in planned():
+                write(plans)
     analyze([Ticket, Comment, AuditEvent, AuditHead, User])
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA optimize")
     return GenerateSummary(seconds=time.monotonic() - started, **totals)
+
+
+@contextlib.contextmanager
+def without_gc():
+    """No cyclic garbage collection while planning: the batches are large graphs of acyclic
+    objects, and each collection would walk them all (it halves the planning time)."""
+    was_enabled = gc.isenabled()
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+        gc.unfreeze()
 
 
 def _pipelined(batches, write: Callable[[list[Plan]], None]) -> None:

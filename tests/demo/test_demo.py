@@ -58,7 +58,7 @@ def test_demo_logins_work(desk):
         "/login/", {"username": demo.AGENT_EMAIL, "password": demo.DEMO_PASSWORD}
     )
     assert response.status_code == 302, response.content[:500]
-    assert client.get("/").status_code == 200
+    assert int(client.session["_auth_user_id"]) == User.objects.get(email=demo.AGENT_EMAIL).pk
 
 
 def test_every_incident_state_is_present(desk):

@@ -1,0 +1,64 @@
+"""The benchmark's in-process pieces: the baseline view and the queries-per-list counter."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client, override_settings
+
+from bench import tickets as bench
+from servio import demo
+from servio.accounts.models import User
+from servio.accounts.services import token_create
+
+pytestmark = pytest.mark.django_db
+
+
+def test_list_queries_do_not_grow_with_the_page():
+    call_command("generate", "--tickets", "400", "--days", "2", "--seed", "9", "--no-progress")
+    agent = User.objects.get(email=demo.AGENT_EMAIL)
+    token = token_create(actor=agent, name="bench", scope="read").plaintext
+    counts = bench.count_queries(token, bench.busiest_team())
+    assert counts[10] == counts[50] > 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the baseline runs on PostgreSQL")
+@override_settings(ROOT_URLCONF="bench.baseline")
+def test_baseline_inserts_one_ticket_wide_row():
+    from bench.baseline import TABLE, ensure_table
+
+    call_command("generate", "--tickets", "5", "--no-progress")
+    ensure_table()
+    ensure_table()  # idempotent
+    user = User.objects.filter(role="requester").first()
+    body = {"title": "Printer", "description": "jams", "requester": user.pk}
+    body["organization"] = user.organization_id
+    response = Client().post("/baseline/tickets", json.dumps(body), content_type="application/json")
+    assert response.status_code == 201, response.content
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT title, requester_id FROM {TABLE} WHERE id = %s", [response.json()["id"]]
+        )
+        assert cursor.fetchone() == ("Printer", user.pk)
+        cursor.execute("SELECT count(*) FROM pg_indexes WHERE tablename = %s", [TABLE])
+        baseline_indexes = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'tickets_ticket'")
+        assert baseline_indexes == cursor.fetchone()[0]
+    bad = Client().post("/baseline/tickets", "{}", content_type="application/json")
+    assert bad.status_code == 422
+
+
+def test_figures_print_one_line_each(capsys):
+    bench.figure("tickets.queue.p95", 12.345, "ms")
+    bench.figure("tickets.list.queries.limit10", 5, "queries")
+    bench.figure("tickets.create.vs_baseline", 0.51234, "ratio")
+    bench.figure("tickets.create.throughput", 812.4, "tickets/s")
+    assert capsys.readouterr().out.splitlines() == [
+        "tickets.queue.p95 12.3 ms",
+        "tickets.list.queries.limit10 5 queries",
+        "tickets.create.vs_baseline 0.512 ratio",
+        "tickets.create.throughput 812 tickets/s",
+    ]
