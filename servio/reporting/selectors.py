@@ -96,7 +96,10 @@ def default_period(
     if end is None:
         end = now
     if start is None:
-        start = end - dt.timedelta(days=DEFAULT_DAYS)
+        try:
+            start = end - dt.timedelta(days=DEFAULT_DAYS)
+        except OverflowError:
+            raise ValidationFailed.field("end", "is out of range.") from None
     return start, end
 
 

@@ -83,6 +83,8 @@ def test_an_organisation_the_user_cannot_see_is_not_found(api_as, personas):
         ({"start": "2025-01-01T00:00:00Z", "end": "2026-03-02T00:00:00Z"}, "end"),
         ({"start": "2026-03-02T00:00:00", "end": "2026-03-05T00:00:00Z"}, "start"),
         ({"end": "yesterday"}, "end"),
+        ({"end": "0001-01-01T00:00:00Z"}, "end"),
+        ({"start": "0001-01-01T00:00:00+01:00", "end": "0001-01-02T00:00:00Z"}, "start"),
         ({"team": 0}, "team"),
         ({"organization": 2**63}, "organization"),
         ({"format": "xlsx"}, "format"),
