@@ -217,7 +217,7 @@ SERVIO_BROKER_URL = os.environ.get("SERVIO_BROKER_URL", "")
 CELERY_BROKER_URL = SERVIO_BROKER_URL or "memory://"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_DEFAULT_QUEUE = "servio"
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("SERVIO_CELERY_QUEUE", "servio")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # Outbox delivery: attempts before dead-letter, first retry delay (doubles each time), lease.

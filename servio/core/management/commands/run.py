@@ -38,6 +38,10 @@ class Command(BaseCommand):
                 self.cfg.set("worker_class", "gthread")
                 self.cfg.set("accesslog", "-")
                 self.cfg.set("timeout", 60)
+                if "control_socket_disable" in self.cfg.settings:
+                    # gunicorn 27's control socket defaults to one path per user; several
+                    # instances on one machine would share it.
+                    self.cfg.set("control_socket_disable", True)
                 if run_background:
                     self.cfg.set("post_worker_init", _start_runner)
 
