@@ -229,7 +229,19 @@ class Ticket(models.Model):
             models.UniqueConstraint(fields=["kind", "number"], name="ticket_number_per_kind"),
         ]
         indexes = [
-            # The agent queue: a team's open work by priority then age.
+            # The agent queue: a team's (or one agent's) open work by priority then age. Only
+            # open tickets are indexed, in the queue's order, so a page is read straight off
+            # the index instead of sorting every open ticket of a large team.
+            models.Index(
+                fields=["team", "priority", "created_at", "id"],
+                condition=~Q(status__in=CLOSED_STATUSES),
+                name="t_open_team_queue",
+            ),
+            models.Index(
+                fields=["assignee", "priority", "created_at", "id"],
+                condition=~Q(status__in=CLOSED_STATUSES),
+                name="t_open_assignee_queue",
+            ),
             models.Index(fields=["team", "status", "priority", "created_at"], name="t_queue"),
             models.Index(fields=["assignee", "status", "priority"], name="t_assignee"),
             models.Index(fields=["organization", "status"], name="t_org_status"),
