@@ -38,6 +38,8 @@ def text(name: str, value: Any, *, required: bool, limit: int) -> str:
     if value is not None and not isinstance(value, str):
         raise ValidationFailed.field(name, "must be text.")
     result = (value or "").strip()
+    if "\x00" in result:  # PostgreSQL cannot store it; no honest text contains it
+        raise ValidationFailed.field(name, "must not contain NUL characters.")
     if required and not result:
         raise ValidationFailed.field(name, "is required.")
     if len(result) > limit:

@@ -66,8 +66,12 @@ def values_are_valid(name: str, values: dict) -> bool:
     if name == "hold":
         return values.get("hold_reason") in HOLD_REASONS
     if name == "resolve":
-        notes = values.get("resolution_notes")
-        return values.get("resolution_code") in RESOLUTION_CODES and bool((notes or "").strip())
+        notes = (values.get("resolution_notes") or "").strip()
+        return (
+            values.get("resolution_code") in RESOLUTION_CODES
+            and bool(notes)
+            and "\x00" not in notes
+        )
     return True
 
 

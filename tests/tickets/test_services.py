@@ -196,3 +196,13 @@ def test_watchers_are_staff_or_of_the_tickets_organisation(personas):
         services.watcher_remove(actor=p.colleague_acme, ticket=ticket, user=p.agent_network)
     services.watcher_remove(actor=p.colleague_acme, ticket=ticket, user=p.colleague_acme)
     assert ticket.watchers.count() == 1
+
+
+def test_text_with_nul_characters_is_refused_before_the_database(personas):
+    p = personas
+    with pytest.raises(ValidationFailed) as refused:
+        log(p.requester_acme, title="a\x00b")
+    assert set(refused.value.errors) == {"title"}
+    ticket = log(p.requester_acme)
+    with pytest.raises(ValidationFailed):
+        services.comment_add(actor=p.requester_acme, ticket=ticket, body="x\x00")
