@@ -10,5 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("survey/", include("servio.surveys.urls")),
+    path("desk/", include("servio.workspace.urls")),
+    path("portal/", include("servio.portal.urls")),
     path("", include("servio.web.urls")),
 ]

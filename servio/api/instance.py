@@ -44,6 +44,7 @@ def _mount() -> None:
     from servio.audit.api import router as audit_router
     from servio.core.api import router as core_router
     from servio.mail.api import router as mail_router
+    from servio.reporting.api import router as reporting_router
     from servio.sla.api import router as sla_router
     from servio.surveys.api import router as surveys_router
     from servio.tickets.api import router as tickets_router
@@ -55,6 +56,7 @@ def _mount() -> None:
     api.add_router("", sla_router)
     api.add_router("", mail_router)
     api.add_router("", surveys_router)
+    api.add_router("", reporting_router)
 
 
 _mount()
