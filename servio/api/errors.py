@@ -20,6 +20,8 @@ LOCATIONS = {"body", "query", "path", "header", "cookie", "form", "file"}
 # Handlers name their body schema parameter `payload` (a convention of every router); it is our
 # name, not the client's, so it is dropped from error locations.
 BODY_PARAM = "payload"
+# Likewise the names under which handlers group query parameters (`filters: Query[...]`).
+QUERY_PARAMS = {"filters", "page", "query"}
 
 
 def field_name(loc: list | tuple) -> str:
@@ -33,6 +35,11 @@ def field_name(loc: list | tuple) -> str:
         where, parts = parts[0], parts[1:]
         if where == "body" and parts[:1] == [BODY_PARAM]:
             parts = parts[1:]
+        if where == "query":
+            if len(parts) > 1 and parts[0] in QUERY_PARAMS:
+                parts = parts[1:]
+            while len(parts) > 1 and parts[-1].isdigit():  # team.0 -> team
+                parts = parts[:-1]
     return ".".join(parts) or where
 
 
