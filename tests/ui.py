@@ -12,9 +12,7 @@ from servio.web.static_dirs import static_dirs
 
 @pytest.fixture
 def ui_settings(settings, tmp_path):
-    """The UI's URLs, every vendor static folder, uploads in a per-test folder, and tickets'
-    workflows loaded."""
-    settings.ROOT_URLCONF = "tests.web.urls"
+    """Every vendor static folder (Chart.js too) and uploads in a per-test folder."""
     settings.STATICFILES_DIRS = static_dirs(Path(django_settings.BASE_DIR) / "node_modules")
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings
@@ -31,3 +29,30 @@ def make_ticket(personas, *, requester=None, title="Printer on fire", **fields):
 def login(client, user):
     client.force_login(user)
     return client
+
+
+def sla_policy(minutes: int = 240):
+    """A 24x7 SLA: first response in 30 minutes x priority, resolution in `minutes` x priority."""
+    from servio.sla.models import Calendar, SlaPolicy, SlaTarget
+
+    calendar = Calendar.objects.create(name="Always", twenty_four_seven=True)
+    policy = SlaPolicy.objects.create(name="Standard", type=SlaPolicy.Type.SLA)
+    for priority in range(1, 6):
+        SlaTarget.objects.create(
+            policy=policy,
+            metric="first_response",
+            priority=priority,
+            minutes=30 * priority,
+            calendar=calendar,
+        )
+        SlaTarget.objects.create(
+            policy=policy,
+            metric="resolution",
+            priority=priority,
+            minutes=minutes * priority,
+            calendar=calendar,
+        )
+    return policy
+
+
+XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'

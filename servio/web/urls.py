@@ -20,6 +20,12 @@ urlpatterns = [
         views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("notifications/", views.notifications, name="notifications"),
+    path(
+        "notifications/<int:notification_id>/open/",
+        views.notification_open,
+        name="notification_open",
+    ),
     path("settings/", views.settings_page, name="settings"),
     path("settings/notifications/", views.preferences_save, name="preferences_save"),
     path("settings/tokens/", views.token_create, name="token_create"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse, reverse_lazy
@@ -138,3 +139,46 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     else:
         messages.success(request, f"The token {token.name} is revoked; it no longer works.")
     return redirect("web:settings")
+
+
+def _ticket_url(user, ticket) -> str:
+    """Where a person reads a ticket: agents in the workspace, requesters in the portal."""
+    name = "workspace:ticket" if user.is_staff_member else "portal:ticket"
+    try:
+        return reverse(name, kwargs={"reference": ticket.reference})
+    except NoReverseMatch:
+        return reverse("web:home")
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    """The signed-in person's latest notifications, unread first."""
+    from servio.notifications.models import Notification
+
+    items = list(
+        Notification.objects.visible_to(request.user)
+        .select_related("ticket")
+        .order_by(F("read_at").asc(nulls_first=True), "-created_at")[:100]
+    )
+    return render(request, "web/notifications.html", {"nav": "notifications", "items": items})
+
+
+@login_required
+@require_POST
+def notification_open(request: HttpRequest, notification_id: int) -> HttpResponse:
+    """Mark one notification read and go to its ticket."""
+    from servio.notifications.models import Notification
+    from servio.notifications.services import notification_mark_read
+
+    item = (
+        Notification.objects.visible_to(request.user)
+        .select_related("ticket")
+        .filter(pk=notification_id)
+        .first()
+    )
+    if item is None:
+        raise Http404("No such notification.")
+    notification_mark_read(actor=request.user, notification=item)
+    if item.ticket is None:
+        return redirect("web:notifications")
+    return redirect(_ticket_url(request.user, item.ticket))

@@ -192,3 +192,13 @@ def aria_sort(current: str, key: str) -> str:
 def humanize(code: str) -> str:
     """A stored code (no_fault_found) as words (no fault found)."""
     return (code or "").replace("_", " ")
+
+
+@register.simple_tag
+def unread_count(user) -> int:
+    """Unread in-app notifications of this person (one indexed count)."""
+    from servio.notifications.models import Notification
+
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()

@@ -1,0 +1,45 @@
+"""The dashboard page over servio.reporting: pickers, numbers in tables, the CSV link."""
+
+from __future__ import annotations
+
+from servio.tickets import services
+from tests.ui import make_ticket
+
+
+def test_the_dashboard_shows_the_figures_and_links_the_csv(client, personas):
+    ticket = make_ticket(personas)
+    services.ticket_assign(
+        actor=personas.agent_desk, ticket=ticket, team=personas.team_desk, assignee=None
+    )
+    make_ticket(personas, title="Another")
+    client.force_login(personas.lead_desk)
+    response = client.get("/desk/dashboard/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'data-kpi="backlog">2<' in page
+    assert 'id="table-backlog"' in page and "Service Desk" in page
+    assert 'id="dashboard-data"' in page and "vendor/chartjs/chart.umd.min.js" in page
+    csv = response.context["csv_url"]
+    assert csv.startswith("/api/v1/reports/service-desk?") and "format=csv" in csv
+    if _reporting_api_mounted():
+        export = client.get(csv)
+        assert export.status_code == 200 and "csv" in export["Content-Type"]
+    team = client.get(f"/desk/dashboard/?period=7&team={personas.team_desk.pk}")
+    assert 'data-kpi="backlog">1<' in team.content.decode()
+    assert f"team={personas.team_desk.pk}" in team.context["csv_url"]
+
+
+def _reporting_api_mounted() -> bool:
+    from servio.api.instance import api
+    from servio.reporting.api import router
+
+    return any(mounted is router for _, mounted in api._routers)
+
+
+def test_bad_periods_are_named_beside_the_field(client, personas):
+    client.force_login(personas.lead_desk)
+    response = client.get("/desk/dashboard/?period=custom&start=2026-05-10&end=2026-05-01")
+    assert 'id="id_end-errors"' in response.content.decode()
+    response = client.get("/desk/dashboard/?period=custom")
+    page = response.content.decode()
+    assert 'id="id_start-errors"' in page and 'id="id_end-errors"' in page

@@ -1,0 +1,206 @@
+"""Queues: what each shows, filters (TicketFilter), sorting, saved views, bulk actions, and a
+number of queries that does not grow with the rows."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from servio.tickets import services
+from servio.workspace.models import SavedView
+from tests.ui import XSS, make_ticket, sla_policy
+
+
+def refs(response) -> list[str]:
+    return re.findall(r"data-ticket-link[^>]*>((?:INC|REQ)-\d{6})<", response.content.decode())
+
+
+def test_the_queues_show_what_their_names_say(client, personas):
+    dana = personas.agent_desk
+    mine = make_ticket(personas, title="Mine")
+    services.ticket_assign(actor=dana, ticket=mine, team=personas.team_desk, assignee=dana)
+    team = make_ticket(personas, title="Team")
+    services.ticket_assign(actor=dana, ticket=team, team=personas.team_desk, assignee=None)
+    loose = make_ticket(personas, title="Loose")
+    done = make_ticket(personas, title="Done")
+    services.ticket_transition(actor=dana, ticket=done, transition="cancel")
+    client.force_login(dana)
+    assert refs(client.get("/desk/?queue=mine")) == [mine.reference]
+    assert set(refs(client.get("/desk/?queue=teams"))) == {mine.reference, team.reference}
+    assert set(refs(client.get("/desk/?queue=unassigned"))) == {team.reference, loose.reference}
+    recent = refs(client.get("/desk/?queue=recent"))
+    assert recent[0] == done.reference and len(recent) == 4
+    assert client.get("/desk/").context["queue"] == "mine"
+
+
+def test_breaching_soon_lists_live_clocks_by_due_time(client, personas):
+    sla_policy(minutes=60)
+    late = make_ticket(personas, title="Planning", urgency=3)  # P5: 300 minutes
+    soon = make_ticket(personas, title="Urgent", urgency=1, impact=1)  # P1: 60 minutes
+    finished = make_ticket(personas, title="Cancelled")
+    services.ticket_transition(actor=personas.agent_desk, ticket=finished, transition="cancel")
+    no_sla = make_ticket(personas, kind="request", title="A request")
+    client.force_login(personas.agent_desk)
+    response = client.get("/desk/?queue=breaching")
+    assert refs(response)[:2] == [soon.reference, late.reference]
+    assert finished.reference not in refs(response)
+    assert no_sla.reference in refs(client.get("/desk/?queue=all"))
+    assert "data-sla-due=" in response.content.decode()
+
+
+def test_filters_are_ticketfilter_fields_and_bad_ones_are_named(client, personas):
+    a = make_ticket(personas, title="Printer jam", urgency=1, impact=1)
+    b = make_ticket(personas, title="Screen dead")
+    client.force_login(personas.agent_desk)
+    assert refs(client.get("/desk/?queue=all&priority=1")) == [a.reference]
+    assert refs(client.get("/desk/?queue=all&q=printer")) == [a.reference]
+    assert refs(client.get(f"/desk/?queue=all&q={b.reference}")) == [b.reference]
+    assert refs(client.get("/desk/?queue=all&status=new&sort=number")) == [a.reference, b.reference]
+    assert refs(client.get("/desk/?queue=all&sort=-number")) == [b.reference, a.reference]
+    response = client.get("/desk/?queue=all&priority=9&created_after=yesterday")
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert "priority" in form.errors and "created_after" in form.errors
+    page = response.content.decode()
+    assert 'id="id_priority-errors"' in page and 'aria-invalid="true"' in page
+    assert len(refs(response)) == 2  # the bad filters are left out, the rest still applies
+
+
+def test_sortable_columns_link_to_the_other_direction(client, personas):
+    make_ticket(personas)
+    client.force_login(personas.agent_desk)
+    page = client.get("/desk/?queue=all&sort=priority").content.decode()
+    assert 'href="?queue=all&amp;sort=-priority"' in page
+    assert 'aria-sort="descending"' in page
+
+
+def test_search_results_escape_user_text(client, personas):
+    make_ticket(personas, title=f"Broken {XSS}", description=XSS)
+    client.force_login(personas.agent_desk)
+    page = client.get("/desk/?queue=all&q=broken").content.decode()
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert" in page
+    page = client.get(f"/desk/?queue=all&q={XSS}").content.decode()
+    assert "<script>alert" not in page
+
+
+def test_saved_views_private_and_shared_with_a_team(client, personas):
+    a = make_ticket(personas, title="P1 thing", urgency=1, impact=1)
+    make_ticket(personas, title="Other")
+    client.force_login(personas.agent_desk)
+    response = client.post(
+        "/desk/views/", {"name": "Critical", "query": "queue=all&priority=1", "team": ""}
+    )
+    view = SavedView.objects.get(name="Critical")
+    assert response.status_code == 302 and view.filters == {"priority": [1]} and view.team is None
+    opened = client.get(f"/desk/views/{view.pk}/", follow=True)
+    assert refs(opened) == [a.reference]
+    # Agents may not share; the refusal is shown beside the field and the name is kept.
+    response = client.post(
+        "/desk/views/",
+        {"name": "Shared", "query": "queue=all", "team": str(personas.team_desk.pk)},
+    )
+    assert response.status_code == 422
+    assert response.context["save_form"].errors["team"]
+    assert 'value="Shared"' in response.content.decode()
+    # A lead shares with their team; the team's agents see it, others do not.
+    client.force_login(personas.lead_desk)
+    client.post(
+        "/desk/views/",
+        {"name": "Team view", "query": "queue=teams", "team": str(personas.team_desk.pk)},
+    )
+    shared = SavedView.objects.get(name="Team view")
+    client.force_login(personas.agent_desk)
+    assert shared in client.get("/desk/").context["saved_views"]
+    client.force_login(personas.agent_network)
+    assert shared not in client.get("/desk/").context["saved_views"]
+    assert client.get(f"/desk/views/{shared.pk}/").status_code == 404
+    assert client.post(f"/desk/views/{view.pk}/delete/").status_code == 404
+    client.force_login(personas.agent_desk)
+    client.post(f"/desk/views/{view.pk}/delete/")
+    assert not SavedView.objects.filter(pk=view.pk).exists()
+
+
+def test_bulk_actions_report_each_ticket(client, personas):
+    ok = make_ticket(personas, title="One")
+    closed = make_ticket(personas, title="Two")
+    services.ticket_transition(actor=personas.agent_desk, ticket=closed, transition="cancel")
+    hidden = make_ticket(personas, requester=personas.requester_globex, title="Not yours")
+    client.force_login(personas.agent_desk)
+    response = client.post(
+        "/desk/bulk/",
+        {
+            "action": "assign_me",
+            "tickets": [ok.reference, closed.reference, hidden.reference],
+            "query": "queue=all",
+        },
+    )
+    outcomes = {o.ticket.reference: o for o in response.context["outcomes"]}
+    assert set(outcomes) == {ok.reference, closed.reference}  # the hidden one is left out
+    assert outcomes[ok.reference].ok and not outcomes[closed.reference].ok
+    assert "cancelled" in outcomes[closed.reference].message
+    ok.refresh_from_db()
+    assert ok.assignee_id == personas.agent_desk.pk
+    # A transition missing its required fields is refused per ticket, naming the field.
+    response = client.post(
+        "/desk/bulk/",
+        {"action": "transition", "transition": "resolve", "tickets": [ok.reference]},
+    )
+    (outcome,) = response.context["outcomes"]
+    assert not outcome.ok and "resolution_code" in outcome.message
+    response = client.post(
+        "/desk/bulk/",
+        {
+            "action": "transition",
+            "transition": "resolve",
+            "resolution_code": "fixed",
+            "resolution_notes": "Done in bulk",
+            "tickets": [ok.reference],
+        },
+    )
+    assert response.context["outcomes"][0].ok
+    response = client.post(
+        "/desk/bulk/",
+        {
+            "action": "comment",
+            "body": "Looked at all of these",
+            "internal": "on",
+            "tickets": [ok.reference],
+        },
+    )
+    assert ok.comments.get().is_internal
+    assert client.post("/desk/bulk/", {"action": "comment", "tickets": []}).status_code == 422
+
+
+def _queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize("queue", ["all", "unassigned", "breaching", "mine"])
+def test_queue_page_queries_do_not_grow_with_rows(client, personas, queue):
+    sla_policy()
+
+    def add(n: int) -> None:
+        t = make_ticket(personas, requester=personas.colleague_acme, title=f"T{n}")
+        if queue == "mine":
+            services.ticket_assign(
+                actor=personas.agent_desk,
+                ticket=t,
+                team=personas.team_desk,
+                assignee=personas.agent_desk,
+            )
+
+    add(0)
+    client.force_login(personas.agent_desk)
+    url = f"/desk/?queue={queue}"
+    one = _queries(client, url)
+    for n in range(12):
+        add(n + 1)
+    many = _queries(client, url)
+    assert many == one, f"{queue}: {one} queries with one ticket, {many} with thirteen"
+    assert many <= 16
