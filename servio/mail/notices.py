@@ -46,7 +46,10 @@ def _send(
             recipient_email=person.email,
             recipient=person,
             ticket=ticket,
-            context={"ticket": outbound.ticket_context(ticket), **(context or {})},
+            context={
+                "ticket": outbound.ticket_context(ticket, staff=person.is_staff_member),
+                **(context or {}),
+            },
         )
         if message is not None:
             sent.append(message)
@@ -73,12 +76,29 @@ def _answering_mail_suppressed(ticket: Ticket) -> bool:
 
 
 def ticket_created(*, event_id: uuid.UUID, payload: dict[str, Any]) -> list[OutboundMessage]:
+    """The acknowledgement to the requester; a ticket created already assigned tells its
+    assignee too (creation publishes no separate assignment event)."""
     ticket = _ticket(payload["ticket_id"])
-    if ticket is None or _answering_mail_suppressed(ticket):
+    if ticket is None:
         return []
-    return _send(
-        event_id=event_id, key=TemplateKey.TICKET_CREATED, ticket=ticket, people=[ticket.requester]
-    )
+    sent = []
+    if not _answering_mail_suppressed(ticket):
+        sent += _send(
+            event_id=event_id,
+            key=TemplateKey.TICKET_CREATED,
+            ticket=ticket,
+            people=[ticket.requester],
+        )
+    assignee_id = payload.get("assignee_id")  # as created, not as it may be by now
+    if assignee_id is not None and assignee_id == ticket.assignee_id:
+        sent += _send(
+            event_id=event_id,
+            key=TemplateKey.TICKET_ASSIGNED,
+            ticket=ticket,
+            people=[ticket.assignee] if ticket.assignee else [],
+            skip_user_id=ticket.requester_id,
+        )
+    return sent
 
 
 def ticket_commented(*, event_id: uuid.UUID, payload: dict[str, Any]) -> list[OutboundMessage]:

@@ -141,8 +141,10 @@ def site_name() -> str:
     return name or "Service Desk"
 
 
-def ticket_url(ticket: Ticket) -> str:
-    for name in ("portal:ticket_detail", "web:ticket_detail"):
+def ticket_url(ticket: Ticket, *, staff: bool = False) -> str:
+    """The ticket's page: the agent workspace for staff, the self-service portal for requesters."""
+    names = ("workspace:ticket", "portal:ticket") if staff else ("portal:ticket",)
+    for name in names:
         try:
             return settings.SERVIO_BASE_URL + reverse(name, args=[ticket.reference])
         except NoReverseMatch:
@@ -150,7 +152,7 @@ def ticket_url(ticket: Ticket) -> str:
     return f"{settings.SERVIO_BASE_URL}/"
 
 
-def ticket_context(ticket: Ticket) -> dict[str, Any]:
+def ticket_context(ticket: Ticket, *, staff: bool = False) -> dict[str, Any]:
     """What templates may use of a ticket: plain values, never the model itself."""
     return {
         "reference": ticket.reference,
@@ -162,7 +164,7 @@ def ticket_context(ticket: Ticket) -> dict[str, Any]:
         "assignee_name": ticket.assignee.get_full_name() if ticket.assignee is not None else "",
         "requester_name": ticket.requester.get_full_name(),
         "resolution_notes": ticket.resolution_notes,
-        "url": ticket_url(ticket),
+        "url": ticket_url(ticket, staff=staff),
     }
 
 

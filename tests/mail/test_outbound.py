@@ -248,3 +248,21 @@ def test_children_of_a_major_incident_hear_once(personas, smtp_server, drain):
         f"[{child.reference}] Resolved with {major.reference}: Cannot send mail"
     )
     assert "Mail relay restarted." in mail.text and "/survey/" in mail.text
+
+
+def test_links_lead_requesters_to_the_portal_and_agents_to_the_workspace(
+    personas, smtp_server, drain, settings
+):
+    settings.SERVIO_BASE_URL = "https://desk.example"
+    ticket = ticket_create(
+        actor=personas.agent_desk,
+        title="Wi-Fi",
+        requester=personas.requester_acme,
+        team=personas.team_desk,
+        assignee=personas.lead_desk,
+    )
+    drain()
+    [ack] = smtp_server.to("rita@acme.example")
+    [assigned] = smtp_server.to("lena@provider.example")
+    assert f"https://desk.example/portal/t/{ticket.reference}/" in ack.text
+    assert f"https://desk.example/desk/t/{ticket.reference}/" in assigned.text
