@@ -1,0 +1,139 @@
+"""Links between tickets, major-incident parents and watchers."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from servio.accounts.models import User
+from servio.audit.services import audit_record
+from servio.core import outbox
+from servio.core.errors import (
+    PermissionDenied,
+    ValidationFailed,
+)
+from servio.tickets import inputs, policies
+from servio.tickets.models import (
+    Link,
+    Ticket,
+    Watcher,
+)
+from servio.tickets.services.common import (
+    _event,
+    _lock,
+    _pk_of,
+    _require_unfinished,
+    _touch,
+)
+
+# --- links, parents and watchers --------------------------------------------------------------
+
+
+def link_add(*, actor: User, source: Ticket, target: Ticket | str, type: str) -> Link:
+    """Relate two tickets (duplicate of, caused by, related to); `target` may be its number."""
+    policies.require_agent(actor, "link tickets")
+    if type not in Link.Type.values:
+        raise ValidationFailed.field("type", f"must be one of: {', '.join(Link.Type.values)}.")
+    target_obj = inputs.ticket(target, "target", actor)
+    if target_obj is None:
+        raise ValidationFailed.field("target", "is required.")
+    if source.pk == target_obj.pk:
+        raise ValidationFailed.field("target", "A ticket cannot be linked to itself.")
+    with transaction.atomic():
+        Ticket.objects.select_for_update().get(pk=source.pk)  # serialise linkers of one ticket
+        if Link.objects.filter(source=source, target=target_obj, type=type).exists():
+            raise ValidationFailed.field(
+                "target", f"{target_obj.reference} is already linked that way."
+            )
+        link = Link.objects.create(source=source, target=target_obj, type=type, created_by=actor)
+        audit_record(
+            actor=actor,
+            action="ticket.linked",
+            target=source,
+            object_repr=source.reference,
+            changes={"link": [None, {"type": type, "target": target_obj.reference}]},
+        )
+        outbox.publish("ticket.linked", _event(source, target_id=target_obj.pk, type=type))
+    return link
+
+
+def link_remove(*, actor: User, link: Link) -> None:
+    """Remove a relation between two tickets."""
+    policies.require_agent(actor, "unlink tickets")
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="ticket.unlinked",
+            target=link.source,
+            object_repr=link.source.reference,
+            changes={"link": [{"type": link.type, "target": link.target.reference}, None]},
+        )
+        link.delete()
+
+
+def ticket_set_parent(
+    *, actor: User | None, ticket: Ticket, parent: Ticket | str | None, version: int | None = None
+) -> Ticket:
+    """Make an incident a child of a major incident (`parent` may be its number), or detach it."""
+    policies.require_agent(actor, "set: parent")
+    parent_obj = inputs.ticket(parent, "parent", actor)
+    with transaction.atomic():
+        locked = _lock(ticket, version)
+        _require_unfinished(locked)
+        if parent_obj is not None:
+            inputs.check_parent(parent=parent_obj, child=locked, child_kind=locked.kind)
+        old = locked.parent_id
+        if old == _pk_of(parent_obj):
+            return locked
+        locked.parent = parent_obj
+        _touch(locked)
+        locked.save()
+        audit_record(
+            actor=actor,
+            action="ticket.parent_set",
+            target=locked,
+            object_repr=locked.reference,
+            changes={"parent": [old, _pk_of(parent_obj)]},
+        )
+        outbox.publish("ticket.updated", _event(locked, fields=["parent"]))
+    return locked
+
+
+def watcher_add(*, actor: User, ticket: Ticket, user: User | int) -> Watcher:
+    """Keep someone informed. Staff add people they can see, requesters their colleagues; a
+    watcher sees the ticket, so only staff and people of the ticket's organisation qualify."""
+    if policies.is_agent(actor):
+        people = User.objects.visible_to(actor)
+    else:
+        people = User.objects.filter(organization_id=actor.organization_id, is_active=True)
+    candidate = inputs.lookup(people, "user", user, "person visible to you")
+    if not candidate.is_staff_member and candidate.organization_id != ticket.organization_id:
+        raise ValidationFailed.field(
+            "user", f"{candidate} is not in {ticket.reference}'s organisation; they may not see it."
+        )
+    with transaction.atomic():
+        watcher, created = Watcher.objects.get_or_create(ticket=ticket, user=candidate)
+        if created:
+            audit_record(
+                actor=actor,
+                action="ticket.watcher_added",
+                target=ticket,
+                object_repr=ticket.reference,
+                changes={"watcher": [None, candidate.pk]},
+            )
+    return watcher
+
+
+def watcher_remove(*, actor: User, ticket: Ticket, user: User) -> None:
+    """Stop informing someone; requesters may remove themselves or watchers of their ticket."""
+    if not policies.is_agent(actor) and actor.pk != user.pk and actor.pk != ticket.requester_id:
+        raise PermissionDenied("You may only remove yourself as a watcher.")
+    with transaction.atomic():
+        deleted, _ = Watcher.objects.filter(ticket=ticket, user=user).delete()
+        if deleted:
+            audit_record(
+                actor=actor,
+                action="ticket.watcher_removed",
+                target=ticket,
+                object_repr=ticket.reference,
+                changes={"watcher": [user.pk, None]},
+            )
