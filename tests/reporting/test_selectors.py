@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from servio.core.errors import NotFound, PermissionDenied, ValidationFailed
-from servio.reporting.selectors import default_period, service_desk_metrics
+from servio.reporting.selectors import PROBE_PERIOD, default_period, service_desk_metrics
 from servio.sla.models import Calendar, SlaPolicy, SlaTarget
 from servio.tickets.models import Comment, Ticket
 from tests.reporting.conftest import D1, D2, D3, PERIOD, at
@@ -155,7 +155,8 @@ def test_a_staff_requester_replying_to_their_own_ticket_is_no_agent_reply(desk, 
     assert metrics(personas.admin)["first_contact_resolution"]["fcr_count"] == 1
 
 
-def test_sla_compliance_counts_requester_slas_finished_in_the_period(desk, personas):
+@pytest.fixture
+def sla_stories(desk, personas):
     calendar = Calendar.objects.create(name="Always", twenty_four_seven=True)
     sla = SlaPolicy.objects.create(name="Standard", type=SlaPolicy.Type.SLA)
     ola = SlaPolicy.objects.create(name="Desk OLA", type=SlaPolicy.Type.OLA)
@@ -178,12 +179,23 @@ def test_sla_compliance_counts_requester_slas_finished_in_the_period(desk, perso
     story(at(3, 2, 9, 0), 30, 60)  # met, met (the OLA's 10 minutes breached: not counted)
     story(at(3, 2, 9, 0), 90, 120)  # response breached, resolution met
     story(at(3, 2, 12, 0), 5, None)  # responded: met; resolution still running
-    story(at(2, 20, 9, 0), 10, 60)  # finished before the period
+    story(at(2, 20, 9, 0), 10, 60)  # met, met, before the period
     story(at(3, 3, 9, 0), 5, 30, requester=personas.requester_globex)  # met, met (Globex)
 
+
+def test_sla_compliance_counts_requester_slas_finished_in_the_period(sla_stories, personas):
     assert metrics(personas.admin)["sla_compliance"] == {"met": 6, "breached": 1, "rate": 85.71}
     lead = metrics(personas.lead_desk)["sla_compliance"]
     assert lead == {"met": 4, "breached": 1, "rate": 80.0}
+
+
+def test_sla_compliance_over_a_long_period_joins_instead_of_probing(sla_stories, personas):
+    long = {"start": at(1, 1) - dt.timedelta(days=200), "end": at(3, 5)}
+    assert long["end"] - long["start"] > PROBE_PERIOD
+    admin = metrics(personas.admin, **long)["sla_compliance"]
+    assert admin == {"met": 8, "breached": 1, "rate": 88.89}
+    lead = metrics(personas.lead_desk, **long)["sla_compliance"]
+    assert lead == {"met": 6, "breached": 1, "rate": 85.71}
 
 
 def test_query_count_does_not_grow_with_the_tickets(desk, personas):
