@@ -50,7 +50,9 @@ class FilterForm(forms.Form):
     created_after = forms.DateField(required=False, label="Created from")
     created_before = forms.DateField(required=False, label="Created before")
     sort = forms.ChoiceField(
-        required=False, choices=[(k, SORT_LABELS[k]) for k in SORTS], label="Sort"
+        required=False,
+        choices=[(k, SORT_LABELS[k]) for k in SORTS if k in SORT_LABELS],
+        label="Sort",
     )
 
     def __init__(self, *args, teams=(), organizations=(), services=(), **kwargs):

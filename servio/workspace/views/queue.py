@@ -63,10 +63,12 @@ def _page(user, queue: str, filters: TicketFilter, cursor: str | None) -> select
     if queue == "breaching":
         return selectors.breaching_soon(user=user, filters=filters)
     qs = selectors.queue_tickets(user=user, queue=queue, filters=filters)
-    page = paginate(qs, order=filters.ordering(), cursor=cursor, limit=selectors.PAGE_SIZE)
-    selectors.annotate_sla(page.items)
+    page = paginate(
+        selectors.keys_only(qs), order=filters.ordering(), cursor=cursor, limit=selectors.PAGE_SIZE
+    )
+    rows = selectors.page_rows(page.items)
     label = selectors.QUEUE_LABELS[queue]
-    return selectors.QueuePage(queue, label, page.items, page.next_cursor, filters.sort)
+    return selectors.QueuePage(queue, label, rows, page.next_cursor, filters.sort)
 
 
 def _queue_context(request: HttpRequest, params: QueryDict) -> dict:
@@ -98,6 +100,7 @@ def _queue_context(request: HttpRequest, params: QueryDict) -> dict:
         "save_form": SavedViewForm(teams=choices["teams"]),
         "search_q": params.get("q", ""),
         "sort": page.sort,
+        "desk_prefix": reverse("workspace:ticket", kwargs={"reference": "X"})[:-2],
         "has_filters": any(k in kept for k in FILTER_KEYS if k not in ("sort",)),
     }
 
