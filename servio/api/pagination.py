@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model, Q, QuerySet
 from ninja import Field, Schema
 
@@ -91,7 +92,7 @@ def paginate(
         model = queryset.model
         converted = []
         for (name, _), value in zip(fields, values, strict=True):
-            field = _model_field(model, name)
+            field = _model_field(model, name) or _annotation_field(queryset, name)
             try:
                 converted.append(field.to_python(value) if field is not None else value)
             except Exception as exc:  # any bad value is a bad cursor, never a 500
@@ -112,11 +113,22 @@ def paginate(
     return Page(items=items, next_cursor=next_cursor)
 
 
+def _annotation_field(queryset: QuerySet, name: str):
+    """The output field of an annotation we sort by (e.g. an SLA due time), for cursor values."""
+    annotation = queryset.query.annotations.get(name)
+    if annotation is None:
+        raise ValidationFailed.field("cursor", "The cursor is not valid.")
+    return annotation.output_field
+
+
 def _model_field(model, path: str):
     parts = path.split("__")
     field = None
     for part in parts:
-        field = model._meta.get_field(part)
+        try:
+            field = model._meta.get_field(part)
+        except FieldDoesNotExist:
+            return None
         if field.is_relation and field.related_model is not None and part != parts[-1]:
             model = field.related_model
     return field

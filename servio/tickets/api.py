@@ -107,8 +107,16 @@ def ticket_detail(ticket: Ticket, user) -> dict[str, Any]:
             }
             for t in services.allowed_transitions(ticket, user)
         ],
+        sla=_sla_clocks(ticket, user),
     )
     return body
+
+
+def _sla_clocks(ticket: Ticket, user) -> list[dict[str, Any]]:
+    """The ticket's SLA clocks the user may see (the SLA app builds on tickets: import late)."""
+    from servio.sla.selectors import clock_view, ticket_clocks
+
+    return [clock_view(clock) for clock in ticket_clocks(user=user, ticket=ticket)]
 
 
 def etag(ticket: Ticket) -> str:

@@ -27,9 +27,19 @@ SORTS: dict[str, list[str]] = {
     "-updated": ["-updated_at", "-id"],
     "number": ["number", "id"],
     "-number": ["-number", "-id"],
+    # Breaching soonest: tickets with a counting SLA clock, the one falling due first on top.
+    "breaching": ["sla_due_at", "id"],
 }
 SortKey = Literal[
-    "priority", "-priority", "created", "-created", "updated", "-updated", "number", "-number"
+    "priority",
+    "-priority",
+    "created",
+    "-created",
+    "updated",
+    "-updated",
+    "number",
+    "-number",
+    "breaching",
 ]
 
 
@@ -94,6 +104,10 @@ class TicketFilter(Schema):
             qs = qs.filter(Q(category=root) | Q(category__path__startswith=f"{root.path} > "))
         if self.q:
             qs = search.search(qs, self.q)
+        if self.sort == "breaching":
+            from servio.sla.selectors import next_due_at  # the SLA app builds on tickets
+
+            qs = qs.annotate(sla_due_at=next_due_at()).filter(sla_due_at__isnull=False)
         return qs
 
     def ordering(self) -> list[str]:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
+from servio.sla.schemas import ClockOut
 from servio.tickets.inputs import MAX_ID
 
 # A record id from a client; larger values cannot exist and would overflow the database driver.
@@ -81,6 +82,7 @@ class TicketOut(TicketSummary):
     reassignment_count: int
     reopen_count: int
     allowed_transitions: list[TransitionOut]
+    sla: list[ClockOut] = Field(default_factory=list, description="SLA clocks on the ticket")
 
 
 class TicketPage(Schema):
