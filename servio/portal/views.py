@@ -112,7 +112,8 @@ def _attach(request, ticket, files, comment=None) -> list[str]:
 
 def _page(request, ticket, *, reply=None, rating=None, action_error="", status=200):
     user = request.user
-    actions = [t for t in transitions_for(ticket, user) if t["name"] in REQUESTER_ACTIONS]
+    allowed = {t["name"]: t for t in transitions_for(ticket, user)}
+    actions = [allowed[name] for name in ("close", "reopen", "cancel") if name in allowed]
     context = {
         "nav": "portal",
         "ticket": ticket,

@@ -362,7 +362,18 @@ def display_value(name: str, value: Any, names: dict[str, dict[Any, str]]) -> st
         return Priority(value).label if value in Priority.values else str(value)
     if isinstance(value, bool):
         return "yes" if value else "no"
-    return str(value).replace("_", " ") if name in ("status", "hold_reason") else str(value)
+    if name == "status":
+        return _state_label(str(value))
+    return str(value).replace("_", " ") if name == "hold_reason" else str(value)
+
+
+def _state_label(status: str) -> str:
+    for kind in ("incident", "request", "problem", "change", "task"):
+        try:
+            return workflows.get(kind).state(status).label
+        except (LookupError, KeyError):
+            continue
+    return status.replace("_", " ").capitalize()
 
 
 def _event_changes(event: AuditEvent, names) -> list[dict[str, str]]:
@@ -382,6 +393,15 @@ def _event_changes(event: AuditEvent, names) -> list[dict[str, str]]:
     return out
 
 
+TRANSITION_TITLES = {
+    "start": "started work",
+    "hold": "put the ticket on hold",
+    "resume": "resumed work",
+    "resolve": "resolved the ticket",
+    "reopen": "reopened the ticket",
+    "close": "closed the ticket",
+    "cancel": "cancelled the ticket",
+}
 EVENT_TITLES = {
     "ticket.created": "created the ticket",
     "ticket.updated": "changed",
@@ -456,7 +476,8 @@ def timeline(*, user, ticket: Ticket, limit: int = 300) -> list[TimelineEntry]:
     for e in events:
         action = e.action
         if action.startswith("ticket.") and action not in EVENT_TITLES:
-            title = action.split(".", 1)[1].replace("_", " ")
+            name = action.split(".", 1)[1]
+            title = TRANSITION_TITLES.get(name, name.replace("_", " "))
             kind = "status"
         else:
             title = EVENT_TITLES.get(action, action)

@@ -105,3 +105,10 @@ def test_notifications_page_escapes_and_opens_the_ticket(client, personas):
     assert Notification.objects.get(pk=note.pk).read_at is not None
     client.force_login(personas.colleague_acme)
     assert client.post(f"/notifications/{note.pk}/open/").status_code == 404
+
+
+def test_not_found_pages_use_the_layout(client, personas, settings):
+    settings.DEBUG = False
+    client.force_login(personas.requester_acme)
+    response = client.get("/portal/t/INC-424242/")
+    assert response.status_code == 404 and "Not found" in response.content.decode()

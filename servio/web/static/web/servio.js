@@ -184,7 +184,8 @@
     var target = ev.detail.target;
     var message = target && target.getAttribute && target.getAttribute("data-announce");
     if (message) announce(message);
-    var focus = target && $("[data-autofocus]", target);
+    var focus = target && ($("[data-autofocus]", target) ||
+      $(".inline-editor input:not([type=hidden]), .inline-editor select, .inline-editor textarea", target));
     if (focus) focus.focus();
   });
   document.addEventListener("htmx:responseError", function (ev) {
