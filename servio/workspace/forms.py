@@ -127,3 +127,29 @@ class CannedResponseForm(forms.Form):
 
 LEVEL_CHOICES = Level.choices
 PRIORITY_CHOICES = Priority.choices
+
+
+class NewTicketForm(forms.Form):
+    """An agent logs a ticket on someone's behalf (a phone call, a walk-up)."""
+
+    requester = forms.EmailField(label="Requester's email address")
+    kind = forms.ChoiceField(choices=Kind.choices, initial=Kind.INCIDENT, label="Kind")
+    title = forms.CharField(max_length=200, label="Title")
+    description = forms.CharField(
+        required=False, max_length=100000, widget=forms.Textarea(attrs={"rows": 5})
+    )
+    impact = forms.TypedChoiceField(coerce=int, choices=Level.choices, initial=Level.LOW)
+    urgency = forms.TypedChoiceField(coerce=int, choices=Level.choices, initial=Level.LOW)
+    service = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, choices=())
+    team = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, choices=())
+    assign_to_me = forms.BooleanField(required=False, label="Assign it to me")
+    source = forms.ChoiceField(
+        choices=[("phone", "Phone"), ("agent", "In person / other"), ("email", "Email")],
+        initial="phone",
+        label="Reported by",
+    )
+
+    def __init__(self, *args, services=(), teams=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["service"].choices = [("", "—")] + [(s.pk, s.name) for s in services]
+        self.fields["team"].choices = [("", "—")] + [(t.pk, t.name) for t in teams]

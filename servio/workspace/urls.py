@@ -12,6 +12,7 @@ urlpatterns = [
     path("views/<int:view_id>/", queue.saved_view_open, name="view_open"),
     path("views/<int:view_id>/delete/", queue.saved_view_delete, name="view_delete"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("new/", ticket.ticket_new, name="ticket_new"),
     path("responses/", canned.canned_list, name="canned_list"),
     path("responses/<int:response_id>/delete/", canned.canned_delete, name="canned_delete"),
     path("t/<str:reference>/", ticket.ticket_page, name="ticket"),

@@ -76,6 +76,9 @@ def test_keyboard_shortcuts(ui, personas):
     page.keyboard.press("m")
     expect(page).to_have_url(f"{agent.base_url}/desk/?queue=mine")
     expect(page.locator("[data-ticket-row]")).to_contain_text(first.reference)
+    page.keyboard.press("c")
+    expect(page).to_have_url(f"{agent.base_url}/desk/new/")
+    agent.shot("desk-new-ticket")
     assert Ticket.objects.get(pk=first.pk).assignee_id == personas.agent_desk.pk
 
 

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from servio.tickets import services
-from servio.tickets.models import Attachment, Link, Watcher
+from servio.tickets.models import Attachment, Link, Ticket, Watcher
 from servio.workspace.models import CannedResponse
 from tests.ui import XSS, make_ticket, sla_policy
 
@@ -241,3 +241,23 @@ def test_ticket_page_queries_do_not_grow_with_the_conversation(agent_client, per
     many = _queries(agent_client, url)
     assert many == few, f"{few} queries with one comment, {many} with eleven"
     assert many <= 40
+
+
+def test_an_agent_logs_a_ticket_for_a_caller(agent_client, personas):
+    response = agent_client.post(
+        "/desk/new/",
+        {"requester": "gina@globex.example", "kind": "incident", "title": "Typed title",
+         "impact": "2", "urgency": "2", "source": "phone"},
+    )  # fmt: skip
+    assert response.status_code == 422  # Globex is served by another team: not visible
+    page = response.content.decode()
+    assert 'id="id_requester-errors"' in page and 'value="Typed title"' in page
+    response = agent_client.post(
+        "/desk/new/",
+        {"requester": "rita@acme.example", "kind": "incident", "title": "Printer",
+         "impact": "2", "urgency": "1", "source": "phone", "assign_to_me": "on"},
+    )  # fmt: skip
+    ticket = Ticket.objects.get(title="Printer")
+    assert response["Location"] == f"/desk/t/{ticket.reference}/"
+    assert ticket.requester == personas.requester_acme and ticket.source == "phone"
+    assert (ticket.team, ticket.assignee) == (personas.team_desk, personas.agent_desk)

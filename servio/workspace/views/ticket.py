@@ -19,7 +19,7 @@ from servio.tickets import services as ticket_services
 from servio.tickets.models import Category, Level, Link, Priority, Service, Ticket
 from servio.web.errors import add_errors
 from servio.workspace import selectors, services
-from servio.workspace.forms import CommentForm
+from servio.workspace.forms import CommentForm, NewTicketForm
 from servio.workspace.views.common import (
     agent_required,
     get_ticket,
@@ -92,6 +92,54 @@ def _header(request, ticket, status=200, headers=None, **extra) -> HttpResponse:
     context = _header_context(request, ticket)
     context.update(extra)
     return render_part(request, PARTS["header"], context, status, headers)
+
+
+# --- logging a ticket on someone's behalf -----------------------------------------------------
+
+
+@agent_required
+@require_http_methods(["GET", "POST"])
+def ticket_new(request: HttpRequest) -> HttpResponse:
+    """Log a ticket for a requester who called or walked up (through `ticket_create`)."""
+    user = request.user
+    teams = list(Team.objects.visible_to(user).filter(is_active=True))
+    choices = {"services": list(Service.objects.filter(is_active=True)[:500]), "teams": teams}
+    form = NewTicketForm(request.POST or None, **choices)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            data = form.cleaned_data
+            requester = selectors.person_by_email(user=user, email=data["requester"])
+            if requester is None:
+                form.add_error("requester", "Nobody visible to you has this address.")
+            else:
+                team = data["team"]
+                if data["assign_to_me"] and team is None:
+                    mine = user.teams.filter(is_active=True).order_by("name").first()
+                    team = mine.pk if mine else None
+                try:
+                    ticket = ticket_services.ticket_create(
+                        actor=user,
+                        kind=data["kind"],
+                        title=data["title"],
+                        description=data["description"],
+                        requester=requester.pk,
+                        impact=data["impact"],
+                        urgency=data["urgency"],
+                        service=data["service"],
+                        team=team,
+                        assignee=user.pk if data["assign_to_me"] else None,
+                        source=data["source"],
+                    )
+                except DomainError as exc:
+                    add_errors(form, exc, aliases={"assignee": "assign_to_me"})
+                else:
+                    messages.success(request, f"{ticket.reference} logged for {requester}.")
+                    return redirect("workspace:ticket", reference=ticket.reference)
+    return render(
+        request, "workspace/ticket_new.html", {"nav": "queue", "form": form}, status=status
+    )
 
 
 # --- pages and parts --------------------------------------------------------------------------

@@ -116,6 +116,7 @@
       case "r": if ($("#composer-body")) { ev.preventDefault(); focusComposer(false); } break;
       case "n": if ($("#composer-internal")) { ev.preventDefault(); focusComposer(true); } break;
       case "a": if (clickShortcut("assign-me")) ev.preventDefault(); break;
+      case "c": if (clickShortcut("new")) ev.preventDefault(); break;
       case "/": var search = $("#global-search"); if (search) { ev.preventDefault(); search.focus(); search.select(); } break;
       case "?": ev.preventDefault(); var help = $("#shortcuts-dialog"); if (help && help.showModal) help.showModal(); break;
       default: break;
