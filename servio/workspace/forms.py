@@ -47,8 +47,12 @@ class FilterForm(forms.Form):
     )
     open = forms.ChoiceField(required=False, choices=OPEN_CHOICES, label="State")
     is_major = forms.NullBooleanField(required=False, label="Major incidents only")
-    created_after = forms.DateField(required=False, label="Created from")
-    created_before = forms.DateField(required=False, label="Created before")
+    created_after = forms.DateField(
+        required=False, label="Created from", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    created_before = forms.DateField(
+        required=False, label="Created before", widget=forms.DateInput(attrs={"type": "date"})
+    )
     sort = forms.ChoiceField(
         required=False,
         choices=[(k, SORT_LABELS[k]) for k in SORTS if k in SORT_LABELS],

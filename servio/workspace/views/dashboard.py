@@ -27,8 +27,12 @@ PERIODS = [
 
 class DashboardForm(forms.Form):
     period = forms.ChoiceField(choices=PERIODS, required=False, initial="30", label="Period")
-    start = forms.DateField(required=False, label="From")
-    end = forms.DateField(required=False, label="To (inclusive)")
+    start = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        required=False, label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"})
+    )
     team = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Team")
     organization = forms.TypedChoiceField(
         coerce=int, required=False, empty_value=None, label="Organisation"
