@@ -1,5 +1,6 @@
 """`servio generate --tickets N`: bulk-load realistic tickets for benchmarks and load tests."""
 
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
@@ -47,3 +48,11 @@ class Command(BaseCommand):
             f"Generated {summary.tickets} tickets, {summary.comments} comments and "
             f"{summary.events} audit events in {summary.seconds:.1f} s ({rate:,.0f} tickets/s)."
         )
+        if apps.is_installed("servio.sla"):
+            from servio.sla.models import SlaPolicy
+
+            if SlaPolicy.objects.filter(is_active=True).exists():
+                self.stderr.write(
+                    "Active SLA policies exist: generated tickets have no SLA clocks (history "
+                    "is loaded in bulk, not through the services that start them)."
+                )
