@@ -44,13 +44,17 @@ def test_requester_reports_agent_resolves_requester_rates_dashboard_counts(ui, p
     expect(page.locator("#ticket-title")).to_contain_text("VPN drops")
     page.get_by_role("button", name="Assign to me").click()
     expect(page.locator("#ticket-assignment")).to_contain_text("Dana Desk")
+    expect(page.locator("#ticket-timeline")).to_contain_text("assigned")
 
-    # An internal note, then a public reply.
+    # An internal note, then a public reply; the button says which one it sends.
     page.locator("label[for=composer-internal]").click()
+    expect(page.locator("#composer-internal")).to_be_checked()
+    expect(page.locator("#composer-send")).to_have_text("Add internal note")
     page.fill("#composer-body", "Checked the concentrator logs: **secret** internal detail.")
     page.click("#composer-send")
     expect(page.locator("#ticket-timeline .is-note")).to_contain_text("internal detail")
     page.locator("label[for=composer-public]").click()
+    expect(page.locator("#composer-send")).to_have_text("Send reply to requester")
     page.fill("#composer-body", "We are on it: please reconnect with the new profile.")
     page.click("#composer-send")
     expect(page.locator("#ticket-timeline .is-reply")).to_contain_text("new profile")

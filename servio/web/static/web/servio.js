@@ -169,7 +169,16 @@
     }
     if (input.matches && input.matches("input[name=visibility]")) {
       var form = input.closest("form");
-      if (form) form.classList.toggle("is-internal", input.value === "internal" && input.checked);
+      var internal = input.value === "internal" && input.checked;
+      if (form) {
+        form.classList.toggle("is-internal", internal);
+        var send = $("[data-label-internal]", form);
+        if (send) {
+          send.textContent = send.getAttribute(internal ? "data-label-internal" : "data-label-public");
+          send.classList.toggle("btn-warning", internal);
+          send.classList.toggle("btn-primary", !internal);
+        }
+      }
     }
   });
 
