@@ -2,9 +2,10 @@
 
 `bench_baseline_ticket` is created `LIKE tickets_ticket INCLUDING ALL` plus the same foreign
 keys, so the row has the ticket's width, defaults, indexes (the full-text index too) and
-constraints. The view does what any JSON create endpoint must (parse the body, insert the row
-in a transaction, answer 201 with JSON) and nothing of Servio's: no authentication, policy,
-numbering, audit, outbox or SLA clocks. It is served by the same gunicorn settings and the same
+constraints; `BaselineTicket` mirrors Ticket's fields onto it. The view does what any JSON create
+endpoint must (parse the body, save the row through the ORM in a transaction, answer 201 with
+JSON) and nothing of Servio's: no authentication, policy, numbering, audit, outbox or SLA
+clocks. It is served by the same gunicorn settings and the same
 Django middleware as Servio (see `baseline_wsgi.py`).
 """
 
@@ -13,24 +14,30 @@ from __future__ import annotations
 import json
 import secrets
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 TABLE = "bench_baseline_ticket"
 SOURCE = "tickets_ticket"
-COLUMNS = (
-    "kind", "number", "title", "description", "requester_id", "organization_id", "service_id",
-    "impact", "urgency", "priority", "priority_overridden", "status", "hold_reason",
-    "resolution_code", "resolution_notes", "source", "is_major", "created_at", "updated_at",
-    "reassignment_count", "reopen_count", "version",
-)  # fmt: skip
-INSERT = (
-    f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) "  # noqa: S608 - constant names
-    f"VALUES ({', '.join(['%s'] * len(COLUMNS))}) RETURNING id"
-)
+
+
+def _mirror_model() -> type[models.Model]:
+    """An unmanaged model with every concrete field of Ticket, stored in the baseline table."""
+    from servio.tickets.models import Ticket
+
+    attrs: dict = {"__module__": __name__}
+    for field in Ticket._meta.concrete_fields:
+        name, _, args, kwargs = field.deconstruct()
+        if field.is_relation:
+            kwargs["related_name"] = "+"
+        attrs[name] = type(field)(*args, **kwargs)
+    attrs["Meta"] = type("Meta", (), {"app_label": "bench", "db_table": TABLE, "managed": False})
+    return type("BaselineTicket", (models.Model,), attrs)
+
+
+BaselineTicket = _mirror_model()
 
 
 def ensure_table() -> None:
@@ -53,26 +60,30 @@ def ensure_table() -> None:
 
 @csrf_exempt
 def create(request: HttpRequest) -> JsonResponse:
+    """Parse the JSON, save one ticket-wide row through the ORM in a transaction, answer 201."""
     try:
         data = json.loads(request.body)
-        title = str(data["title"])[:200]
-        description = str(data.get("description", ""))
         impact, urgency = int(data.get("impact", 3)), int(data.get("urgency", 3))
-        requester, organization = int(data["requester"]), int(data["organization"])
-        service = data.get("service")
+        row = BaselineTicket(
+            kind="incident",
+            number=secrets.randbits(62),
+            title=str(data["title"])[:200],
+            description=str(data.get("description", "")),
+            requester_id=int(data["requester"]),
+            organization_id=int(data["organization"]),
+            service_id=data.get("service"),
+            impact=impact,
+            urgency=urgency,
+            priority=min(5, impact + urgency - 1),
+            source="api",
+        )
     except (ValueError, KeyError, TypeError) as exc:
         return JsonResponse({"detail": f"bad request: {exc}"}, status=422)
-    now = timezone.now()
-    values = [
-        "incident", secrets.randbits(62), title, description, requester, organization, service,
-        impact, urgency, min(5, impact + urgency - 1), False, "new", "", "", "", "api", False,
-        now, now, 0, 0, 1,
-    ]  # fmt: skip
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(INSERT, values)
-        pk = cursor.fetchone()[0]
+    with transaction.atomic():
+        row.save(force_insert=True)
     return JsonResponse(
-        {"id": pk, "title": title, "status": "new", "created_at": now.isoformat()}, status=201
+        {"id": row.pk, "title": row.title, "status": row.status, "created_at": row.created_at},
+        status=201,
     )
 
 
