@@ -24,6 +24,7 @@ ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = Path(django_settings.BASE_DIR) / "test-artifacts" / "screenshots"
+AXE = Path(django_settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
 # between browser steps are synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -73,6 +74,23 @@ class Session:
             [{"name": cookie.key, "value": cookie.value, "url": self.base_url}]
         )
         return self
+
+    def accessibility_problems(self) -> list[str]:
+        """Serious and critical WCAG 2 A/AA violations axe-core finds on the current page."""
+        require_component(AXE.exists(), "axe-core", "npm ci (a devDependency in package.json)")
+        self.page.add_script_tag(path=str(AXE))
+        result = self.page.evaluate(
+            "() => axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']})"
+        )
+        return [
+            f"{self.page.url}: {v['id']} ({v['impact']}): {v['help']} — "
+            + "; ".join(
+                f"{node['target'][0]} [{node.get('any', [{}])[0].get('message', '')[:90]}]"
+                for node in v["nodes"][:4]
+            )
+            for v in result["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
 
     def shot(self, name: str, full_page: bool = False) -> None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
