@@ -594,11 +594,17 @@ class Desk:
                     total = sum(gaps)
                 factor = available * (0.5 + 0.45 * self.rng.random()) / total
                 gaps = [g * factor for g in gaps]
+        total = sum(gaps)
+        if total > available:  # e.g. a young ticket whose reopening took longer than its age
+            factor = available * (0.5 + 0.45 * self.rng.random()) / total
+            gaps = [g * factor for g in gaps]
         story = Story(p, requester, self.reopen)
         t = created
         story.created(t, creator)
+        tick = timedelta(milliseconds=1)
         for gap, (_, op, args) in zip(gaps, steps, strict=True):
-            t = t + timedelta(seconds=gap)
+            # Each step follows the last event (some steps write two, seconds apart).
+            t = max(t + timedelta(seconds=gap), p.updated_at + tick)
             getattr(self, f"_op_{op}")(story, t, *args)
         if p.status == "resolved":  # the auto-close job would have closed it by now
             due = p.resolved_at + timedelta(seconds=self.autoclose + 300)
@@ -640,7 +646,9 @@ class Desk:
         story.transition(t, agent, "resolve", resolution_code=code, resolution_notes=notes)
 
     def _op_autoclose(self, story, t):
-        story.transition(t, None, "close")
+        """The auto-close job: never before the window since the resolution has passed."""
+        due = story.plan.resolved_at + timedelta(seconds=self.autoclose + 60)
+        story.transition(max(t, due), None, "close")
 
     # --- major incidents ---
     def plan_major(
@@ -693,7 +701,8 @@ class Desk:
             duration = max(duration, available - self.autoclose + 3600)
         else:
             duration = min(duration, max(60.0, available - self.autoclose - 1200))
-        resolve_at = created + timedelta(seconds=duration)
+        started = (t - created).total_seconds()
+        resolve_at = created + timedelta(seconds=max(duration, started + 120))
         updates = max(1, min(6, int(duration / (2 * HOUR))))
         span = max(0.0, (min(resolve_at, self.now) - t).total_seconds()) * 0.8
         for i in range(updates):
