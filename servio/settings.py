@@ -8,6 +8,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from servio.web.static_dirs import static_dirs
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SERVIO_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -180,14 +182,7 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 NODE_MODULES = BASE_DIR / "node_modules"
-STATICFILES_DIRS = [
-    (prefix, NODE_MODULES / path)
-    for prefix, path in [
-        ("vendor/tabler", "@tabler/core/dist"),
-        ("vendor/htmx", "htmx.org/dist"),
-    ]
-    if (NODE_MODULES / path).exists()
-]
+STATICFILES_DIRS = static_dirs(NODE_MODULES)
 MEDIA_ROOT = Path(os.environ.get("SERVIO_MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from servio.api.pagination import paginate
+from servio.core.errors import NotFound, ValidationFailed
 from servio.surveys import selectors
 from servio.tickets import selectors as ticket_selectors
 
@@ -58,9 +59,14 @@ def responses(
     limit: int | None = None,
 ):
     """Individual answers you may see, newest first; `ticket=INC-000123` for one ticket."""
-    ticket_obj = (
-        ticket_selectors.ticket_get(user=request.auth, reference=ticket) if ticket else None
-    )
+    ticket_obj = None
+    if ticket:
+        try:
+            ticket_obj = ticket_selectors.ticket_get(user=request.auth, reference=ticket)
+        except NotFound as exc:  # a filter value, not the resource: name the field
+            raise ValidationFailed.field(
+                "ticket", f"No ticket {ticket} is visible to you."
+            ) from exc
     qs = selectors.responses(user=request.auth, ticket=ticket_obj)
     page = paginate(qs, order=["-created_at", "-id"], cursor=cursor, limit=limit)
     return {

@@ -55,7 +55,7 @@ def test_login_with_email_starts_a_session(personas):
     response = login(client, "rita@acme.example")
     assert response.status_code == 302 and response["Location"] == "/"
     assert client.session["_auth_user_id"] == str(personas.requester_acme.pk)
-    home = client.get("/")
+    home = client.get("/", follow=True)
     assert home.status_code == 200 and "Rita" in home.content.decode()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -64,10 +65,16 @@ def plan(port, requests, expect, concurrency=3):
     }
 
 
+def run_load(coroutine):
+    """Run the load client on its own event loop (a browser test may own this thread's)."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def test_posts_unique_bodies_and_reports_latency(server):
     Handler.seen.clear()
     body = json.dumps({"title": "ticket {n}"})
-    result = asyncio.run(
+    result = run_load(
         http_load.run(plan(server, [{"method": "POST", "path": "/t", "body": body}], [201]))
     )
     assert result["requests"] > 10 and result["errors"] == 0
@@ -81,7 +88,7 @@ def test_reads_chunked_bodies_and_counts_unexpected_statuses(server):
         {"method": "GET", "path": "/chunked", "body": None},
         {"method": "GET", "path": "/missing", "body": None},
     ]
-    result = asyncio.run(http_load.run(plan(server, requests, [200], concurrency=2)))
+    result = run_load(http_load.run(plan(server, requests, [200], concurrency=2)))
     assert set(result["statuses"]) == {"200", "404"}
     assert result["errors"] == result["statuses"]["404"] > 0
     assert result["failures"]

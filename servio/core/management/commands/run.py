@@ -25,6 +25,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not options["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
+        # WhiteNoise serves compressed, long-cached files from what collectstatic gathered.
+        call_command("collectstatic", interactive=False, verbosity=0)
         run_background = settings.SERVIO_RUNNER_ENABLED and not options["no_runner"]
         from gunicorn.app.base import BaseApplication
 
