@@ -192,7 +192,8 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-WHITENOISE_USE_FINDERS = True
+# Production serves what collectstatic gathered (compressed, cached); debug reads the sources.
+WHITENOISE_USE_FINDERS = env_bool("SERVIO_STATIC_FROM_SOURCES", DEBUG)
 
 # --- cache, broker, background work -----------------------------------------------------------
 REDIS_URL = os.environ.get("SERVIO_REDIS_URL", "")
