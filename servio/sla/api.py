@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 from typing import Literal
 
@@ -11,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 
 from servio.accounts.models import Organization
+from servio.api.types import UtcDateTime
 from servio.core.errors import NotFound, PermissionDenied
 from servio.sla import selectors, services
 from servio.sla.models import Calendar, SlaPolicy
@@ -39,8 +39,8 @@ class ComplianceQuery(Schema):
     group_by: Literal[
         "policy", "organization", "service", "team", "priority", "metric", "week", "month"
     ] = "policy"
-    start: dt.datetime | None = None
-    end: dt.datetime | None = None
+    start: UtcDateTime | None = None
+    end: UtcDateTime | None = None
     policy_type: Literal["sla", "ola", "uc"] | None = None
     format: Literal["json", "csv"] = "json"
 

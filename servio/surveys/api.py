@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from servio.api.pagination import paginate
+from servio.api.types import UtcDateTime
 from servio.core.errors import NotFound, ValidationFailed
 from servio.surveys import selectors
 from servio.tickets import selectors as ticket_selectors
@@ -43,8 +44,8 @@ class ResponsePage(Schema):
 def report(
     request: HttpRequest,
     group_by: Literal["team", "agent", "month"] = "month",
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: UtcDateTime | None = None,
+    until: UtcDateTime | None = None,
 ):
     """Responses, average rating and CSAT (% of 4 and 5) per team, agent or month
     (team leads, managers and administrators: `reports.read`)."""

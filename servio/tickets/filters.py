@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Annotated, Literal
 
 from django.db.models import Q, QuerySet
 from ninja import Field, Schema
 
+from servio.api.types import UtcDateTime
 from servio.core.errors import ValidationFailed
 from servio.tickets import search
 from servio.tickets.inputs import MAX_ID
@@ -58,10 +58,10 @@ class TicketFilter(Schema):
     category: Id | None = Field(None, description="this category and everything below it")
     is_major: bool | None = None
     parent: Id | None = None
-    created_after: dt.datetime | None = None
-    created_before: dt.datetime | None = None
-    updated_after: dt.datetime | None = None
-    updated_before: dt.datetime | None = None
+    created_after: UtcDateTime | None = None
+    created_before: UtcDateTime | None = None
+    updated_after: UtcDateTime | None = None
+    updated_before: UtcDateTime | None = None
     q: str | None = Field(None, max_length=200, description="ticket number or words")
     sort: SortKey = "-created"
 
