@@ -123,6 +123,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SERVIO_TEST_SQLITE_NAME", "")}
+if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql") and env_bool(
+    "SERVIO_DB_PREPARED_STATEMENTS", True
+):
+    # Server-side binding lets PostgreSQL cache the plans of the same few queries every request
+    # runs (planning, not execution, dominates a ticket read). Turn off behind PgBouncer in
+    # transaction mode without max_prepared_statements.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=5
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- auth -------------------------------------------------------------------------------------

@@ -49,6 +49,8 @@ def normalised_problem(response, reference: str) -> dict[str, Any]:
     body = dict(response.json())
     body.pop("request_id", None)
     return {
-        key: re.sub(re.escape(reference), "<ref>", value) if isinstance(value, str) else value
+        key: re.sub(rf"(?<!\w){re.escape(reference)}(?!\w)", "<ref>", value)
+        if isinstance(value, str)
+        else value
         for key, value in body.items()
     }
