@@ -1,19 +1,21 @@
 """The transactional outbox: `publish` inside a transaction, handlers run after commit.
 
 Each published event becomes one row per registered handler, so a failing handler is retried
-alone. Delivery is at-least-once; a handler's database effects are applied exactly once because
-the row's status and a `ProcessedEvent` marker are written in the handler's own transaction.
+alone; `publish_many` writes the rows of several events in one statement. Delivery is
+at-least-once; a handler's database effects are applied exactly once because the row's status
+and a `ProcessedEvent` marker are written in the handler's own transaction.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
 import threading
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
@@ -26,6 +28,7 @@ from django.db.models import Min, Q
 from django.utils import timezone
 
 from servio.core.models import OutboxMessage, ProcessedEvent
+from servio.core.rows import columns, insert_rows
 
 log = logging.getLogger(__name__)
 
@@ -52,21 +55,32 @@ class _Registration:
 
 _handlers: dict[str, _Registration] = {}
 _wakeups: list[Callable[[], None]] = []
+# handlers_for() answers per topic, valid while the registry is the same dict at the same
+# generation (registering or unregistering bumps it; tests swap in a fresh dict).
+_generation = 0
+_topic_cache: dict[str, list[str]] = {}
+_topic_cache_key: tuple[int, int] = (0, -1)
+# A batch of at least this many rows goes in with COPY on PostgreSQL (psycopg 3).
+COPY_THRESHOLD = 200
 
 
 def handler(*topics: str, name: str | None = None) -> Callable[[Handler], Handler]:
     """Register a handler for topics ("*" = every topic). Names must be stable: rows keep them."""
 
     def decorator(func: Handler) -> Handler:
+        global _generation
         key = name or f"{func.__module__}.{func.__qualname__}"
         _handlers[key] = _Registration(key, frozenset(topics), func)
+        _generation += 1
         return func
 
     return decorator
 
 
 def unregister(name: str) -> None:
+    global _generation
     _handlers.pop(name, None)
+    _generation += 1
 
 
 EXTRA_MODULES_ENV = "SERVIO_EXTRA_HANDLER_MODULES"
@@ -90,8 +104,17 @@ def _import_modules(spec: str) -> None:
 
 
 def handlers_for(topic: str) -> list[str]:
+    """The names of the handlers of a topic, sorted (one outbox row each)."""
+    global _topic_cache, _topic_cache_key
     load_extra_modules()
-    return sorted(r.name for r in _handlers.values() if topic in r.topics or "*" in r.topics)
+    key = (id(_handlers), _generation)
+    if key != _topic_cache_key:
+        _topic_cache, _topic_cache_key = {}, key
+    names = _topic_cache.get(topic)
+    if names is None:
+        names = sorted(r.name for r in _handlers.values() if topic in r.topics or "*" in r.topics)
+        _topic_cache[topic] = names
+    return list(names)
 
 
 def on_wakeup(callback: Callable[[], None]) -> None:
@@ -108,27 +131,61 @@ def off_wakeup(callback: Callable[[], None]) -> None:
 
 def publish(topic: str, payload: dict[str, Any], *, event_id: uuid.UUID | None = None) -> uuid.UUID:
     """Record an event in the current transaction; nothing is delivered if it rolls back."""
-    event_id = event_id or uuid.uuid4()
-    names = handlers_for(topic)
-    if not names:
-        return event_id
+    return publish_many([(topic, payload)], event_ids=[event_id or uuid.uuid4()])[0]
+
+
+def publish_many(
+    events: Iterable[tuple[str, dict[str, Any]]],
+    *,
+    event_ids: Iterable[uuid.UUID] | None = None,
+) -> list[uuid.UUID]:
+    """`publish` for several events at once: the same rows (one per event and handler) in one
+    statement of the current transaction, and one wake-up after commit. Returns the event ids."""
+    events = list(events)
+    ids = list(event_ids) if event_ids is not None else [uuid.uuid4() for _ in events]
+    if len(ids) != len(events):
+        raise ValueError("publish_many needs one event id per event.")
     now = timezone.now()
-    with transaction.atomic():
-        OutboxMessage.objects.bulk_create(
-            [
-                OutboxMessage(
-                    event_id=event_id,
-                    topic=topic,
-                    handler=name,
-                    payload=payload,
-                    available_at=now,
-                    created_at=now,
-                )
-                for name in names
-            ]
-        )
+    pending = OutboxMessage.Status.PENDING.value
+    rows = [
+        (event_id, topic, name, payload, pending, 0, now, None, "", "", now, None)
+        for (topic, payload), event_id in zip(events, ids, strict=True)
+        for name in handlers_for(topic)
+    ]
+    if not rows:
+        return ids
+    # No savepoint of its own: the rows belong to the caller's change and fail with it.
+    with transaction.atomic(savepoint=False):
+        _insert(rows)
     _wake_after_commit()
-    return event_id
+    return ids
+
+
+# The columns publish_many writes, in the order of its row tuples (every column but the id).
+ROW_FIELDS = (
+    "event_id", "topic", "handler", "payload", "status", "attempts", "available_at",
+    "locked_until", "locked_by", "last_error", "created_at", "delivered_at",
+)  # fmt: skip
+
+
+def _insert(rows: list[tuple[Any, ...]]) -> None:
+    if len(rows) >= COPY_THRESHOLD and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            if hasattr(cursor.cursor, "copy"):  # psycopg 3
+                _copy(cursor.cursor, rows)
+                return
+    insert_rows(OutboxMessage, ROW_FIELDS, rows)
+
+
+def _copy(cursor: Any, rows: list[tuple[Any, ...]]) -> None:
+    """COPY the rows (a large batch, e.g. of the SLA scan) in one stream."""
+    table = connection.ops.quote_name(OutboxMessage._meta.db_table)
+    payload = ROW_FIELDS.index("payload")
+    with cursor.copy(f"COPY {table} ({columns(OutboxMessage, ROW_FIELDS)}) FROM STDIN") as copy:
+        for row in rows:
+            values = list(row)
+            values[payload] = json.dumps(values[payload])
+            copy.write_row(values)
 
 
 def _wake_after_commit() -> None:

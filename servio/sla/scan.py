@@ -11,7 +11,6 @@ locked row, so a level a pause or retarget made not yet due is never announced.
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,7 +20,6 @@ from django.utils import timezone
 
 from servio.accounts.models import User
 from servio.core import outbox
-from servio.core.models import OutboxMessage
 from servio.sla import clocks
 from servio.sla.models import Calendar, ClockState, SlaClock, SlaPolicy
 from servio.tickets.models import Ticket, format_number
@@ -220,48 +218,5 @@ def _save(due: list[SlaClock]) -> None:
 
 
 def _publish_all(events: list[Event]) -> None:
-    """`outbox.publish` for a batch of events in one statement: the same rows (one per event
-    and handler) in the caller's transaction, and the same wake-up after commit.
-
-    TODO(core): use `outbox.publish_many` once servio.core.outbox offers it.
-    """
-    now = timezone.now()
-    rows = [
-        OutboxMessage(
-            event_id=event_id,
-            topic=topic,
-            handler=name,
-            payload=payload,
-            available_at=now,
-            created_at=now,
-        )
-        for topic, payload in events
-        for event_id in [uuid.uuid4()]
-        for name in outbox.handlers_for(topic)
-    ]
-    if not rows:
-        return
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and hasattr(cursor.cursor, "copy"):  # psycopg 3
-            _copy(cursor.cursor, rows)
-        else:
-            OutboxMessage.objects.bulk_create(rows, batch_size=500)
-    outbox._wake_after_commit()
-
-
-def _copy(cursor: Any, rows: list[OutboxMessage]) -> None:
-    """COPY the rows: every column but the id, valued as the model (and its defaults) says."""
-    fields = [f for f in OutboxMessage._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(connection.ops.quote_name(f.column or f.attname) for f in fields)
-    table = connection.ops.quote_name(OutboxMessage._meta.db_table)
-    json_fields = {f.attname for f in fields if f.get_internal_type() == "JSONField"}
-    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(
-                [
-                    json.dumps(getattr(row, f.attname))
-                    if f.attname in json_fields
-                    else getattr(row, f.attname)
-                    for f in fields
-                ]
-            )
+    """Announce a batch's events: one statement of outbox rows, one wake-up after commit."""
+    outbox.publish_many(events)

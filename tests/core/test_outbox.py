@@ -134,6 +134,60 @@ def test_failing_wakeup_does_not_break_the_publisher(registry):
     assert len(outbox._wakeups) == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_publish_many_writes_the_rows_of_publish_and_wakes_once(registry):
+    outbox.handler("a", name="t.a")(lambda event: None)
+    outbox.handler("a", "b", name="t.ab")(lambda event: None)
+    woken: list[int] = []
+    outbox.on_wakeup(lambda: woken.append(OutboxMessage.objects.count()))
+
+    with transaction.atomic():
+        ids = outbox.publish_many([("a", {"n": 1}), ("b", {"n": 2}), ("nobody.listens", {})])
+        assert woken == []
+    assert woken == [3]
+    rows = {(r.event_id, r.handler): r for r in OutboxMessage.objects.all()}
+    assert set(rows) == {(ids[0], "t.a"), (ids[0], "t.ab"), (ids[1], "t.ab")}
+    for row in rows.values():
+        assert (row.status, row.attempts, row.locked_by) == (Status.PENDING, 0, "")
+        assert row.last_error == ""
+        assert row.available_at == row.created_at and row.delivered_at is None
+    assert rows[(ids[1], "t.ab")].topic == "b"
+    assert rows[(ids[1], "t.ab")].payload == {"n": 2}
+
+
+def test_publish_many_keeps_given_event_ids_and_refuses_a_mismatch(db, registry):
+    outbox.handler("a", name="t.a")(lambda event: None)
+    given = [uuid.uuid4(), uuid.uuid4()]
+    assert outbox.publish_many([("a", {}), ("a", {})], event_ids=given) == given
+    assert set(OutboxMessage.objects.values_list("event_id", flat=True)) == set(given)
+    with pytest.raises(ValueError, match="one event id per event"):
+        outbox.publish_many([("a", {})], event_ids=given)
+
+
+def test_a_large_batch_is_written_in_one_go_with_the_same_rows(
+    db, registry, django_assert_max_num_queries
+):
+    """PostgreSQL copies a batch this size (COPY); SQLite inserts it in chunks of rows."""
+    outbox.handler("a", name="t.a")(lambda event: None)
+    outbox.handler("a", name="t.b")(lambda event: None)
+    events = [("a", {"n": n, "text": "naïve ünïcode"}) for n in range(outbox.COPY_THRESHOLD)]
+    with django_assert_max_num_queries(3):
+        ids = outbox.publish_many(events)
+    assert OutboxMessage.objects.count() == 2 * len(events)
+    row = OutboxMessage.objects.get(event_id=ids[7], handler="t.b")
+    assert (row.topic, row.status) == ("a", "pending")
+    assert row.payload == {"n": 7, "text": "naïve ünïcode"}
+
+
+def test_handlers_for_follows_registration_changes(registry):
+    outbox.handler("a", name="t.a")(lambda event: None)
+    assert outbox.handlers_for("a") == ["t.a"]
+    outbox.handler("*", name="t.all")(lambda event: None)
+    assert outbox.handlers_for("a") == ["t.a", "t.all"]
+    outbox.unregister("t.a")
+    assert outbox.handlers_for("a") == ["t.all"]
+
+
 # --- deliver --------------------------------------------------------------------------------
 
 
