@@ -1,4 +1,10 @@
-"""Writing and verifying the audit trail. Services call `audit_record` inside their transaction."""
+"""Writing and verifying the audit trail. Services call `audit_record` inside their transaction.
+
+Appending locks the chain's tip row (`AuditHead`) until the transaction ends, which serialises
+every audited writer. So a service opens its transaction with `audit_atomic()`: the events it
+records are collected and appended together when the block ends, with the tip locked once and as
+late as possible (from there to commit). Outside such a block `audit_record` appends at once.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +14,16 @@ import hashlib
 import json
 import uuid
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from servio.audit.models import AuditEvent, AuditHead
 from servio.core import context
+from servio.core.rows import values_sql
 
 GENESIS = "0" * 64
 HASHED_FIELDS = (
@@ -101,32 +109,132 @@ def audit_record(
     object_repr: str = "",
     changes: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain, inside the caller's transaction."""
+    """Append one event to the chain, inside the caller's transaction.
+
+    Within `audit_atomic()` the event is appended when that block ends (it has no `seq` until
+    then); an event recorded inside a savepoint that rolls back is dropped with it.
+    """
     if target is not None:
         object_type = object_type or target._meta.label_lower
         object_id = object_id or target.pk
         object_repr = object_repr or str(target)
     ctx = context.current()
-    with transaction.atomic():
-        head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
-        event = AuditEvent(
-            seq=head.seq + 1,
-            at=timezone.now(),
-            actor=actor if getattr(actor, "pk", None) else None,
-            actor_repr=(getattr(actor, "email", "") or str(actor or "system"))[:254],
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            object_repr=str(object_repr)[:200],
-            changes=json_safe(changes or {}),
-            request_id=ctx.request_id,
-            client_ip=ctx.client_ip,
-            prev_hash=head.hash,
-        )
-        event.hash = compute_hash(_event_values(event))
-        event.save()
-        AuditHead.objects.filter(pk=1).update(seq=event.seq, hash=event.hash)
+    event = AuditEvent(
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_repr=(getattr(actor, "email", "") or str(actor or "system"))[:254],
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        object_repr=str(object_repr)[:200],
+        changes=json_safe(changes or {}),
+        request_id=ctx.request_id,
+        client_ip=ctx.client_ip,
+    )
+    batch = _batch()
+    if batch is not None:
+        pending = _Pending(event)
+        # Django forgets on-commit callbacks of a savepoint that rolls back: the marker tells
+        # the end of the block whether the event's change still stands.
+        transaction.on_commit(pending)
+        batch.append(pending)
+        return event
+    _append([event])
     return event
+
+
+class _Pending:
+    """An event waiting for the end of its `audit_atomic` block (a no-op after commit)."""
+
+    __slots__ = ("event",)
+
+    def __init__(self, event: AuditEvent) -> None:
+        self.event = event
+
+    def __call__(self) -> None:
+        return None
+
+
+def _batch() -> list[_Pending] | None:
+    conn = transaction.get_connection()
+    batch = getattr(conn, "servio_audit_batch", None)
+    return batch if batch is not None and conn.in_atomic_block else None
+
+
+@contextmanager
+def audit_atomic(*, savepoint: bool = True) -> Iterator[None]:
+    """`transaction.atomic()` whose audit events are appended together as the block ends.
+
+    Nested blocks join the outermost one, which appends for all; a failing block (or a
+    rolled-back savepoint inside it) takes its events with it.
+    """
+    conn = transaction.get_connection()
+    with transaction.atomic(savepoint=savepoint):
+        if _batch() is not None:
+            yield
+            return
+        batch: list[_Pending] = []
+        conn.servio_audit_batch = batch
+        try:
+            yield
+            standing = {id(func) for _, func, _ in conn.run_on_commit}
+            events = [p.event for p in batch if id(p) in standing]
+        finally:
+            conn.servio_audit_batch = None
+        if events:
+            _append(events)
+
+
+# The columns an appended event fills, in this order (every column but the id).
+EVENT_FIELDS = (
+    "seq", "at", "actor_id", "actor_repr", "action", "object_type", "object_id", "object_repr",
+    "changes", "request_id", "client_ip", "prev_hash", "hash",
+)  # fmt: skip
+
+
+def _append(events: list[AuditEvent]) -> None:
+    """Lock the tip, chain the events after it in order, insert them, move the tip.
+
+    Three statements on SQLite, two on PostgreSQL (the tip moves in the insert's statement).
+    """
+    head_table = connection.ops.quote_name(AuditHead._meta.db_table)
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        seq, prev = _lock_tip(cursor, head_table)
+        at = timezone.now()
+        rows = []
+        for event in events:
+            seq += 1
+            event.seq, event.at, event.prev_hash = seq, at, prev
+            event.hash = prev = compute_hash(_event_values(event))
+            rows.append([getattr(event, f) for f in EVENT_FIELDS])
+        insert, params = values_sql(AuditEvent, EVENT_FIELDS, rows)
+        insert += " RETURNING id, seq"
+        move_tip = f"UPDATE {head_table} SET seq = %s, hash = %s WHERE id = 1"  # noqa: S608
+        if connection.vendor == "postgresql":
+            cursor.execute(f"WITH tip AS ({move_tip}) {insert}", [seq, prev, *params])
+            ids = dict(_seq_ids(cursor.fetchall()))
+        else:
+            cursor.execute(insert, params)
+            ids = dict(_seq_ids(cursor.fetchall()))
+            cursor.execute(move_tip, [seq, prev])
+    for event in events:
+        event.pk = ids[event.seq]
+        event._state.adding, event._state.db = False, connection.alias
+
+
+def _seq_ids(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[int, int]]:
+    for pk, seq in rows:
+        yield int(seq), int(pk)
+
+
+def _lock_tip(cursor, head_table: str) -> tuple[int, str]:
+    """The tip's sequence number and hash, locked to this transaction's end."""
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    cursor.execute(f"SELECT seq, hash FROM {head_table} WHERE id = 1{lock}")  # noqa: S608
+    row = cursor.fetchone()
+    if row is None:  # the very first event
+        head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
+        return head.seq, head.hash
+    return int(row[0]), str(row[1])
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,11 @@ import itertools
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from servio.accounts.services import organization_create, user_create
 from servio.audit.models import AppendOnlyError, AuditEvent
-from servio.audit.services import audit_record, audit_verify
+from servio.audit.services import audit_atomic, audit_record, audit_verify
 from servio.core import context
 
 pytestmark = pytest.mark.django_db
@@ -141,3 +142,75 @@ def test_rolled_back_change_leaves_no_audit_event(personas):
         raise RuntimeError("boom")
     assert AuditEvent.objects.count() == before
     assert audit_verify().ok
+
+
+# --- one append per transaction, as late as possible ------------------------------------------
+
+
+def record(action: str) -> AuditEvent:
+    return audit_record(actor=None, action=action, object_type="x", object_id=1)
+
+
+def actions_since(seq: int) -> list[str]:
+    return list(AuditEvent.objects.filter(seq__gt=seq).values_list("action", flat=True))
+
+
+def tip() -> int:
+    return AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+
+
+def test_outside_a_block_an_event_is_appended_at_once(personas):
+    start = tip()
+    event = record("thing.done")
+    assert (event.seq, event.pk) == (start + 1, AuditEvent.objects.get(seq=start + 1).pk)
+
+
+def test_a_block_appends_its_events_together_at_its_end_in_order(personas):
+    start = tip()
+    with audit_atomic():
+        first, second = record("a.one"), record("a.two")
+        assert first.seq is None and AuditEvent.objects.count() == start  # not yet
+        with audit_atomic():  # a nested block joins the outer one
+            record("a.three")
+        assert actions_since(start) == []
+    assert actions_since(start) == ["a.one", "a.two", "a.three"]
+    assert (first.seq, second.seq) == (start + 1, start + 2)
+    assert second.prev_hash == first.hash
+    assert AuditEvent.objects.get(seq=start + 2).pk == second.pk
+    assert audit_verify().ok
+
+
+def test_events_of_a_rolled_back_savepoint_are_dropped_with_it(personas):
+    start = tip()
+    with audit_atomic():
+        record("kept.before")
+        with pytest.raises(RuntimeError), transaction.atomic():
+            record("dropped")
+            raise RuntimeError("boom")
+        with pytest.raises(RuntimeError), audit_atomic():
+            record("dropped.too")
+            raise RuntimeError("boom")
+        record("kept.after")
+    assert actions_since(start) == ["kept.before", "kept.after"]
+    assert audit_verify().ok
+
+
+def test_a_failing_block_appends_nothing(personas):
+    start = tip()
+    with pytest.raises(RuntimeError), audit_atomic():
+        record("never")
+        raise RuntimeError("boom")
+    assert actions_since(start) == []
+    record("next")  # the chain goes on from the same tip
+    assert actions_since(start) == ["next"] and audit_verify().ok
+
+
+def test_the_tip_is_locked_after_the_change_is_written(personas):
+    """The tip row serialises audited writers until they commit: a service touches it last."""
+    with CaptureQueriesContext(connection) as ctx:
+        organization_create(actor=personas.admin, name="Late Lock Ltd")
+    sql = [q["sql"] for q in ctx.captured_queries]
+    first_tip = next(i for i, s in enumerate(sql) if "audit_audithead" in s)
+    insert_org = next(i for i, s in enumerate(sql) if s.startswith('INSERT INTO "accounts_org'))
+    assert insert_org < first_tip
+    assert sum("audit_audithead" in s for s in sql) <= 2  # lock, then move (with the insert)
