@@ -8,8 +8,11 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        from servio.core import registry
+        from django.db.models.signals import post_migrate
 
+        from servio.core import configcache, registry
+
+        post_migrate.connect(configcache.install_triggers, sender=self)
         registry.autodiscover()
         if settings.SERVIO_BROKER_URL:
             from servio.celery import enable_broker_wakeups

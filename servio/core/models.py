@@ -1,4 +1,5 @@
-"""Shared kernel models: the transactional outbox, job schedule state and idempotency records."""
+"""Shared kernel models: the transactional outbox, job schedule state, idempotency records and
+the configuration token."""
 
 from __future__ import annotations
 
@@ -85,3 +86,14 @@ class JobState(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ConfigVersion(models.Model):
+    """A token that database triggers change on every write to a configuration table; the
+    per-process caches of `servio.core.configcache` reload when it differs."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    token = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.token}"
