@@ -7,13 +7,12 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from servio.accounts.models import ApiToken, Organization, Team, User
 from servio.accounts.roles import Role
-from servio.audit.services import audit_record, diff, snapshot
+from servio.audit.services import audit_atomic, audit_record, diff, snapshot
 from servio.core.errors import NotFound, PermissionDenied, Unauthorized, ValidationFailed
 
 TOKEN_PREFIX = "svo_"  # noqa: S105 - a marker, not a secret
@@ -43,7 +42,7 @@ def organization_create(
     if kind == Organization.Kind.PROVIDER and Organization.objects.filter(kind=kind).exists():
         raise ValidationFailed.field("kind", "There is already a provider organisation.")
     domains = sorted({d.strip().lower().lstrip("@") for d in (email_domains or []) if d.strip()})
-    with transaction.atomic():
+    with audit_atomic():
         org = Organization.objects.create(
             name=name,
             slug=_unique_slug(Organization, name),
@@ -77,11 +76,14 @@ def user_create(
     email = (email or "").strip().lower()
     if "@" not in email:
         raise ValidationFailed.field("email", "Enter a valid email address.")
-    if User.objects.filter(email__iexact=email).exists():
+    # Addresses are stored in lower case (User.save), so the unique index answers this.
+    if User.objects.filter(email=email).exists():
         raise ValidationFailed.field("email", f"A user with the address {email} already exists.")
     if role not in Role.values:
         raise ValidationFailed.field("role", f"Unknown role '{role}'. Use one of {Role.values}.")
-    with transaction.atomic():
+    # No savepoint of its own: a caller that recovers from a concurrent creation of the same
+    # address (the email intake) wraps the call in its own atomic().
+    with audit_atomic(savepoint=False):
         user = User.objects.create_user(
             email=email,
             password=password,
@@ -92,6 +94,28 @@ def user_create(
         after = snapshot(user, USER_FIELDS)
         audit_record(
             actor=actor,
+            action="user.created",
+            target=user,
+            changes={k: [None, v] for k, v in after.items()},
+        )
+    return user
+
+
+def requester_create(*, email: str, full_name: str, organization: Organization) -> User:
+    """Register an unknown sender as a requester of `organization` (the email intake), as
+    `user_create` by the system would, without its look-up: the caller has just looked the
+    address up, and the unique index refuses a concurrent duplicate (IntegrityError). The
+    account has no usable password; the person sets one through a password reset."""
+    email = (email or "").strip().lower()
+    if "@" not in email:
+        raise ValidationFailed.field("email", "Enter a valid email address.")
+    user = User(email=email, full_name=full_name, role=Role.REQUESTER, organization=organization)
+    user.set_unusable_password()
+    with audit_atomic(savepoint=False):
+        user.save(force_insert=True)
+        after = snapshot(user, USER_FIELDS)
+        audit_record(
+            actor=None,
             action="user.created",
             target=user,
             changes={k: [None, v] for k, v in after.items()},
@@ -112,7 +136,7 @@ def user_update(*, actor, user: User, **fields) -> User:
     before = snapshot(user, USER_FIELDS)
     for name, value in fields.items():
         setattr(user, name, value)
-    with transaction.atomic():
+    with audit_atomic():
         user.save()
         changes = diff(before, snapshot(user, USER_FIELDS))
         if changes:
@@ -144,7 +168,7 @@ def team_create(
         raise ValidationFailed.field(
             "members", f"Only service desk staff can be team members: {', '.join(non_staff)}."
         )
-    with transaction.atomic():
+    with audit_atomic():
         team = Team.objects.create(name=name, slug=_unique_slug(Team, name), lead=lead, email=email)
         team.members.set(people)
         team.serves.set(serves or [])
@@ -177,7 +201,7 @@ def team_set_members(*, actor, team: Team, members: list[User], lead: User | Non
             "members", f"Only service desk staff can be team members: {', '.join(non_staff)}."
         )
     before = sorted(team.members.values_list("pk", flat=True))
-    with transaction.atomic():
+    with audit_atomic():
         old_lead = team.lead_id
         team.lead = lead
         team.save(update_fields=["lead"])
@@ -232,7 +256,7 @@ def token_create(
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     plaintext = f"{TOKEN_PREFIX}{prefix}_{secret}"
-    with transaction.atomic():
+    with audit_atomic():
         token = ApiToken.objects.create(
             user=owner,
             name=name[:100],
@@ -255,7 +279,7 @@ def token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
     if token.user_id != actor.pk:
         _require(actor, "admin.configure", "revoke other users' tokens")
     if token.revoked_at is None:
-        with transaction.atomic():
+        with audit_atomic():
             token.revoked_at = timezone.now()
             token.save(update_fields=["revoked_at"])
             audit_record(actor=actor, action="api_token.revoked", target=token)

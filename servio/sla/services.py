@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from servio.accounts.models import Team, User
 from servio.audit.services import audit_record
+from servio.core import configcache
 from servio.core.errors import ValidationFailed
 from servio.sla import clocks
 from servio.sla.calendar import BusinessCalendar, business_seconds_between
@@ -70,9 +71,25 @@ def _policies(kind: str | None = None) -> list[SlaPolicy]:
     )
 
 
+# Every active policy with its conditions, targets and calendars, per type in precedence
+# order; reloaded when any of them changes (see servio.core.configcache).
+_ACTIVE = configcache.Cached(
+    "SLA policies",
+    lambda: {kind: [p for p in _policies() if p.type == kind] for kind in PolicyType.values},
+    watched=(
+        SlaPolicy,
+        SlaTarget,
+        Calendar,
+        SlaPolicy.organizations.through,
+        SlaPolicy.services.through,
+        SlaPolicy.categories.through,
+    ),
+)
+
+
 def policy_for(ticket: Ticket, kind: str = PolicyType.SLA) -> SlaPolicy | None:
     """The policy of this type that applies: the first active match by `order`, then age."""
-    return next((p for p in _policies(kind) if policy_matches(p, ticket)), None)
+    return next((p for p in _ACTIVE.get().get(kind, ()) if policy_matches(p, ticket)), None)
 
 
 def _target(policy: SlaPolicy, metric: str, priority: int) -> SlaTarget | None:
@@ -130,40 +147,48 @@ def _snapshot(clock: SlaClock) -> tuple:
     )
 
 
-def sla_sync(*, ticket: Ticket, at: datetime | None = None) -> list[SlaClock]:
+def sla_sync(
+    *, ticket: Ticket, at: datetime | None = None, created: bool = False
+) -> list[SlaClock]:
     """Bring the ticket's clocks in line with the ticket; returns the clocks created or changed.
 
     Call it inside the transaction that changed the ticket (the ticket services do, through
     `servio.tickets.hooks`). The ticket's clocks are locked, so the scan never overwrites a
     pause or retarget made here, and this never overwrites what the scan announced.
+    `created`: the ticket was inserted in this transaction, so it has no clocks to read yet.
     """
     at = at or timezone.now()
-    with transaction.atomic():
-        existing = list(
-            SlaClock.objects.select_for_update(of=("self",))
-            .filter(ticket_id=ticket.pk)
-            .select_related("policy", "calendar")
-            .order_by("pk")
+    # No savepoint: the clocks are part of the caller's change and fail with it.
+    with configcache.pinned(), transaction.atomic(savepoint=False):
+        existing = (
+            []
+            if created
+            else list(
+                SlaClock.objects.select_for_update(of=("self",))
+                .filter(ticket_id=ticket.pk)
+                .select_related("policy", "calendar")
+                .order_by("pk")
+            )
         )
         before = {clock.pk: _snapshot(clock) for clock in existing}
-        created: list[SlaClock] = []
+        started: list[SlaClock] = []
         if ticket.status == "cancelled":
             for clock in existing:
                 clocks.cancel(clock, at)
         else:
-            created += _reopen(existing, ticket, at)
-            created += _start_sla(existing, ticket, at)
-            created += _follow_team(existing, created, ticket, at)
-            created += _follow_vendor(existing, ticket, at)
-            for clock in [*existing, *created]:
+            started += _reopen(existing, ticket, at)
+            started += _start_sla(existing, ticket, at)
+            started += _follow_team(existing, started, ticket, at)
+            started += _follow_vendor(existing, ticket, at)
+            for clock in [*existing, *started]:
                 if clock.stopped_at is None:
                     _follow_ticket(clock, ticket, at)
-        for clock in created:
-            clock.save()
+        if started:
+            SlaClock.objects.bulk_create(started)
         changed = [clock for clock in existing if _snapshot(clock) != before[clock.pk]]
         for clock in changed:
             clock.save()
-    return created + changed
+    return started + changed
 
 
 def _current(existing: list[SlaClock], policy_type: str, metric: str) -> SlaClock | None:

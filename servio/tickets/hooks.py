@@ -13,11 +13,12 @@ _observers: list[Callable[..., Any]] = []
 
 
 def observe(callback: Callable[..., Any]) -> None:
-    """Register `callback(ticket=...)`; call from an AppConfig.ready()."""
+    """Register `callback(ticket=..., created=...)`; call from an AppConfig.ready()."""
     if callback not in _observers:
         _observers.append(callback)
 
 
-def ticket_changed(ticket) -> None:
+def ticket_changed(ticket, *, created: bool = False) -> None:
+    """`created`: the ticket was inserted in this transaction (nothing hangs off it yet)."""
     for callback in list(_observers):
-        callback(ticket=ticket)
+        callback(ticket=ticket, created=created)

@@ -426,3 +426,23 @@ def test_policy_overlaps_name_the_pairs_and_the_one_that_applies(make_policy, pe
         ("Incidents P3", "General"),
     }
     assert general.pk and vip.pk and requests.pk
+
+
+# --- the policies are read once per change of them ----------------------------------------------
+
+
+def test_policies_are_read_again_only_after_they_change(desk, standard):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from servio.sla.models import SlaTarget
+
+    desk.create(at(2026, 11, 24, 10, 0))  # reads the policies
+    with CaptureQueriesContext(connection) as ctx:
+        ticket = desk.create(at(2026, 11, 24, 10, 5))
+    assert not [q for q in ctx.captured_queries if "sla_slapolicy" in q["sql"]]
+    assert clock(ticket, "resolution").target_seconds == 40 * HOUR
+    SlaTarget.objects.filter(policy=standard, metric="resolution", priority=5).update(minutes=60)
+    ticket = desk.create(at(2026, 11, 24, 10, 10))
+    assert clock(ticket, "resolution").target_seconds == HOUR
+    assert clock(ticket, "first_response").policy == standard

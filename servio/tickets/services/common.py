@@ -6,6 +6,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from servio.core import configcache
 from servio.core.errors import (
     Conflict,
     StaleVersion,
@@ -30,11 +31,23 @@ SOURCES = Ticket.Source.values
 # --- helpers ----------------------------------------------------------------------------------
 
 
+def _load_matrix() -> dict[tuple[int, int], int]:
+    return {
+        (impact, urgency): priority
+        for impact, urgency, priority in PriorityRule.objects.values_list(
+            "impact", "urgency", "priority"
+        )
+    }
+
+
+_MATRIX = configcache.Cached("priority matrix", _load_matrix, watched=(PriorityRule,))
+
+
 def priority_for(impact: int, urgency: int) -> int:
     """The matrix's priority for this impact and urgency (admins edit the matrix)."""
-    rule = PriorityRule.objects.filter(impact=impact, urgency=urgency).first()
-    if rule is not None:
-        return rule.priority
+    priority = _MATRIX.get().get((impact, urgency))
+    if priority is not None:
+        return priority
     return min(Priority.PLANNING, impact + urgency - 1)
 
 

@@ -6,11 +6,10 @@ import hashlib
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
 from django.db.models import Sum
 
 from servio.accounts.models import User
-from servio.audit.services import audit_record
+from servio.audit.services import audit_atomic, audit_record
 from servio.core import outbox
 from servio.core.errors import (
     PayloadTooLarge,
@@ -54,7 +53,7 @@ def comment_add(
         raise PermissionDenied(
             f"{ticket.reference} is {ticket.status}; report a new ticket instead of replying."
         )
-    with transaction.atomic():
+    with audit_atomic():
         locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
         comment = Comment.objects.create(
             ticket=locked, author=actor, body=body, is_internal=internal, source=source
@@ -141,7 +140,7 @@ def attachment_add(
     name = clean_filename(filename)
     stored_name = ""
     try:
-        with transaction.atomic():
+        with audit_atomic():
             locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
             used = locked.attachments.aggregate(total=Sum("size"))["total"] or 0
             total_limit = settings.SERVIO_TICKET_ATTACHMENTS_MAX_BYTES

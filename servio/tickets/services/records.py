@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from servio.accounts.models import Team, User
-from servio.audit.services import audit_record, diff, snapshot
-from servio.core import outbox
+from servio.audit.services import audit_atomic, audit_record, diff, snapshot
+from servio.core import configcache, outbox
 from servio.core.errors import (
     ValidationFailed,
 )
@@ -95,9 +94,12 @@ def ticket_create(
             raise ValidationFailed.field(
                 "is_major", "A major incident cannot be the child of another incident."
             )
-    computed = priority_for(impact, urgency)
     now = timezone.now()
-    with transaction.atomic():
+    # No savepoint of its own: nothing in the block raises a domain error, and a caller that
+    # wants to survive a database error wraps the call in its own atomic() (the email intake).
+    # The configuration (priority matrix, SLA policies) is checked for changes once.
+    with configcache.pinned(), audit_atomic(savepoint=False):
+        computed = priority_for(impact, urgency)
         ticket = Ticket(
             kind=kind,
             title=title,
@@ -121,7 +123,7 @@ def ticket_create(
         )
         ticket.number = numbering.next_number(kind)
         ticket.save(force_insert=True)
-        hooks.ticket_changed(ticket)
+        hooks.ticket_changed(ticket, created=True)
         audit_record(
             actor=actor,
             action="ticket.created",
@@ -153,7 +155,7 @@ def ticket_update(
     """
     if not changes:
         return ticket
-    with transaction.atomic():
+    with audit_atomic():
         locked = _lock(ticket, version)
         _require_unfinished(locked)
         policies.check_editable_fields(locked, actor, set(changes))
@@ -275,7 +277,7 @@ def ticket_assign(
     team_obj = inputs.team(team)
     assignee_obj = inputs.person(assignee, "assignee", actor)
     inputs.check_assignment(team_obj, assignee_obj)
-    with transaction.atomic():
+    with audit_atomic():
         locked = _lock(ticket, version)
         _require_unfinished(locked)
         before = snapshot(locked, ("team", "assignee"))

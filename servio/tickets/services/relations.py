@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from django.db import transaction
-
 from servio.accounts.models import User
-from servio.audit.services import audit_record
+from servio.audit.services import audit_atomic, audit_record
 from servio.core import outbox
 from servio.core.errors import (
     PermissionDenied,
@@ -38,7 +36,7 @@ def link_add(*, actor: User, source: Ticket, target: Ticket | str, type: str) ->
         raise ValidationFailed.field("target", "is required.")
     if source.pk == target_obj.pk:
         raise ValidationFailed.field("target", "A ticket cannot be linked to itself.")
-    with transaction.atomic():
+    with audit_atomic():
         Ticket.objects.select_for_update().get(pk=source.pk)  # serialise linkers of one ticket
         if Link.objects.filter(source=source, target=target_obj, type=type).exists():
             raise ValidationFailed.field(
@@ -59,7 +57,7 @@ def link_add(*, actor: User, source: Ticket, target: Ticket | str, type: str) ->
 def link_remove(*, actor: User, link: Link) -> None:
     """Remove a relation between two tickets."""
     policies.require_agent(actor, "unlink tickets")
-    with transaction.atomic():
+    with audit_atomic():
         audit_record(
             actor=actor,
             action="ticket.unlinked",
@@ -76,7 +74,7 @@ def ticket_set_parent(
     """Make an incident a child of a major incident (`parent` may be its number), or detach it."""
     policies.require_agent(actor, "set: parent")
     parent_obj = inputs.ticket(parent, "parent", actor)
-    with transaction.atomic():
+    with audit_atomic():
         locked = _lock(ticket, version)
         _require_unfinished(locked)
         if parent_obj is not None:
@@ -110,7 +108,7 @@ def watcher_add(*, actor: User, ticket: Ticket, user: User | int) -> Watcher:
         raise ValidationFailed.field(
             "user", f"{candidate} is not in {ticket.reference}'s organisation; they may not see it."
         )
-    with transaction.atomic():
+    with audit_atomic():
         watcher, created = Watcher.objects.get_or_create(ticket=ticket, user=candidate)
         if created:
             audit_record(
@@ -127,7 +125,7 @@ def watcher_remove(*, actor: User, ticket: Ticket, user: User) -> None:
     """Stop informing someone; requesters may remove themselves or watchers of their ticket."""
     if not policies.is_agent(actor) and actor.pk != user.pk and actor.pk != ticket.requester_id:
         raise PermissionDenied("You may only remove yourself as a watcher.")
-    with transaction.atomic():
+    with audit_atomic():
         deleted, _ = Watcher.objects.filter(ticket=ticket, user=user).delete()
         if deleted:
             audit_record(

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from servio.accounts.models import User
-from servio.audit.services import audit_record, diff, snapshot
+from servio.audit.services import audit_atomic, audit_record, diff, snapshot
 from servio.core import outbox
 from servio.core.workflow import Transition
 from servio.tickets import hooks, inputs, policies, workflows
@@ -41,7 +40,7 @@ def ticket_transition(
 ) -> Ticket:
     """Move the ticket along its workflow; the table says who may and what it needs."""
     values = dict(values or {})
-    with transaction.atomic():
+    with audit_atomic():
         locked = _lock(ticket, version)
         return _apply_transition(locked, actor, transition, values)
 
