@@ -22,6 +22,7 @@ quarantines the message with the reason instead of losing it.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import re
@@ -35,10 +36,11 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from servio.accounts.models import Organization, User
-from servio.accounts.roles import Role
-from servio.core import outbox
-from servio.core.errors import DomainError, ValidationFailed
+from servio.accounts.models import Organization, Team, User
+from servio.audit.services import audit_atomic
+from servio.core import configcache, outbox
+from servio.core.errors import DomainError
+from servio.core.rows import insert_instance, insert_rows, update_instance
 from servio.mail import headers as hdr
 from servio.mail.models import InboundMessage, InboundStatus, Mailbox, ThreadMessage
 from servio.mail.parsing import (
@@ -67,6 +69,8 @@ PROCESSED_FIELDS = (
     "suppress_autoresponse",
 )  # fmt: skip
 TRUNCATED = "\n\n[The message was longer; the full text is kept with the email.]"
+# Marks a message object `store` returned: every field is as stored (see `_lock`).
+AS_STORED = "_intake_as_stored"
 
 
 def rate_limit() -> int:
@@ -102,20 +106,19 @@ def store(*, raw: bytes, mailbox: Mailbox, via: str, imap_uid: str = "") -> Stor
     """Write the raw message (its own transaction); a known Message-ID returns the first copy."""
     raw = bytes(raw)
     message_id = peek_message_id(raw)[:998]
-    try:
-        with transaction.atomic():
-            message = InboundMessage.objects.create(
-                mailbox=mailbox,
-                message_id=message_id,
-                raw=raw,
-                size=len(raw),
-                via=via,
-                imap_uid=imap_uid,
-            )
+    message = InboundMessage(
+        mailbox=mailbox, message_id=message_id, raw=raw, size=len(raw), via=via, imap_uid=imap_uid
+    )
+    # One statement (outside a transaction, committed at once); a second delivery of the same
+    # Message-ID to this mailbox inserts nothing and gets the first copy.
+    if insert_instance(message, ignore_conflicts=True):
+        setattr(message, AS_STORED, True)
         return Stored(message, True)
-    except IntegrityError:
-        existing = InboundMessage.objects.get(mailbox=mailbox, message_id=message_id)
-        return Stored(existing, False)
+    existing = InboundMessage.objects.select_related("mailbox").get(
+        mailbox=mailbox, message_id=message_id
+    )
+    setattr(existing, AS_STORED, True)
+    return Stored(existing, False)
 
 
 # --- processing -------------------------------------------------------------------------------
@@ -133,23 +136,87 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
 
 
+class _Refused(Exception):
+    """Acting on a message failed: its transaction rolled back; quarantine it (or try again)."""
+
+    def __init__(self, outcome: Outcome, parsed: ParsedMessage, *, again: bool) -> None:
+        super().__init__(outcome.reason)
+        self.outcome, self.parsed, self.again = outcome, parsed, again
+
+
 def process(message: InboundMessage, *, retry: bool = False) -> InboundMessage:
-    """Parse a stored message and act on it once (a retry re-runs a quarantined one)."""
-    top_level = not transaction.get_connection().in_atomic_block
+    """Parse a stored message and act on it once (a retry re-runs a quarantined one).
+
+    Everything the message causes is one transaction (no savepoints on the way). If a ticket
+    service refuses it or anything fails, that transaction rolls back and a second one records
+    the quarantine with the reason; a conflicting parallel write (two deliveries from the same
+    new sender) is simply run again, and then finds the other's account.
+    """
+    for attempt in (1, 2):
+        try:
+            return _process_once(message, retry=retry)
+        except _Refused as refused:
+            if refused.again and attempt == 1:
+                continue
+            failed = refused
+            break
     with transaction.atomic():
-        if top_level and connection.vendor == "postgresql":
-            # The raw message is already committed durably (store); what processing writes can
-            # be redone from it (mail.process_stored picks up messages still "received"), so
-            # this transaction need not wait for its WAL flush. See docs/email.md.
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        locked = (
-            InboundMessage.objects.select_for_update(of=("self",))
-            .select_related("mailbox")
-            .get(pk=message.pk)
+        locked = _lock(message, async_commit=False)
+        if locked.status not in _runnable(retry):
+            return locked
+        locked.attempts += 1
+        _record_parsed(locked, failed.parsed)
+        return finish(locked, failed.outcome)
+
+
+def _runnable(retry: bool) -> set[str]:
+    return {InboundStatus.RECEIVED} | ({InboundStatus.QUARANTINED} if retry else set())
+
+
+def _lock(message: InboundMessage, *, async_commit: bool) -> InboundMessage:
+    """The stored message, locked (it is processed once), with its mailbox and default team.
+
+    A message just returned by `store` has every field as stored: only its status and attempts
+    can have changed since (processing changes the rest only together with the status), so
+    only those are read again, under the lock. The same statement reads the configuration
+    token and, on PostgreSQL when asked, turns off the wait for this transaction's WAL flush:
+    the raw message is already committed durably (store), and what processing writes can be
+    redone from it (mail.process_stored picks up messages still "received"); see
+    docs/email.md. `set_config(..., true)` is `SET LOCAL`.
+    """
+    table = connection.ops.quote_name(InboundMessage._meta.db_table)
+    extra = ""
+    if async_commit and connection.vendor == "postgresql":
+        extra = ", set_config('synchronous_commit', 'off', true)"
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT status, attempts, {configcache.token_subquery()}{extra} "  # noqa: S608
+            f"FROM {table} WHERE id = %s{lock}",
+            [message.pk],
         )
-        runnable = {InboundStatus.RECEIVED} | ({InboundStatus.QUARANTINED} if retry else set())
-        if locked.status not in runnable:
+        row = cursor.fetchone()
+    if row is None:
+        raise InboundMessage.DoesNotExist(f"No stored message {message.pk}.")
+    configcache.preload(row[2])
+    if getattr(message, AS_STORED, False):
+        locked = message
+        locked.status, locked.attempts = row[0], row[1]
+    else:
+        locked = InboundMessage.objects.get(pk=message.pk)  # locked above
+    mailbox = _mailbox(locked.mailbox_id)
+    if mailbox is not None:
+        locked.mailbox = mailbox
+    return locked
+
+
+def _process_once(message: InboundMessage, *, retry: bool) -> InboundMessage:
+    top_level = not transaction.get_connection().in_atomic_block
+    # The audit events of whatever the message causes are appended as the transaction ends;
+    # the configuration (mailboxes, domains, priorities, SLA policies) is checked once.
+    with configcache.pinned(), audit_atomic():
+        locked = _lock(message, async_commit=top_level)
+        if locked.status not in _runnable(retry):
             return locked
         locked.attempts += 1
         try:
@@ -160,18 +227,24 @@ def process(message: InboundMessage, *, retry: bool = False) -> InboundMessage:
             )
         _record_parsed(locked, parsed)
         try:
-            with transaction.atomic():
-                outcome = _route(locked, parsed)
+            outcome = _route(locked, parsed)
+        except IntegrityError as exc:
+            raise _Refused(_failure(locked, exc), parsed, again=True) from exc
         except DomainError as exc:
-            outcome = Outcome(
+            refused = Outcome(
                 InboundStatus.QUARANTINED, f"The ticket service refused it: {exc.detail}"
             )
+            raise _Refused(refused, parsed, again=False) from exc
         except Exception as exc:
-            log.exception("processing inbound message %s failed", locked.pk)
-            outcome = Outcome(
-                InboundStatus.QUARANTINED, f"Processing failed: {type(exc).__name__}: {exc}"[:2000]
-            )
+            raise _Refused(_failure(locked, exc), parsed, again=False) from exc
         return finish(locked, outcome)
+
+
+def _failure(message: InboundMessage, exc: Exception) -> Outcome:
+    log.exception("processing inbound message %s failed", message.pk)
+    return Outcome(
+        InboundStatus.QUARANTINED, f"Processing failed: {type(exc).__name__}: {exc}"[:2000]
+    )
 
 
 def _record_parsed(message: InboundMessage, parsed: ParsedMessage) -> None:
@@ -192,7 +265,7 @@ def finish(message: InboundMessage, outcome: Outcome) -> InboundMessage:
     message.sender = outcome.sender
     message.notes = outcome.notes
     message.processed_at = timezone.now()
-    message.save(update_fields=PROCESSED_FIELDS)
+    update_instance(message, PROCESSED_FIELDS)
     return message
 
 
@@ -207,25 +280,13 @@ def _route(message: InboundMessage, parsed: ParsedMessage) -> Outcome:
         return Outcome(InboundStatus.IGNORED, f"Automatic reply ({parsed.auto_reason}).")
     if "@" not in sender_address:
         return Outcome(InboundStatus.QUARANTINED, "The message has no usable sender address.")
-    recent = (
-        InboundMessage.objects.filter(
-            from_address=sender_address, received_at__gte=timezone.now() - rate_window()
-        )
-        .exclude(pk=message.pk)
-        .count()
-    )
+    recent, twin = _recent_and_twin(message, sender_address)
     if recent >= rate_limit():
         return Outcome(
             InboundStatus.QUARANTINED,
             f"Rate limit: {recent + 1} messages from {sender_address} within "
             f"{int(rate_window().total_seconds() // 60)} minutes (a mail loop?).",
         )
-    twin = (
-        InboundMessage.objects.filter(message_id=message.message_id, ticket__isnull=False)
-        .exclude(pk=message.pk)
-        .values_list("ticket_id", "mailbox__address")
-        .first()
-    )
     if twin is not None:
         return Outcome(
             InboundStatus.IGNORED,
@@ -259,9 +320,55 @@ def _route(message: InboundMessage, parsed: ParsedMessage) -> Outcome:
     return _create_ticket(message, parsed, user, follows=ticket, own=own)
 
 
+def _recent_and_twin(
+    message: InboundMessage, sender_address: str
+) -> tuple[int, tuple[int, str] | None]:
+    """How many other messages the sender sent within the rate window, and the ticket and
+    mailbox of the newest copy of this message that another mailbox already turned into a
+    ticket (if any): two lookups, one round trip."""
+    inbound = connection.ops.quote_name(InboundMessage._meta.db_table)
+    mailbox = connection.ops.quote_name(Mailbox._meta.db_table)
+    sql = (
+        f"SELECT (SELECT COUNT(*) FROM {inbound} WHERE from_address = %s "  # noqa: S608
+        f"AND received_at >= %s AND id <> %s), twin.ticket_id, twin.address "
+        f"FROM (SELECT 1 AS one) AS here LEFT JOIN ("
+        f"SELECT m.ticket_id, b.address FROM {inbound} m "
+        f"JOIN {mailbox} b ON b.id = m.mailbox_id "
+        f"WHERE m.message_id = %s AND m.ticket_id IS NOT NULL AND m.id <> %s "
+        f"ORDER BY m.received_at DESC, m.id DESC LIMIT 1) AS twin ON 1 = 1"
+    )
+    since = InboundMessage._meta.get_field("received_at").get_db_prep_value(
+        timezone.now() - rate_window(), connection
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [sender_address, since, message.pk, message.message_id, message.pk])
+        recent, ticket_id, address = cursor.fetchone()
+    return int(recent), (ticket_id, address) if ticket_id is not None else None
+
+
+_MAILBOXES = configcache.Cached(
+    "mailboxes",
+    lambda: list(
+        Mailbox.objects.select_related("default_team", "default_organization").order_by("pk")
+    ),
+    watched=(Mailbox, Team, Organization),
+)
+
+
+def mailboxes(*, active_only: bool = False) -> list[Mailbox]:
+    """Every mailbox (or the active ones) by id, with default team and organisation; copies of
+    the cached ones, so that a caller may change them."""
+    return [copy.copy(m) for m in _MAILBOXES.get() if m.is_active or not active_only]
+
+
+def _mailbox(pk: int) -> Mailbox | None:
+    found = next((m for m in _MAILBOXES.get() if m.pk == pk), None)
+    return copy.copy(found) if found is not None else None
+
+
 def own_addresses() -> set[str]:
     """Addresses Servio sends from: mail from them is a loop."""
-    own = {addr.lower() for addr in Mailbox.objects.values_list("address", flat=True)}
+    own = {m.address.lower() for m in _MAILBOXES.get()}
     _, _, default = settings.DEFAULT_FROM_EMAIL.rpartition("<")
     own.add(default.rstrip(">").strip().lower())
     return own
@@ -272,12 +379,14 @@ def find_ticket(parsed: ParsedMessage) -> Ticket | None:
     answered = list(parsed.thread_message_ids)
     if answered:
         links = {
-            link.message_id: link.ticket_id
-            for link in ThreadMessage.objects.filter(message_id__in=answered[:50])
+            link.message_id: link.ticket
+            for link in ThreadMessage.objects.filter(message_id__in=answered[:50]).select_related(
+                "ticket"
+            )
         }
         for message_id in answered:
             if message_id in links:
-                return Ticket.objects.filter(pk=links[message_id]).first()
+                return links[message_id]
     if parsed.ticket_ref:
         number = parse_number(parsed.ticket_ref)
         if number is not None:
@@ -300,7 +409,7 @@ def is_participant(ticket: Ticket, user: User) -> bool:
 
 def _unknown_sender(message: InboundMessage, parsed: ParsedMessage) -> User | Outcome:
     """A requester for an unknown address: by email domain, else by the mailbox's policy."""
-    from servio.accounts.services import user_create
+    from servio.accounts.services import requester_create
 
     address = parsed.from_address
     mailbox = message.mailbox
@@ -327,22 +436,24 @@ def _unknown_sender(message: InboundMessage, parsed: ParsedMessage) -> User | Ou
                 f"Unknown sender {address} and no organisation to put them in: set the default "
                 f"organisation of {mailbox.address}.",
             )
-    try:
-        with transaction.atomic():
-            return user_create(
-                actor=None,
-                email=address,
-                full_name=parsed.from_name[:200],
-                role=Role.REQUESTER,
-                organization=organization,
-            )
-    except (IntegrityError, ValidationFailed):
-        # Another delivery from the same new sender created the account meanwhile (an MTA
-        # delivers in parallel): use it.
-        existing = User.objects.filter(email=address).first()
-        if existing is None:
-            raise
-        return existing
+    # The caller found no account with this address. Should a parallel delivery from the same
+    # new sender create it meanwhile, the insert fails and `process` runs the message again,
+    # which then finds that account.
+    return requester_create(
+        email=address, full_name=parsed.from_name[:200], organization=organization
+    )
+
+
+def _load_domains() -> dict[str, Organization]:
+    """Mail domain -> the first active organisation (by id) listing it."""
+    found: dict[str, Organization] = {}
+    for org in Organization.objects.filter(is_active=True).order_by("pk"):
+        for domain in org.email_domains or ():
+            found.setdefault(str(domain).strip().lower().lstrip("@"), org)
+    return found
+
+
+_DOMAINS = configcache.Cached("organisation mail domains", _load_domains, watched=(Organization,))
 
 
 def organization_for_domain(domain: str) -> Organization | None:
@@ -350,10 +461,8 @@ def organization_for_domain(domain: str) -> Organization | None:
     domain = domain.strip().lower()
     if not domain:
         return None
-    for org in Organization.objects.filter(is_active=True).order_by("pk"):
-        if domain in {str(d).strip().lower().lstrip("@") for d in org.email_domains or ()}:
-            return org
-    return None
+    org = _DOMAINS.get().get(domain)
+    return copy.copy(org) if org is not None else None  # the cached one stays untouched
 
 
 # --- acting -----------------------------------------------------------------------------------
@@ -380,6 +489,8 @@ def _plan_attachments(
     """Which attachments fit the per-file and per-ticket limits; a note for each that does not."""
     per_file = settings.SERVIO_ATTACHMENT_MAX_BYTES
     per_ticket = settings.SERVIO_TICKET_ATTACHMENTS_MAX_BYTES
+    if not attachments:
+        return [], []
     used = 0
     if ticket is not None:
         used = sum(ticket.attachments.values_list("size", flat=True))
@@ -435,14 +546,11 @@ def _store_attachments(
 
 
 def remember(message: InboundMessage, ticket: Ticket) -> None:
-    ThreadMessage.objects.bulk_create(
-        [
-            ThreadMessage(
-                message_id=message.message_id,
-                ticket=ticket,
-                direction=ThreadMessage.Direction.IN,
-            )
-        ],
+    """Link the message's Message-ID to the ticket, so that replies to it thread there."""
+    insert_rows(
+        ThreadMessage,
+        ("message_id", "ticket", "direction", "created_at"),
+        [(message.message_id, ticket.pk, ThreadMessage.Direction.IN.value, timezone.now())],
         ignore_conflicts=True,  # a retried message may already be linked
     )
 

@@ -53,15 +53,17 @@ def _require_admin(actor: User | None, what: str) -> None:
 def mailbox_for_delivery(*, raw: bytes, address: str | None = None) -> Mailbox:
     """The mailbox a piped message is for: the one named, else one its recipients name, else
     the first active mailbox."""
-    active = Mailbox.objects.filter(is_active=True)
+    mailboxes = intake.mailboxes(active_only=True)
     if address:
-        mailbox = active.filter(address__iexact=address.strip()).first()
+        wanted = address.strip().lower()
+        mailbox = next((m for m in mailboxes if m.address.lower() == wanted), None)
         if mailbox is None:
             raise NotFound(f"No active mailbox has the address {address}.")
         return mailbox
-    mailboxes = list(active.order_by("pk"))
     if not mailboxes:
         raise NotFound("No active mailbox is configured: add one in the admin (Email channel).")
+    if len(mailboxes) == 1:
+        return mailboxes[0]  # whatever the recipients say
     by_address = {m.address.lower(): m for m in mailboxes}
     try:
         head = BytesHeaderParser(policy=policy.default).parsebytes(raw)

@@ -1,0 +1,44 @@
+"""What one message costs: the intake's statements are pinned, so that a change that adds
+queries to every email is a decision, not an accident (see docs/email.md, benchmark)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.mail.messages import make_email
+
+pytestmark = pytest.mark.django_db
+
+# Statements (savepoint and release included: here the intake runs inside the test's
+# transaction) for: storing, locking and reading the configuration token, the rate limit and
+# duplicate look-up, the sender, [threading,] the writes, the message's outcome, the audit append.
+NEW_TICKET = 14
+NEW_TICKET_NEW_SENDER = 15
+REPLY = 18
+IGNORED = 5
+
+
+def statements(ingest, raw: bytes, status: str) -> list[str]:
+    with CaptureQueriesContext(connection) as ctx:
+        message = ingest(raw)
+    assert message.status == status, message.reason
+    return [q["sql"] for q in ctx.captured_queries]
+
+
+def test_statements_per_message(personas, mailbox, ingest):
+    # Warm the caches (mailboxes, mail domains, priorities, SLA policies) as a running intake has.
+    ingest(make_email(sender="rita@acme.example", subject="Warm-up"))
+    ingest(make_email(sender="first@walk-in.example", subject="Warm-up"))
+
+    new = make_email(sender="rita@acme.example", subject="Printer", message_id="<p@acme.example>")
+    assert len(statements(ingest, new, "ticket_created")) <= NEW_TICKET
+    new_sender = make_email(sender="second@walk-in.example", subject="Hello")
+    assert len(statements(ingest, new_sender, "ticket_created")) <= NEW_TICKET_NEW_SENDER
+    reply = make_email(sender="rita@acme.example", subject="Re: x", in_reply_to="<p@acme.example>")
+    assert len(statements(ingest, reply, "comment_added")) <= REPLY
+    automatic = make_email(
+        sender="rita@acme.example", subject="Out", headers={"Auto-Submitted": "auto-replied"}
+    )
+    assert len(statements(ingest, automatic, "ignored")) <= IGNORED
