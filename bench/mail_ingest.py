@@ -1,8 +1,9 @@
 """Benchmark: inbound email intake on PostgreSQL, through the MTA pipe path and through IMAP.
 
     .venv/bin/python -m bench.mail_ingest [--messages 10000] [--command-sample 60] [--skip-imap]
+        [--workers 2] [--database-url URL]
 
-Uses its own database (`SERVIO_MAIL_BENCH_DATABASE_URL`, default
+Uses its own database (`--database-url`, else `SERVIO_MAIL_BENCH_DATABASE_URL`, default
 postgres://postgres@127.0.0.1:5432/servio_mail_bench), dropped and migrated afresh each run;
 `test*` databases are refused. The stream is a realistic mix: 55% new requests from senders at
 customer domains (the first mail of a new address creates the requester), 35% replies threaded by
@@ -13,6 +14,9 @@ is not part of intake and not timed).
 
 Figures, one line each (`name value unit`):
   mail.ingest.pipe        the ingest service called as `servio mail ingest` calls it, in-process
+  mail.ingest.queries.*   database statements per message of each outcome (new ticket from a new
+                          sender, from a known one, reply, automatic reply), counted afterwards
+                          on 200 more messages of the same mix (BEGIN and COMMIT included)
   mail.ingest.pipe_2x     the same in --workers processes at once (parallel MTA deliveries)
   mail.ingest.command     `servio mail ingest` run once per message, as an MTA pipe does
                           (a sample of --command-sample messages; the cost is process start-up)
@@ -107,8 +111,10 @@ def desk(prefix: str):
     return mailbox, provider
 
 
-def stream(count: int, prefix: str, seed: int) -> list[tuple[int, bytes]]:
-    """(conversation, message) in arrival order; replies answer messages earlier in the stream."""
+def stream(count: int, prefix: str, seed: int, ids: str | None = None) -> list[tuple[int, bytes]]:
+    """(conversation, message) in arrival order; replies answer messages earlier in the stream.
+    `prefix` names the senders' domains and the mailbox, `ids` (default: the same) the
+    Message-IDs."""
     from email.message import EmailMessage
 
     rng = random.Random(seed)
@@ -120,7 +126,7 @@ def stream(count: int, prefix: str, seed: int) -> list[tuple[int, bytes]]:
     for n in range(count):
         msg = EmailMessage()
         roll = rng.random()
-        message_id = f"<{prefix}-{n}@client.example>"
+        message_id = f"<{ids or prefix}-{n}@client.example>"
         if roll < 0.35 and originals:
             parent_id, subject, name, address, thread = rng.choice(originals)
             msg["Subject"] = f"Re: {subject}"
@@ -177,6 +183,32 @@ def bench_pipe(messages: list[tuple[int, bytes]], mailbox) -> None:
     elapsed = ingest_all([raw for _, raw in messages])
     note(f"pipe: {len(messages)} messages in {elapsed:.1f} s ({outcomes(mailbox)})")
     figure("mail.ingest.pipe", len(messages) / elapsed, "msg/s")
+
+
+def count_statements(count: int) -> None:
+    """Statements per message by outcome, on `count` more messages of the pipe stream's mix and
+    senders (new Message-IDs). BEGIN and COMMIT count as statements."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from servio.accounts.models import User
+    from servio.mail import services
+
+    per: dict[str, list[int]] = {}
+    known = set(User.objects.values_list("email", flat=True))
+    for _, raw in stream(count, "pipe", seed=5, ids="count"):
+        box = services.mailbox_for_delivery(raw=raw)
+        with CaptureQueriesContext(connection) as ctx:
+            done = services.inbound_ingest(raw=raw, mailbox=box, via="pipe")
+        if done.status == "ticket_created":
+            kind = "new_ticket" if done.from_address in known else "new_ticket_new_sender"
+        else:
+            kind = {"comment_added": "reply", "ignored": "automatic"}.get(done.status, done.status)
+        known.add(done.from_address)
+        per.setdefault(kind, []).append(len(ctx.captured_queries))
+    for kind in ("new_ticket_new_sender", "new_ticket", "reply", "automatic"):
+        if per.get(kind):
+            figure(f"mail.ingest.queries.{kind}", sum(per[kind]) / len(per[kind]), "queries")
 
 
 def bench_pipe_parallel(count: int, url: str, workers: int, mailbox) -> None:
@@ -277,13 +309,18 @@ def main() -> None:
     parser.add_argument("--command-sample", type=int, default=60)
     parser.add_argument("--skip-imap", action="store_true")
     parser.add_argument("--workers", type=int, default=2, help="parallel pipe deliveries")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("SERVIO_MAIL_BENCH_DATABASE_URL", DEFAULT_URL),
+        help="PostgreSQL database to drop, create and use (never a test database)",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--start-at", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(args.worker, args.messages, args.start_at)
         return
-    url = os.environ.get("SERVIO_MAIL_BENCH_DATABASE_URL", DEFAULT_URL)
+    url = args.database_url
     recreate_database(url)
     setup_django(url)
     from django.core.management import call_command
@@ -293,6 +330,7 @@ def main() -> None:
 
     pipe_box, _ = desk("pipe")
     bench_pipe(stream(args.messages, "pipe", seed=1), pipe_box)
+    count_statements(200)
     if args.workers > 1:
         par_box, _ = desk("par")
         bench_pipe_parallel(args.messages, url, args.workers, par_box)

@@ -11,10 +11,12 @@ models that have no receivers.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
-from django.db import DatabaseError, connection, models
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models
 
 BATCH = 500
 
@@ -28,16 +30,15 @@ def values_sql(
 ) -> tuple[str, list[Any]]:
     """`INSERT INTO table (columns) VALUES ...` and its parameters, for these rows; with
     `ignore_conflicts`, a row that breaks a unique constraint is skipped."""
-    concrete = [_concrete(model, name) for name in fields]
-    table = connection.ops.quote_name(model._meta.db_table)
-    one = "(" + ", ".join(["%s"] * len(concrete)) + ")"
-    sql = f"INSERT INTO {table} ({columns(model, fields)}) VALUES " + ", ".join([one] * len(rows))  # noqa: S608
+    conn = connections[DEFAULT_DB_ALIAS]
+    shape = _shape(model, tuple(fields), conn.vendor)
+    sql = shape.insert + ", ".join([shape.one_row] * len(rows))
     if ignore_conflicts:
         sql += " ON CONFLICT DO NOTHING"
     params = [
-        field.get_db_prep_save(value, connection)
+        field.get_db_prep_save(value, conn)
         for row in rows
-        for field, value in zip(concrete, row, strict=True)
+        for field, value in zip(shape.fields, row, strict=True)
     ]
     return sql, params
 
@@ -50,18 +51,41 @@ class _Column(Protocol):
     def pre_save(self, model_instance: models.Model, add: bool) -> Any: ...
 
 
-def _concrete(model: type[models.Model], name: str) -> _Column:
-    """The concrete field of this name (or attname), as the statements here use it."""
-    return cast(_Column, model._meta.get_field(name))
+@dataclass(frozen=True)
+class _Shape:
+    """What the statements of one model and field list share (worked out once)."""
+
+    fields: tuple[_Column, ...]
+    quoted: tuple[str, ...]  # their column names
+    columns: str
+    insert: str  # INSERT INTO table (columns) VALUES
+    one_row: str  # (%s, %s, ...)
+    table: str
+    pk_column: str
+
+
+@functools.cache
+def _shape(model: type[models.Model], fields: tuple[str, ...], vendor: str) -> _Shape:
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    meta = model._meta
+    concrete = tuple(cast(_Column, meta.get_field(name)) for name in fields)
+    quoted = tuple(quote(field.column) for field in concrete)
+    columns = ", ".join(quoted)
+    table = quote(meta.db_table)
+    return _Shape(
+        fields=concrete,
+        quoted=quoted,
+        columns=columns,
+        insert=f"INSERT INTO {table} ({columns}) VALUES ",  # noqa: S608
+        one_row="(" + ", ".join(["%s"] * len(concrete)) + ")",
+        table=table,
+        pk_column=quote(cast(_Column, meta.pk).column),
+    )
 
 
 def columns(model: type[models.Model], fields: Sequence[str]) -> str:
     """The quoted column names of these fields, comma-separated."""
-    return ", ".join(connection.ops.quote_name(_concrete(model, name).column) for name in fields)
-
-
-def _pk_column(model: type[models.Model]) -> str:
-    return connection.ops.quote_name(_concrete(model, model._meta.pk.name).column)  # type: ignore[union-attr]
+    return _shape(model, tuple(fields), connections[DEFAULT_DB_ALIAS].vendor).columns
 
 
 def insert_rows(
@@ -72,7 +96,7 @@ def insert_rows(
     ignore_conflicts: bool = False,
 ) -> None:
     """Insert the rows (each a value per field, in order) in as few statements as possible."""
-    with connection.cursor() as cursor:
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         for start in range(0, len(rows), BATCH):
             batch = rows[start : start + BATCH]
             cursor.execute(*values_sql(model, fields, batch, ignore_conflicts=ignore_conflicts))
@@ -82,36 +106,40 @@ def insert_instance(instance: models.Model, *, ignore_conflicts: bool = False) -
     """INSERT one new instance (of a model with an automatic id) as `save(force_insert=True)`
     does, in one statement, and set its id; no signals. With `ignore_conflicts`, a row that a
     unique constraint refuses is skipped and the answer is False."""
-    meta = instance._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    values = [f.pre_save(instance, True) for f in fields]  # defaults, auto_now_add, ...
-    sql, params = values_sql(
-        type(instance), [f.attname for f in fields], [values], ignore_conflicts=ignore_conflicts
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(f"{sql} RETURNING {_pk_column(type(instance))}", params)
+    model, conn = type(instance), connections[DEFAULT_DB_ALIAS]
+    fields = _insert_fields(model)
+    shape = _shape(model, fields, conn.vendor)
+    values = [f.pre_save(instance, True) for f in shape.fields]  # defaults, auto_now_add, ...
+    sql, params = values_sql(model, fields, [values], ignore_conflicts=ignore_conflicts)
+    with conn.cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING {shape.pk_column}", params)
         row = cursor.fetchone()
     if row is None:
         return False
     instance.pk = row[0]
     instance._state.adding = False
-    instance._state.db = connection.alias
+    instance._state.db = conn.alias
     return True
+
+
+@functools.cache
+def _insert_fields(model: type[models.Model]) -> tuple[str, ...]:
+    return tuple(f.attname for f in model._meta.concrete_fields if not f.primary_key)
 
 
 def update_instance(instance: models.Model, fields: Sequence[str]) -> None:
     """UPDATE these fields of a saved instance as `save(update_fields=...)` does, in one
     statement; no signals."""
-    meta = instance._meta
-    concrete = [_concrete(type(instance), name) for name in fields]
-    quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(f.column)} = %s" for f in concrete)
-    params = [f.get_db_prep_save(f.pre_save(instance, False), connection) for f in concrete]
-    table, pk_column = quote(meta.db_table), _pk_column(type(instance))
-    with connection.cursor() as cursor:
+    conn = connections[DEFAULT_DB_ALIAS]
+    shape = _shape(type(instance), tuple(fields), conn.vendor)
+    assignments = ", ".join(f"{column} = %s" for column in shape.quoted)
+    params = [f.get_db_prep_save(f.pre_save(instance, False), conn) for f in shape.fields]
+    with conn.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET {assignments} WHERE {pk_column} = %s",  # noqa: S608
+            f"UPDATE {shape.table} SET {assignments} WHERE {shape.pk_column} = %s",  # noqa: S608
             [*params, instance.pk],
         )
         if cursor.rowcount != 1:
-            raise DatabaseError(f"{meta.label} {instance.pk} was not updated: it is gone.")
+            raise DatabaseError(
+                f"{instance._meta.label} {instance.pk} was not updated: it is gone."
+            )
