@@ -297,7 +297,8 @@ def token_authenticate(*, plaintext: str, client_ip: str | None = None) -> ApiTo
     if not plaintext.startswith(TOKEN_PREFIX):
         raise invalid
     prefix = plaintext[len(TOKEN_PREFIX) :].split("_", 1)[0]
-    token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
+    # The user's organisation comes along: what the request writes or shows usually names it.
+    token = ApiToken.objects.select_related("user__organization").filter(prefix=prefix).first()
     if token is None or not secrets.compare_digest(token.key_hash, hash_token_secret(plaintext)):
         raise invalid
     now = timezone.now()

@@ -1,13 +1,16 @@
-"""Binds a request id and the client address for the audit trail and echoes X-Request-ID."""
+"""Binds a request id and the client address for the audit trail and echoes X-Request-ID;
+pins the configuration token for the length of a read."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 from django.http import HttpRequest, HttpResponse
 
-from servio.core import context
+from servio.core import configcache, context
 
+READS = frozenset({"GET", "HEAD"})
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -22,7 +25,9 @@ class RequestContextMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _SAFE_ID.match(incoming) else context.new_request_id()
-        with context.bind(request_id=request_id, client_ip=client_ip(request)):
+        # A read sees one configuration: the caches check the token once per request.
+        pin = configcache.pinned() if request.method in READS else contextlib.nullcontext()
+        with context.bind(request_id=request_id, client_ip=client_ip(request)), pin:
             request.request_id = request_id  # type: ignore[attr-defined]
             response = self.get_response(request)
         response["X-Request-ID"] = request_id

@@ -7,8 +7,10 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from servio.api.schemas import Out
 
-class ClockOut(Schema):
+
+class ClockOut(Out):
     id: int
     policy: str
     policy_type: str

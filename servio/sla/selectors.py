@@ -9,9 +9,10 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
+from servio.core import configcache
 from servio.core.errors import ValidationFailed
 from servio.sla import clocks
-from servio.sla.models import ClockState, SlaClock, SlaPolicy
+from servio.sla.models import Calendar, ClockState, SlaClock, SlaPolicy
 from servio.tickets.models import Ticket
 
 GROUPS = {
@@ -58,10 +59,33 @@ def ticket_clocks(*, user, ticket: Ticket) -> list[SlaClock]:
 
     The ticket must already come from a scoped read (`tickets.selectors.ticket_get`).
     """
-    qs = SlaClock.objects.filter(ticket_id=ticket.pk).select_related("policy", "calendar")
+    qs = SlaClock.objects.filter(ticket_id=ticket.pk)
     if not user.is_staff_member:
         qs = qs.filter(policy_type=SlaPolicy.Type.SLA)
-    return list(qs.order_by("pk"))
+    found = list(qs.order_by("pk"))
+    policies, calendars = _POLICIES_AND_CALENDARS.get()
+    for clock in found:
+        # From the cache rather than joined: the join cost more than the clocks themselves.
+        policy, calendar = policies.get(clock.policy_id), calendars.get(clock.calendar_id)
+        if policy is None or calendar is None:  # no cache (see configcache): read them
+            policy, calendar = clock.policy, clock.calendar
+        clock.policy, clock.calendar = policy, calendar
+    return found
+
+
+def _load_policies_and_calendars() -> tuple[dict[int, SlaPolicy], dict[int, Calendar]]:
+    """Every policy and calendar (inactive ones too: old clocks name them) by id."""
+    return (
+        {p.pk: p for p in SlaPolicy.objects.all()},
+        {c.pk: c for c in Calendar.objects.all()},
+    )
+
+
+_POLICIES_AND_CALENDARS = configcache.Cached(
+    "SLA policies and calendars by id",
+    _load_policies_and_calendars,
+    watched=(SlaPolicy, Calendar),
+)
 
 
 def next_due_at() -> Subquery:

@@ -16,7 +16,7 @@ from servio.api.pagination import paginate
 from servio.core.errors import Conflict, NotFound, PayloadTooLarge, StaleVersion, ValidationFailed
 from servio.core.files import served_content_type
 from servio.core.text import render_markdown
-from servio.tickets import selectors, services, workflows
+from servio.tickets import refs, selectors, services, workflows
 from servio.tickets.filters import TicketFilter
 from servio.tickets.inputs import MAX_ID
 from servio.tickets.models import Link, Ticket
@@ -182,8 +182,9 @@ def list_tickets(
     limit: int | None = None,
 ):
     """Tickets you may see, filtered and sorted; pass `next_cursor` back as `cursor`."""
-    qs = selectors.ticket_list(user=request.auth, filters=filters)
+    qs = selectors.ticket_summaries(user=request.auth, filters=filters)
     page = paginate(qs, order=filters.ordering(), cursor=cursor, limit=limit)
+    refs.attach(page.items)
     return {"items": [ticket_summary(t) for t in page.items], "next_cursor": page.next_cursor}
 
 
@@ -208,7 +209,7 @@ def create_ticket(request: HttpRequest, response: HttpResponse, payload: TicketC
         is_major=payload.is_major,
         parent=payload.parent,
     )
-    ticket = _reload(ticket)
+    # The service returns the ticket as written, its related records attached: no reload.
     response["Location"] = f"/api/v1/tickets/{ticket.reference}"
     with_etag(response, ticket)
     return Status(201, ticket_detail(ticket, user))
@@ -300,8 +301,9 @@ def list_children(
 ):
     user = request.auth
     ticket = selectors.ticket_get(user=user, reference=reference)
-    qs = selectors.ticket_list(user=user, filters=TicketFilter(parent=ticket.pk))
+    qs = selectors.ticket_summaries(user=user, filters=TicketFilter(parent=ticket.pk))
     page = paginate(qs, order=["number", "id"], cursor=cursor, limit=limit)
+    refs.attach(page.items)
     return {"items": [ticket_summary(t) for t in page.items], "next_cursor": page.next_cursor}
 
 

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from servio.accounts import scope
 from servio.accounts.models import Organization, Team
 
 
@@ -139,12 +140,7 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
         watched = list(Watcher.objects.filter(user=user).values_list("ticket_id", flat=True))
         personal = Q(requester=user) | Q(pk__in=watched) if watched else Q(requester=user)
         if user.is_staff_member:
-            team_ids = list(user.teams.values_list("pk", flat=True))
-            org_ids = list(
-                Organization.objects.filter(
-                    Q(kind=Organization.Kind.PROVIDER) | Q(served_by__in=team_ids)
-                ).values_list("pk", flat=True)
-            )
+            team_ids, org_ids = scope.staff_scope(user)
             return self.filter(
                 Q(organization_id__in=org_ids)
                 | Q(team_id__in=team_ids)

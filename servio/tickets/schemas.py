@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
+from servio.api.schemas import Out
 from servio.sla.schemas import ClockOut
 from servio.tickets.inputs import MAX_ID
 
@@ -22,23 +23,23 @@ class StrictIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
 
-class Ref(Schema):
+class Ref(Out):
     id: int
     name: str
 
 
-class PersonRef(Schema):
+class PersonRef(Out):
     id: int
     name: str
     email: str
 
 
-class CategoryRef(Schema):
+class CategoryRef(Out):
     id: int
     path: str
 
 
-class TransitionOut(Schema):
+class TransitionOut(Out):
     name: str
     label: str
     target: str
@@ -46,7 +47,7 @@ class TransitionOut(Schema):
     choices: dict[str, list[str]]
 
 
-class TicketSummary(Schema):
+class TicketSummary(Out):
     id: int
     reference: str
     kind: str
@@ -85,7 +86,7 @@ class TicketOut(TicketSummary):
     sla: list[ClockOut] = Field(default_factory=list, description="SLA clocks on the ticket")
 
 
-class TicketPage(Schema):
+class TicketPage(Out):
     items: list[TicketSummary]
     next_cursor: str | None
 

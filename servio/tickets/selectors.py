@@ -6,17 +6,39 @@ from django.db.models import Q, QuerySet
 
 from servio.audit.models import AuditEvent
 from servio.core.errors import NotFound
+from servio.tickets import refs
 from servio.tickets.filters import TicketFilter
 from servio.tickets.models import Attachment, Comment, Ticket, parse_number
 
 LIST_RELATED = ("requester", "organization", "team", "assignee", "service")
 DETAIL_RELATED = (*LIST_RELATED, "category", "parent")
+# Joined by ticket_get; organisation, team and service come from `refs` (see there).
+PEOPLE_AND_TREE = ("requester", "assignee", "category", "parent")
 
 
 def ticket_list(*, user, filters: TicketFilter) -> QuerySet[Ticket]:
     """Tickets the user may see that match the filters (unordered: the caller pages them)."""
     qs = Ticket.objects.visible_to(user).select_related(*LIST_RELATED)
     return filters.apply(qs, user)
+
+
+# What a ticket summary shows (api.ticket_summary): the people joined, the rest from refs.
+SUMMARY_FIELDS = (
+    "id", "kind", "number", "title", "status", "priority", "impact", "urgency", "is_major",
+    "requester_id", "organization_id", "team_id", "assignee_id", "service_id", "created_at",
+    "updated_at", "version",
+    "requester__full_name", "requester__email", "assignee__full_name", "assignee__email",
+)  # fmt: skip
+
+
+def ticket_summaries(*, user, filters: TicketFilter) -> QuerySet[Ticket]:
+    """`ticket_list` reading only what a summary shows; pass the page to `refs.attach`."""
+    return (
+        ticket_list(user=user, filters=filters)
+        .select_related(None)
+        .select_related("requester", "assignee")
+        .only(*SUMMARY_FIELDS)
+    )
 
 
 def ticket_get(*, user, reference: str) -> Ticket:
@@ -27,12 +49,13 @@ def ticket_get(*, user, reference: str) -> Ticket:
         raise missing
     ticket = (
         Ticket.objects.visible_to(user)
-        .select_related(*DETAIL_RELATED)
+        .select_related(*PEOPLE_AND_TREE)
         .filter(kind=parsed[0], number=parsed[1])
         .first()
     )
     if ticket is None:
         raise missing
+    refs.attach([ticket])
     return ticket
 
 

@@ -7,11 +7,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from servio.accounts import scope
 from servio.accounts.models import Team
 
 
 def _mine_or_my_teams(user) -> Q:
-    team_ids = list(user.teams.values_list("pk", flat=True))
+    team_ids = scope.team_ids(user)
     return Q(owner=user) | Q(team_id__in=team_ids)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Min, QuerySet
 
+from servio.accounts import scope
 from servio.accounts.models import Organization, Team, User
 from servio.audit.models import AuditEvent
 from servio.core.text import render_markdown
@@ -127,7 +128,7 @@ def _base_filter(user, queue: str) -> TicketFilter | None:
     if queue == "mine":
         return TicketFilter.model_validate(dict(assignee="me", open=True))
     if queue == "teams":
-        team_ids = list(user.teams.values_list("pk", flat=True))
+        team_ids = scope.team_ids(user)
         return TicketFilter.model_validate(dict(team=team_ids or [2**62], open=True))
     if queue == "unassigned":
         return TicketFilter.model_validate(dict(assignee="none", open=True))

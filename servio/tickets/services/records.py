@@ -33,6 +33,8 @@ from servio.tickets.services.common import (
     priority_for,
 )
 
+_ORGANIZATION = User._meta.get_field("organization")
+
 # --- create and update ------------------------------------------------------------------------
 
 
@@ -121,6 +123,8 @@ def ticket_create(
             created_at=now,
             updated_at=now,
         )
+        if _ORGANIZATION.is_cached(requester_obj):  # e.g. with the API token: no query later
+            ticket.organization = requester_obj.organization
         ticket.number = numbering.next_number(kind)
         ticket.save(force_insert=True)
         hooks.ticket_changed(ticket, created=True)
