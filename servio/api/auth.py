@@ -67,13 +67,26 @@ class TokenRateThrottle(SimpleRateThrottle):
         limit, duration = settings.SERVIO_API_RATE_LIMIT, 60
         key = self.get_cache_key(request)
         now = self.timer()
-        history = [t for t in self.cache.get(key, []) if t > now - duration]  # newest first
-        if len(history) >= limit:
-            # Free again when the oldest request that still counts leaves the window.
-            self._state.wait = history[limit - 1] + duration - now
+        # Requests per whole second of the window: at most 60 entries whatever the rate (a
+        # list of timestamps grew to thousands on a busy token, copied on every request).
+        current = int(now)
+        counts = {
+            second: n
+            for second, n in self.cache.get(key, {}).items()
+            if second > current - duration
+        }
+        used = sum(counts.values())
+        if used >= limit:
+            # Free again when enough of the oldest seconds leave the window.
+            over = used - limit + 1
+            for second in sorted(counts):
+                over -= counts[second]
+                if over <= 0:
+                    self._state.wait = max(0.0, second + duration - now)
+                    break
             return False
-        history.insert(0, now)
-        self.cache.set(key, history, duration)
+        counts[current] = counts.get(current, 0) + 1
+        self.cache.set(key, counts, duration)
         self._state.wait = None
         return True
 

@@ -160,6 +160,32 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
 CLOSED_STATUSES = ("resolved", "closed", "cancelled")
 
 
+def is_visible_to(ticket: Ticket, user) -> bool:
+    """`Ticket.objects.visible_to(user)` for one ticket already read, in Python: the detail
+    read fetches by number and checks here, instead of compiling the scope into its query.
+    Keep the two in step; tests/tickets/test_visibility_rule.py compares them on every branch.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.has_capability("visibility.all"):
+        return True
+    if ticket.requester_id == user.pk:
+        return True
+    if user.is_staff_member:
+        team_ids, org_ids = scope.staff_scope(user)
+        if (
+            ticket.organization_id in org_ids
+            or ticket.team_id in team_ids
+            or ticket.assignee_id == user.pk
+        ):
+            return True
+    else:
+        org = user.organization
+        if org is not None and org.requesters_see_org_tickets and ticket.organization_id == org.pk:
+            return True
+    return Watcher.objects.filter(user=user, ticket_id=ticket.pk).exists()
+
+
 class Ticket(models.Model):
     """Every work item: incident, service request, problem, change or task."""
 

@@ -8,7 +8,7 @@ from servio.audit.models import AuditEvent
 from servio.core.errors import NotFound
 from servio.tickets import refs
 from servio.tickets.filters import TicketFilter
-from servio.tickets.models import Attachment, Comment, Ticket, parse_number
+from servio.tickets.models import Attachment, Comment, Ticket, is_visible_to, parse_number
 
 LIST_RELATED = ("requester", "organization", "team", "assignee", "service")
 DETAIL_RELATED = (*LIST_RELATED, "category", "parent")
@@ -47,16 +47,13 @@ def ticket_get(*, user, reference: str) -> Ticket:
     missing = NotFound(f"No ticket {reference[:40]} is visible to you.")
     if parsed is None:
         raise missing
-    ticket = (
-        Ticket.objects.visible_to(user)
-        .select_related(*PEOPLE_AND_TREE)
-        .filter(kind=parsed[0], number=parsed[1])
-        .first()
-    )
-    if ticket is None:
+    found = list(
+        Ticket.objects.select_related(*PEOPLE_AND_TREE).filter(kind=parsed[0], number=parsed[1])
+    )  # (kind, number) is unique
+    if not found or not is_visible_to(found[0], user):
         raise missing
-    refs.attach([ticket])
-    return ticket
+    refs.attach(found)
+    return found[0]
 
 
 def comment_list(*, user, ticket: Ticket) -> QuerySet[Comment]:
