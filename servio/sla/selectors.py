@@ -15,6 +15,8 @@ from servio.sla import clocks
 from servio.sla.models import Calendar, ClockState, SlaClock, SlaPolicy
 from servio.tickets.models import Ticket
 
+# Set by sla_sync on a ticket it has just logged: every clock of that ticket, as written.
+CLOCKS_AS_WRITTEN = "_sla_clocks_as_written"
 GROUPS = {
     "policy": ("policy_id", "policy__name"),
     "organization": ("organization_id", "organization__name"),
@@ -59,11 +61,18 @@ def ticket_clocks(*, user, ticket: Ticket) -> list[SlaClock]:
 
     The ticket must already come from a scoped read (`tickets.selectors.ticket_get`).
     """
-    qs = SlaClock.objects.filter(ticket_id=ticket.pk)
-    if not user.is_staff_member:
-        qs = qs.filter(policy_type=SlaPolicy.Type.SLA)
-    found = list(qs.order_by("pk"))
-    policies, calendars = _POLICIES_AND_CALENDARS.get()
+    written = getattr(ticket, CLOCKS_AS_WRITTEN, None)
+    if written is not None:  # a ticket just logged: its clocks as sla_sync wrote them
+        found = sorted(
+            (c for c in written if user.is_staff_member or c.policy_type == SlaPolicy.Type.SLA),
+            key=lambda c: c.pk,
+        )
+    else:
+        qs = SlaClock.objects.filter(ticket_id=ticket.pk)
+        if not user.is_staff_member:
+            qs = qs.filter(policy_type=SlaPolicy.Type.SLA)
+        found = list(qs.order_by("pk"))
+    policies, calendars = _POLICIES_AND_CALENDARS.get() if found else ({}, {})
     for clock in found:
         # From the cache rather than joined: the join cost more than the clocks themselves.
         policy, calendar = policies.get(clock.policy_id), calendars.get(clock.calendar_id)

@@ -21,7 +21,7 @@ from servio.accounts.models import Team, User
 from servio.audit.services import audit_record
 from servio.core import configcache
 from servio.core.errors import ValidationFailed
-from servio.sla import clocks
+from servio.sla import clocks, selectors
 from servio.sla.calendar import BusinessCalendar, business_seconds_between
 from servio.sla.models import Calendar, ClockState, SlaClock, SlaPolicy, SlaTarget
 from servio.tickets import services as tickets
@@ -185,6 +185,8 @@ def sla_sync(
                     _follow_ticket(clock, ticket, at)
         if started:
             SlaClock.objects.bulk_create(started)
+        if created:  # these are all its clocks: the response shows them without a read
+            setattr(ticket, selectors.CLOCKS_AS_WRITTEN, list(started))
         changed = [clock for clock in existing if _snapshot(clock) != before[clock.pk]]
         for clock in changed:
             clock.save()

@@ -13,6 +13,7 @@ from django.db import models
 
 from servio.accounts.models import Team, User
 from servio.core.errors import ValidationFailed
+from servio.tickets import refs
 from servio.tickets.models import Category, Level, Priority, Service, Ticket, parse_number
 
 MAX_TITLE = 200
@@ -67,7 +68,10 @@ def active(model: type[Service] | type[Category], name: str, value: Any):
     """An active service or category (or None to clear it)."""
     if value is None:
         return None
-    obj = lookup(model.objects.all(), name, value, f"active {model._meta.verbose_name}")
+    what = model._meta.verbose_name
+    obj = value if isinstance(value, model) else refs.get(model._meta.model_name, _pk(name, value))
+    if obj is None:
+        raise ValidationFailed.field(name, f"No active {what} with id {value}.")
     if not obj.is_active:
         raise ValidationFailed.field(name, f"{obj} is no longer active; choose another.")
     return obj

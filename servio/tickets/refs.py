@@ -1,4 +1,4 @@
-"""Organisations, teams and services by id, kept per process for ticket lists.
+"""Organisations, teams, services and categories by id, kept per process for ticket reads.
 
 A page of tickets names each one's organisation, team and service. Joining those tables made
 the planner's work on the queue query cost more than running it; they change rarely, so each
@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from servio.accounts.models import Organization, Team
 from servio.core import configcache
-from servio.tickets.models import Service, Ticket
+from servio.tickets.models import Category, Service, Ticket
 
 RELATIONS = ("organization", "team", "service")
 
@@ -22,12 +22,20 @@ def _load() -> dict[str, dict[int, object]]:
         "organization": {o.pk: o for o in Organization.objects.all()},
         "team": {t.pk: t for t in Team.objects.all()},
         "service": {s.pk: s for s in Service.objects.all()},
+        "category": {c.pk: c for c in Category.objects.all()},
     }
 
 
 _REFS = configcache.Cached(
-    "organisations, teams and services by id", _load, watched=(Organization, Team, Service)
+    "organisations, teams, services and categories by id",
+    _load,
+    watched=(Organization, Team, Service, Category),
 )
+
+
+def get(relation: str, pk: int):
+    """The organisation, team, service or category with this id (None: there is none)."""
+    return _REFS.get()[relation].get(pk)
 
 
 def attach(tickets: Iterable[Ticket]) -> None:

@@ -38,6 +38,7 @@ _ORGANIZATION = User._meta.get_field("organization")
 # --- create and update ------------------------------------------------------------------------
 
 
+@configcache.pinned()  # one configuration token for the inputs, the matrix and the SLA
 def ticket_create(
     *,
     actor: User | None,
