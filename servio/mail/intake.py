@@ -28,7 +28,6 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
-from email import policy
 from email.parser import BytesHeaderParser
 from typing import Any
 
@@ -42,6 +41,7 @@ from servio.core import configcache, outbox
 from servio.core.errors import DomainError
 from servio.core.rows import insert_instance, insert_rows, update_instance
 from servio.mail import headers as hdr
+from servio.mail import mailpolicy
 from servio.mail.models import InboundMessage, InboundStatus, Mailbox, ThreadMessage
 from servio.mail.parsing import (
     SYNTHETIC_ID_DOMAIN,
@@ -87,7 +87,7 @@ def rate_window() -> timedelta:
 def peek_message_id(raw: bytes) -> str:
     """The Message-ID without parsing the body; the same synthetic id parse_message would give."""
     try:
-        head = BytesHeaderParser(policy=policy.default).parsebytes(
+        head = BytesHeaderParser(policy=mailpolicy.POLICY).parsebytes(
             raw.removeprefix(b"\xef\xbb\xbf").lstrip(b"\r\n")
         )
         found = hdr.first_message_id(head, "message-id")

@@ -12,11 +12,11 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from email import policy
 from email.message import Message
 from email.parser import BytesHeaderParser, BytesParser
 
 from servio.mail import headers as hdr
+from servio.mail import mailpolicy
 from servio.mail.bodies import (
     CollectedParts,
     ParsedAttachment,
@@ -124,17 +124,17 @@ def _parse(raw: bytes, *, depth: int) -> ParsedMessage:
         return _build(message, raw, data, depth=depth, structured=structured)
     except Exception:  # a bug in one stage must not lose the message: keep headers and raw text
         logger.exception("mail parsing failed; falling back to headers and raw text")
-        headers_only = BytesHeaderParser(policy=policy.default).parsebytes(data)
+        headers_only = BytesHeaderParser(policy=mailpolicy.POLICY).parsebytes(data)
         return _build(headers_only, raw, data, depth=depth, structured=False)
 
 
 def _read(data: bytes) -> tuple[Message, bool]:
     """Parse the MIME structure; on a parser failure, parse the headers alone."""
     try:
-        return BytesParser(policy=policy.default).parsebytes(data), True
+        return BytesParser(policy=mailpolicy.POLICY).parsebytes(data), True
     except Exception:  # e.g. RecursionError on absurd nesting
         logger.warning("MIME parsing failed; reading headers only", exc_info=True)
-        return BytesHeaderParser(policy=policy.default).parsebytes(data), False
+        return BytesHeaderParser(policy=mailpolicy.POLICY).parsebytes(data), False
 
 
 def _build(

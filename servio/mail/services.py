@@ -11,6 +11,7 @@ import logging
 from datetime import timedelta
 from email import policy
 from email.parser import BytesHeaderParser
+from email.utils import getaddresses
 
 from django.db import transaction
 from django.utils import timezone
@@ -66,11 +67,13 @@ def mailbox_for_delivery(*, raw: bytes, address: str | None = None) -> Mailbox:
         return mailboxes[0]  # whatever the recipients say
     by_address = {m.address.lower(): m for m in mailboxes}
     try:
-        head = BytesHeaderParser(policy=policy.default).parsebytes(raw)
+        # Only to pick a mailbox among known addresses: the lenient parser of raw values does
+        # (the policy's header objects cost more than the rest of the routing).
+        head = BytesHeaderParser(policy=policy.compat32).parsebytes(raw)
         for name in _RECIPIENT_HEADERS:
-            for _, addr in hdr.addresses(head, name):
-                if addr in by_address:
-                    return by_address[addr]
+            for _, addr in getaddresses(hdr.raw_values(head, name)):
+                if addr.strip().lower() in by_address:
+                    return by_address[addr.strip().lower()]
     except Exception:  # unreadable headers: the default mailbox still stores the message
         log.debug("could not read the recipients of a piped message", exc_info=True)
     return mailboxes[0]
