@@ -65,6 +65,8 @@ def decode_cursor(cursor: str, expected: int) -> list[Any]:
 
 
 def _attr(obj: Any, path: str) -> Any:
+    if isinstance(obj, dict):  # a row of QuerySet.values()
+        return obj[path]
     for part in path.split("__"):
         obj = getattr(obj, part)
     return obj

@@ -19,7 +19,7 @@ from servio.core.text import render_markdown
 from servio.tickets import refs, selectors, services, workflows
 from servio.tickets.filters import TicketFilter
 from servio.tickets.inputs import MAX_ID
-from servio.tickets.models import Link, Ticket
+from servio.tickets.models import Link, Ticket, format_number
 from servio.tickets.schemas import (
     AssignIn,
     AttachmentOut,
@@ -75,6 +75,48 @@ def ticket_summary(ticket: Ticket) -> dict[str, Any]:
         "created_at": ticket.created_at,
         "updated_at": ticket.updated_at,
         "version": ticket.version,
+    }
+
+
+def summaries(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`ticket_summary` of each row of `selectors.ticket_summaries` (the same output)."""
+    known = refs.tables() if rows else {}
+    return [summary_of_row(row, known) for row in rows]
+
+
+def summary_of_row(row: dict[str, Any], known: dict[str, dict[int, Any]]) -> dict[str, Any]:
+    def named(relation: str) -> dict[str, Any] | None:
+        pk = row[f"{relation}_id"]
+        if pk is None:
+            return None
+        found = known[relation].get(pk)
+        return ref(found if found is not None else refs.get(relation, pk))
+
+    def someone(prefix: str) -> dict[str, Any] | None:
+        pk = row[f"{prefix}_id"]
+        if pk is None:
+            return None
+        email = row[f"{prefix}__email"]
+        return {"id": pk, "name": row[f"{prefix}__full_name"] or email, "email": email}
+
+    return {
+        "id": row["id"],
+        "reference": format_number(row["kind"], row["number"]),
+        "kind": row["kind"],
+        "title": row["title"],
+        "status": row["status"],
+        "priority": row["priority"],
+        "impact": row["impact"],
+        "urgency": row["urgency"],
+        "is_major": row["is_major"],
+        "requester": someone("requester"),
+        "organization": named("organization"),
+        "team": named("team"),
+        "assignee": someone("assignee"),
+        "service": named("service"),
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "version": row["version"],
     }
 
 
@@ -184,8 +226,7 @@ def list_tickets(
     """Tickets you may see, filtered and sorted; pass `next_cursor` back as `cursor`."""
     qs = selectors.ticket_summaries(user=request.auth, filters=filters)
     page = paginate(qs, order=filters.ordering(), cursor=cursor, limit=limit)
-    refs.attach(page.items)
-    return {"items": [ticket_summary(t) for t in page.items], "next_cursor": page.next_cursor}
+    return {"items": summaries(page.items), "next_cursor": page.next_cursor}
 
 
 @router.post("/tickets", response={201: TicketOut})
@@ -303,8 +344,7 @@ def list_children(
     ticket = selectors.ticket_get(user=user, reference=reference)
     qs = selectors.ticket_summaries(user=user, filters=TicketFilter(parent=ticket.pk))
     page = paginate(qs, order=["number", "id"], cursor=cursor, limit=limit)
-    refs.attach(page.items)
-    return {"items": [ticket_summary(t) for t in page.items], "next_cursor": page.next_cursor}
+    return {"items": summaries(page.items), "next_cursor": page.next_cursor}
 
 
 # --- conversation -----------------------------------------------------------------------------

@@ -33,6 +33,11 @@ _REFS = configcache.Cached(
 )
 
 
+def tables() -> dict[str, dict[int, object]]:
+    """Every cached record by relation ("organization", ...) and id (read once per page)."""
+    return _REFS.get()
+
+
 def get(relation: str, pk: int):
     """The organisation, team, service or category with this id (None: there is none)."""
     return _REFS.get()[relation].get(pk)
