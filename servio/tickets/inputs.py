@@ -69,7 +69,11 @@ def active(model: type[Service] | type[Category], name: str, value: Any):
     if value is None:
         return None
     what = model._meta.verbose_name
-    obj = value if isinstance(value, model) else refs.get(model._meta.model_name, _pk(name, value))
+    obj = (
+        value
+        if isinstance(value, model)
+        else refs.get(str(model._meta.model_name), _pk(name, value))
+    )
     if obj is None:
         raise ValidationFailed.field(name, f"No active {what} with id {value}.")
     if not obj.is_active:

@@ -124,8 +124,12 @@ def ticket_create(
             created_at=now,
             updated_at=now,
         )
-        if _ORGANIZATION.is_cached(requester_obj):  # e.g. with the API token: no query later
-            ticket.organization = requester_obj.organization
+        # Already loaded (e.g. with the API token)? Then the response needs no query for it.
+        organization = (
+            requester_obj.organization if _ORGANIZATION.is_cached(requester_obj) else None
+        )
+        if organization is not None:
+            ticket.organization = organization
         ticket.number = numbering.next_number(kind)
         ticket.save(force_insert=True)
         hooks.ticket_changed(ticket, created=True)
