@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from typing import Any
 
@@ -78,7 +79,7 @@ def ticket_clocks(*, user, ticket: Ticket) -> list[SlaClock]:
         policy, calendar = policies.get(clock.policy_id), calendars.get(clock.calendar_id)
         if policy is None or calendar is None:  # no cache (see configcache): read them
             policy, calendar = clock.policy, clock.calendar
-        clock.policy, clock.calendar = policy, calendar
+        clock.policy, clock.calendar = copy.copy(policy), copy.copy(calendar)  # not shared
     return found
 
 

@@ -8,6 +8,7 @@ any process) and the page is filled from there.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 
 from servio.accounts.models import Organization, Team
@@ -34,13 +35,16 @@ _REFS = configcache.Cached(
 
 
 def tables() -> dict[str, dict[int, object]]:
-    """Every cached record by relation ("organization", ...) and id (read once per page)."""
+    """Every cached record by relation ("organization", ...) and id (read once per page); the
+    records are shared by every thread of the process: read their own fields only."""
     return _REFS.get()
 
 
 def get(relation: str, pk: int):
-    """The organisation, team, service or category with this id (None: there is none)."""
-    return _REFS.get()[relation].get(pk)
+    """The organisation, team, service or category with this id (None: there is none): a copy,
+    so that what a caller loads through it (e.g. a team's lead) stays with the caller."""
+    found = _REFS.get()[relation].get(pk)
+    return copy.copy(found) if found is not None else None
 
 
 def attach(tickets: Iterable[Ticket]) -> None:
@@ -55,4 +59,4 @@ def attach(tickets: Iterable[Ticket]) -> None:
             pk = getattr(ticket, f"{relation}_id")
             found = refs[relation].get(pk) if pk is not None else None
             if found is not None:
-                setattr(ticket, relation, found)
+                setattr(ticket, relation, copy.copy(found))  # see get()
