@@ -23,9 +23,10 @@ from servio.mail.models import (
 class MailboxForm(forms.ModelForm):
     password = forms.CharField(
         required=False,
+        max_length=200,
         widget=forms.PasswordInput(render_value=False),
-        help_text="Leave empty to keep the stored password. Stored as given: use an application "
-        "password that can only read this mailbox (docs/email.md).",
+        help_text="Leave empty to keep the stored password. Stored encrypted under "
+        "SERVIO_SECRET_KEY; prefer an application password that can only read this mailbox.",
     )
 
     class Meta:

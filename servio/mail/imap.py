@@ -14,6 +14,7 @@ import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from servio.core import sealed
 from servio.mail import intake
 from servio.mail.models import InboundMessage, Mailbox
 
@@ -51,7 +52,10 @@ def connect(mailbox: Mailbox, *, timeout: float = DEFAULT_TIMEOUT) -> imaplib.IM
         if mailbox.security == Mailbox.Security.STARTTLS:
             conn.starttls(ssl_context=ssl.create_default_context())
     try:
-        conn.login(mailbox.username or mailbox.address, mailbox.password)
+        conn.login(mailbox.username or mailbox.address, mailbox.imap_password())
+    except sealed.UnreadableSecret as exc:
+        _logout(conn)
+        raise ImapError(str(exc)) from exc
     except imaplib.IMAP4.error as exc:
         _logout(conn)
         raise ImapError(f"login to {host}:{port} as {mailbox.username} failed: {exc}") from exc

@@ -4,20 +4,23 @@ per-user choice of which events arrive by email."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from servio.accounts.models import Organization, Team
+from servio.core import sealed
 from servio.tickets.models import Kind
 
 
 class Mailbox(models.Model):
     """An address the desk receives mail at, polled over IMAP and/or fed by an MTA pipe.
 
-    The IMAP password is stored as given (see docs/email.md, "Known limitations"): use an
-    application password that can only read this mailbox.
+    The IMAP password is stored encrypted (servio.core.sealed, under SERVIO_SECRET_KEY); read it
+    with `imap_password()`. Still prefer an application password that can only read this mailbox.
     """
 
     class Security(models.TextChoices):
@@ -39,7 +42,9 @@ class Mailbox(models.Model):
     security = models.CharField(max_length=10, choices=Security.choices, default=Security.SSL)
     folder = models.CharField(max_length=200, default="INBOX")
     username = models.CharField(max_length=255, blank=True)
-    password = models.CharField(max_length=255, blank=True)
+    password = models.CharField(
+        max_length=500, blank=True, help_text="Stored encrypted; see imap_password()."
+    )
     default_kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.INCIDENT)
     default_team = models.ForeignKey(
         Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -66,6 +71,14 @@ class Mailbox(models.Model):
 
     def __str__(self) -> str:
         return self.address
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.password = sealed.seal(self.password)  # however it was set: admin, API, shell
+        super().save(*args, **kwargs)
+
+    def imap_password(self) -> str:
+        """The password to log in with (UnreadableSecret if the secret key has changed)."""
+        return sealed.unseal(self.password, what=f"The IMAP password of {self.address}")
 
     @property
     def polls_imap(self) -> bool:

@@ -63,3 +63,39 @@ def test_mailbox_password_is_write_only(admin_browser, mailbox):
     mailbox.save()
     page = admin_browser.get(f"/admin/mail/mailbox/{mailbox.pk}/change/")
     assert page.status_code == 200 and b"s3cret-app-password" not in page.content
+
+
+def test_mailbox_password_is_stored_encrypted_and_read_back(mailbox):
+    from django.db import connection
+
+    from servio.mail.models import Mailbox
+
+    mailbox.password = "s3cret-app-password"
+    mailbox.save()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT password FROM {Mailbox._meta.db_table} WHERE id = %s", [mailbox.pk])
+        stored = cursor.fetchone()[0]
+    assert "s3cret" not in stored and stored.startswith("sealed:v1:")
+    fresh = Mailbox.objects.get(pk=mailbox.pk)
+    assert fresh.imap_password() == "s3cret-app-password"
+    fresh.save()  # saving again does not seal twice
+    assert Mailbox.objects.get(pk=mailbox.pk).imap_password() == "s3cret-app-password"
+
+
+def test_the_migration_seals_passwords_stored_as_given(mailbox):
+    import importlib
+
+    from django.apps import apps
+
+    from servio.mail.models import Mailbox
+
+    step = importlib.import_module("servio.mail.migrations.0003_sealed_mailbox_passwords")
+    Mailbox.objects.filter(pk=mailbox.pk).update(password="stored-as-given")
+    step.seal_existing(apps, None)
+    stored = Mailbox.objects.filter(pk=mailbox.pk).values_list("password", flat=True).get()
+    assert stored.startswith("sealed:v1:")
+    assert Mailbox.objects.get(pk=mailbox.pk).imap_password() == "stored-as-given"
+    step.unseal_existing(apps, None)
+    assert Mailbox.objects.filter(pk=mailbox.pk).values_list("password", flat=True).get() == (
+        "stored-as-given"
+    )
