@@ -45,6 +45,7 @@ def load_demo(*, incidents: int = DEMO_INCIDENTS, seed: int = DEMO_SEED) -> Demo
     from servio.demo.bulk import write_plans
     from servio.demo.directory import ensure_directory
     from servio.demo.generator import NEWEST, new_desk, plan_batch, sample_times, without_gc
+    from servio.demo.service_levels import ensure_service_levels, start_open_clocks
 
     ensure_directory(password=DEMO_PASSWORD, requesters=200, seed=seed)
     now = timezone.now()
@@ -102,6 +103,8 @@ def load_demo(*, incidents: int = DEMO_INCIDENTS, seed: int = DEMO_SEED) -> Demo
     with without_gc():
         plans = plan_batch(desk, times, majors=majors, forced=forced)
         written = write_plans(plans)
+    ensure_service_levels()
+    start_open_clocks()
     return DemoSummary(
         organizations=Organization.objects.count(),
         users=User.objects.count(),

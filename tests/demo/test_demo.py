@@ -110,3 +110,24 @@ def test_if_empty_leaves_a_loaded_demo_alone(desk):
     before = Ticket.objects.count()
     call_command("demo", "--if-empty")
     assert Ticket.objects.count() == before
+
+
+def test_new_demo_tickets_get_sla_clocks_that_count_down(desk, api_as):
+    from servio.sla.models import SlaClock, SlaPolicy
+
+    assert set(SlaPolicy.objects.values_list("name", flat=True)) >= {
+        "Incidents",
+        "Service requests",
+    }
+    # Open tickets of the history got clocks from the moment the demo was loaded.
+    open_ticket = Ticket.objects.filter(status="in_progress").first()
+    assert SlaClock.objects.filter(ticket=open_ticket, metric="resolution").exists()
+    requester = User.objects.get(email=demo.REQUESTER_EMAIL)
+    created = api_as(requester).post(
+        "tickets", json={"title": "VPN drops every hour", "impact": 2, "urgency": 2}
+    )
+    assert created.status_code == 201, created.content
+    clocks = {c["metric"]: c for c in created.json()["sla"]}
+    assert set(clocks) == {"first_response", "resolution"}
+    assert all(c["state"] == "running" and c["policy"] == "Incidents" for c in clocks.values())
+    assert clocks["resolution"]["remaining_seconds"] > 0
