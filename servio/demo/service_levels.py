@@ -2,9 +2,10 @@
 request SLA, so that every ticket logged in the demo gets clocks that count down.
 
 Created through the SLA services (validated and audited); the targets are rows of the policies,
-as the admin's inline form writes them. Tickets loaded in bulk as history get no clocks; the
-open ones get theirs from the moment the demo is loaded (`sla_sync`), as a desk that introduces
-SLAs would see.
+as the admin's inline form writes them. Finished tickets of the loaded history get no clocks; the
+open ones get theirs through `sla_sync` as the demo loads: those untouched since they were
+logged count from then (so a few are already breached, as on a real desk), the others from the
+moment the demo is loaded.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def ensure_service_levels() -> list[SlaPolicy]:
 
 
 def start_open_clocks() -> int:
-    """Clocks for the open tickets loaded as history, counting from now."""
+    """Clocks for the open tickets loaded as history (see the module's docstring)."""
     now = timezone.now()
     count = 0
     for ticket in Ticket.objects.exclude(status__in=CLOSED_STATUSES).order_by("pk").iterator():
