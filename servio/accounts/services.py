@@ -73,9 +73,7 @@ def user_create(
 ) -> User:
     """Create a person; staff roles belong to the provider organisation."""
     _require(actor, "admin.configure", "create users")
-    email = (email or "").strip().lower()
-    if "@" not in email:
-        raise ValidationFailed.field("email", "Enter a valid email address.")
+    email = _new_address(email)
     # Addresses are stored in lower case (User.save), so the unique index answers this.
     if User.objects.filter(email=email).exists():
         raise ValidationFailed.field("email", f"A user with the address {email} already exists.")
@@ -91,14 +89,26 @@ def user_create(
             role=role,
             organization=organization,
         )
-        after = snapshot(user, USER_FIELDS)
-        audit_record(
-            actor=actor,
-            action="user.created",
-            target=user,
-            changes={k: [None, v] for k, v in after.items()},
-        )
+        _audit_created(actor, user)
     return user
+
+
+def _new_address(email: str) -> str:
+    """The address of a new account as stored (lower case), or 422 naming `email`."""
+    email = (email or "").strip().lower()
+    if "@" not in email:
+        raise ValidationFailed.field("email", "Enter a valid email address.")
+    return email
+
+
+def _audit_created(actor, user: User) -> None:
+    after = snapshot(user, USER_FIELDS)
+    audit_record(
+        actor=actor,
+        action="user.created",
+        target=user,
+        changes={k: [None, v] for k, v in after.items()},
+    )
 
 
 def requester_create(*, email: str, full_name: str, organization: Organization) -> User:
@@ -106,20 +116,12 @@ def requester_create(*, email: str, full_name: str, organization: Organization) 
     `user_create` by the system would, without its look-up: the caller has just looked the
     address up, and the unique index refuses a concurrent duplicate (IntegrityError). The
     account has no usable password; the person sets one through a password reset."""
-    email = (email or "").strip().lower()
-    if "@" not in email:
-        raise ValidationFailed.field("email", "Enter a valid email address.")
+    email = _new_address(email)
     user = User(email=email, full_name=full_name, role=Role.REQUESTER, organization=organization)
     user.set_unusable_password()
     with audit_atomic(savepoint=False):
         user.save(force_insert=True)
-        after = snapshot(user, USER_FIELDS)
-        audit_record(
-            actor=None,
-            action="user.created",
-            target=user,
-            changes={k: [None, v] for k, v in after.items()},
-        )
+        _audit_created(None, user)
     return user
 
 

@@ -87,10 +87,7 @@ def summaries(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def summary_of_row(row: dict[str, Any], known: dict[str, dict[int, Any]]) -> dict[str, Any]:
     def named(relation: str) -> dict[str, Any] | None:
         pk = row[f"{relation}_id"]
-        if pk is None:
-            return None
-        found = known[relation].get(pk)
-        return ref(found if found is not None else refs.get(relation, pk))
+        return None if pk is None else ref(known[relation].get(pk))
 
     def someone(prefix: str) -> dict[str, Any] | None:
         pk = row[f"{prefix}_id"]

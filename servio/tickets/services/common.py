@@ -6,6 +6,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from servio.audit.services import audit_record
 from servio.core import configcache
 from servio.core.errors import (
     Conflict,
@@ -29,6 +30,13 @@ SOURCES = Ticket.Source.values
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
+
+def audit_ticket(ticket: Ticket, *, actor, action: str, changes: dict[str, Any]) -> None:
+    """Record a change of the ticket in the audit trail, named by its number."""
+    audit_record(
+        actor=actor, action=action, target=ticket, object_repr=ticket.reference, changes=changes
+    )
 
 
 def _load_matrix() -> dict[tuple[int, int], int]:

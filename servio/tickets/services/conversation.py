@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile
 from django.db.models import Sum
 
 from servio.accounts.models import User
-from servio.audit.services import audit_atomic, audit_record
+from servio.audit.services import audit_atomic
 from servio.core import outbox
 from servio.core.errors import (
     PayloadTooLarge,
@@ -28,6 +28,7 @@ from servio.tickets.services.common import (
     SOURCES,
     _event,
     _touch,
+    audit_ticket,
 )
 from servio.tickets.services.transitions import _apply_transition
 
@@ -65,11 +66,10 @@ def comment_add(
         locked.save(update_fields=["first_response_at", "updated_at"])
         if locked.first_response_at == comment.created_at:
             hooks.ticket_changed(locked)
-        audit_record(
+        audit_ticket(
+            locked,
             actor=actor,
             action="ticket.commented",
-            target=locked,
-            object_repr=locked.reference,
             changes={"comment": [None, comment.pk], "internal": [None, internal]},
         )
         outbox.publish(
@@ -164,11 +164,10 @@ def attachment_add(
             attachment.save()
             _touch(locked, bump=False)
             locked.save(update_fields=["updated_at"])
-            audit_record(
+            audit_ticket(
+                locked,
                 actor=actor,
                 action="ticket.attached",
-                target=locked,
-                object_repr=locked.reference,
                 changes={
                     "attachment": [None, attachment.pk],
                     "filename": [None, name],

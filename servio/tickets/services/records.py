@@ -7,7 +7,7 @@ from typing import Any
 from django.utils import timezone
 
 from servio.accounts.models import Team, User
-from servio.audit.services import audit_atomic, audit_record, diff, snapshot
+from servio.audit.services import audit_atomic, diff, snapshot
 from servio.core import configcache, outbox
 from servio.core.errors import (
     ValidationFailed,
@@ -30,6 +30,7 @@ from servio.tickets.services.common import (
     _pk_of,
     _require_unfinished,
     _touch,
+    audit_ticket,
     priority_for,
 )
 
@@ -133,11 +134,10 @@ def ticket_create(
         ticket.number = numbering.next_number(kind)
         ticket.save(force_insert=True)
         hooks.ticket_changed(ticket, created=True)
-        audit_record(
+        audit_ticket(
+            ticket,
             actor=actor,
             action="ticket.created",
-            target=ticket,
-            object_repr=ticket.reference,
             changes={k: [None, v] for k, v in snapshot(ticket, TRACKED_FIELDS).items() if v},
         )
         outbox.publish(
@@ -187,11 +187,10 @@ def ticket_update(
         _touch(locked)
         locked.save()
         hooks.ticket_changed(locked)
-        audit_record(
+        audit_ticket(
+            locked,
             actor=actor,
             action="ticket.updated",
-            target=locked,
-            object_repr=locked.reference,
             changes=changed,
         )
         outbox.publish("ticket.updated", _event(locked, fields=sorted(changed)))
@@ -295,11 +294,10 @@ def ticket_assign(
         _touch(locked)
         locked.save()
         hooks.ticket_changed(locked)
-        audit_record(
+        audit_ticket(
+            locked,
             actor=actor,
             action="ticket.assigned",
-            target=locked,
-            object_repr=locked.reference,
             changes=diff(before, snapshot(locked, ("team", "assignee"))),
         )
         outbox.publish("ticket.assigned", _assignment_event(locked, actor))

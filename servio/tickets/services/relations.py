@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from servio.accounts.models import User
-from servio.audit.services import audit_atomic, audit_record
+from servio.audit.services import audit_atomic
 from servio.core import outbox
 from servio.core.errors import (
     PermissionDenied,
@@ -21,6 +21,7 @@ from servio.tickets.services.common import (
     _pk_of,
     _require_unfinished,
     _touch,
+    audit_ticket,
 )
 
 # --- links, parents and watchers --------------------------------------------------------------
@@ -43,11 +44,10 @@ def link_add(*, actor: User, source: Ticket, target: Ticket | str, type: str) ->
                 "target", f"{target_obj.reference} is already linked that way."
             )
         link = Link.objects.create(source=source, target=target_obj, type=type, created_by=actor)
-        audit_record(
+        audit_ticket(
+            source,
             actor=actor,
             action="ticket.linked",
-            target=source,
-            object_repr=source.reference,
             changes={"link": [None, {"type": type, "target": target_obj.reference}]},
         )
         outbox.publish("ticket.linked", _event(source, target_id=target_obj.pk, type=type))
@@ -58,11 +58,10 @@ def link_remove(*, actor: User, link: Link) -> None:
     """Remove a relation between two tickets."""
     policies.require_agent(actor, "unlink tickets")
     with audit_atomic():
-        audit_record(
+        audit_ticket(
+            link.source,
             actor=actor,
             action="ticket.unlinked",
-            target=link.source,
-            object_repr=link.source.reference,
             changes={"link": [{"type": link.type, "target": link.target.reference}, None]},
         )
         link.delete()
@@ -85,11 +84,10 @@ def ticket_set_parent(
         locked.parent = parent_obj
         _touch(locked)
         locked.save()
-        audit_record(
+        audit_ticket(
+            locked,
             actor=actor,
             action="ticket.parent_set",
-            target=locked,
-            object_repr=locked.reference,
             changes={"parent": [old, _pk_of(parent_obj)]},
         )
         outbox.publish("ticket.updated", _event(locked, fields=["parent"]))
@@ -111,11 +109,10 @@ def watcher_add(*, actor: User, ticket: Ticket, user: User | int) -> Watcher:
     with audit_atomic():
         watcher, created = Watcher.objects.get_or_create(ticket=ticket, user=candidate)
         if created:
-            audit_record(
+            audit_ticket(
+                ticket,
                 actor=actor,
                 action="ticket.watcher_added",
-                target=ticket,
-                object_repr=ticket.reference,
                 changes={"watcher": [None, candidate.pk]},
             )
     return watcher
@@ -128,10 +125,9 @@ def watcher_remove(*, actor: User, ticket: Ticket, user: User) -> None:
     with audit_atomic():
         deleted, _ = Watcher.objects.filter(ticket=ticket, user=user).delete()
         if deleted:
-            audit_record(
+            audit_ticket(
+                ticket,
                 actor=actor,
                 action="ticket.watcher_removed",
-                target=ticket,
-                object_repr=ticket.reference,
                 changes={"watcher": [user.pk, None]},
             )

@@ -7,7 +7,7 @@ from typing import Any
 from django.utils import timezone
 
 from servio.accounts.models import User
-from servio.audit.services import audit_atomic, audit_record, diff, snapshot
+from servio.audit.services import audit_atomic, diff, snapshot
 from servio.core import outbox
 from servio.core.workflow import Transition
 from servio.tickets import hooks, inputs, policies, workflows
@@ -20,6 +20,7 @@ from servio.tickets.services.common import (
     _event,
     _lock,
     _touch,
+    audit_ticket,
 )
 
 # --- workflow ---------------------------------------------------------------------------------
@@ -80,11 +81,10 @@ def _apply_transition(
     changed = diff(before, snapshot(ticket, TRACKED_FIELDS))
     if reason := values.get("reason"):
         changed["reason"] = [None, str(reason)[:500]]
-    audit_record(
+    audit_ticket(
+        ticket,
         actor=actor,
         action=f"ticket.{step.name}",
-        target=ticket,
-        object_repr=ticket.reference,
         changes=changed,
     )
     outbox.publish(
