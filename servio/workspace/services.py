@@ -191,12 +191,34 @@ def tickets_bulk_apply(
     return outcomes
 
 
+def home_team(actor: User) -> Team | None:
+    """The team an agent's own work goes to when none is named: their first active team."""
+    return actor.teams.filter(is_active=True).order_by("name").first()
+
+
+def ticket_log_for(
+    *, actor: User, requester: User, team: int | None, assign_to_me: bool, **fields: Any
+) -> Ticket:
+    """Log a ticket for a caller; "assign to me" without a team puts it in the agent's team."""
+    _require_staff(actor)
+    if assign_to_me and team is None:
+        mine = home_team(actor)
+        team = mine.pk if mine else None
+    return ticket_services.ticket_create(
+        actor=actor,
+        requester=requester.pk,
+        team=team,
+        assignee=actor.pk if assign_to_me else None,
+        **fields,
+    )
+
+
 def ticket_assign_to_me(*, actor: User, ticket: Ticket, version: int | None = None) -> Ticket:
     """Take the ticket: keep its team when the agent belongs to it, else their first team."""
     _require_staff(actor)
     team = ticket.team
     if team is None or not team.members.filter(pk=actor.pk).exists():
-        team = actor.teams.filter(is_active=True).order_by("name").first()
+        team = home_team(actor)
     if team is None:
         raise ValidationFailed.field("team", "You belong to no team; ask an administrator.")
     return ticket_services.ticket_assign(

@@ -114,22 +114,18 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
             if requester is None:
                 form.add_error("requester", "Nobody visible to you has this address.")
             else:
-                team = data["team"]
-                if data["assign_to_me"] and team is None:
-                    mine = user.teams.filter(is_active=True).order_by("name").first()
-                    team = mine.pk if mine else None
                 try:
-                    ticket = ticket_services.ticket_create(
+                    ticket = services.ticket_log_for(
                         actor=user,
+                        requester=requester,
+                        team=data["team"],
+                        assign_to_me=data["assign_to_me"],
                         kind=data["kind"],
                         title=data["title"],
                         description=data["description"],
-                        requester=requester.pk,
                         impact=data["impact"],
                         urgency=data["urgency"],
                         service=data["service"],
-                        team=team,
-                        assignee=user.pk if data["assign_to_me"] else None,
                         source=data["source"],
                     )
                 except DomainError as exc:
