@@ -198,12 +198,8 @@ def current_on_conflict(user):
         raise Conflict(
             exc.detail,
             current_version=exc.current.version,
-            current=_jsonable(ticket_detail(_reload(exc.current), user)),
+            current=_jsonable(ticket_detail(selectors.ticket_reload(exc.current), user)),
         ) from exc
-
-
-def _reload(ticket: Ticket) -> Ticket:
-    return Ticket.objects.select_related(*selectors.DETAIL_RELATED).get(pk=ticket.pk)
 
 
 def _jsonable(body: dict[str, Any]) -> dict[str, Any]:
@@ -271,7 +267,7 @@ def update_ticket(
     version = version_from(request, changes.pop("version", None))
     with current_on_conflict(user):
         ticket = services.ticket_update(actor=user, ticket=ticket, version=version, changes=changes)
-    ticket = _reload(ticket)
+    ticket = selectors.ticket_reload(ticket)
     with_etag(response, ticket)
     return ticket_detail(ticket, user)
 
@@ -293,7 +289,7 @@ def transition_ticket(
             values=values,
             version=version,
         )
-    ticket = _reload(ticket)
+    ticket = selectors.ticket_reload(ticket)
     with_etag(response, ticket)
     return ticket_detail(ticket, user)
 
@@ -311,7 +307,7 @@ def assign_ticket(request: HttpRequest, response: HttpResponse, reference: str, 
             assignee=payload.assignee,
             version=version,
         )
-    ticket = _reload(ticket)
+    ticket = selectors.ticket_reload(ticket)
     with_etag(response, ticket)
     return ticket_detail(ticket, user)
 
@@ -328,7 +324,7 @@ def set_parent(request: HttpRequest, response: HttpResponse, reference: str, pay
             parent=payload.parent,
             version=optional_version(request, payload.version),
         )
-    ticket = _reload(ticket)
+    ticket = selectors.ticket_reload(ticket)
     with_etag(response, ticket)
     return ticket_detail(ticket, user)
 

@@ -11,7 +11,6 @@ from servio.tickets.filters import TicketFilter
 from servio.tickets.models import Attachment, Comment, Ticket, is_visible_to, parse_number
 
 LIST_RELATED = ("requester", "organization", "team", "assignee", "service")
-DETAIL_RELATED = (*LIST_RELATED, "category", "parent")
 # Joined by ticket_get; organisation, team and service come from `refs` (see there).
 PEOPLE_AND_TREE = ("requester", "assignee", "category", "parent")
 
@@ -51,6 +50,14 @@ def ticket_get(*, user, reference: str) -> Ticket:
         raise missing
     refs.attach(found)
     return found[0]
+
+
+def ticket_reload(ticket: Ticket) -> Ticket:
+    """The ticket as stored now, with what `ticket_get` attaches (after a write; no scope check:
+    the caller read it through `ticket_get`)."""
+    fresh = Ticket.objects.select_related(*PEOPLE_AND_TREE).get(pk=ticket.pk)
+    refs.attach([fresh])
+    return fresh
 
 
 def comment_list(*, user, ticket: Ticket) -> QuerySet[Comment]:

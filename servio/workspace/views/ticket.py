@@ -17,6 +17,7 @@ from servio.accounts.models import Team, User
 from servio.core.errors import DomainError, StaleVersion, ValidationFailed
 from servio.tickets import services as ticket_services
 from servio.tickets.models import Category, Level, Link, Priority, Service, Ticket
+from servio.tickets.selectors import ticket_reload
 from servio.web.errors import add_errors
 from servio.workspace import selectors, services
 from servio.workspace.forms import CommentForm, NewTicketForm
@@ -80,12 +81,6 @@ def _page_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
     context["canned"] = list(selectors.canned_responses(user=request.user))
     context["max_upload_mb"] = settings.SERVIO_ATTACHMENT_MAX_BYTES // 1048576
     return context
-
-
-def _reload(ticket: Ticket) -> Ticket:
-    from servio.tickets.selectors import DETAIL_RELATED
-
-    return Ticket.objects.select_related(*DETAIL_RELATED).get(pk=ticket.pk)
 
 
 def _header(request, ticket, status=200, headers=None, **extra) -> HttpResponse:
@@ -263,13 +258,13 @@ def ticket_edit(request: HttpRequest, reference: str, field: str) -> HttpRespons
             changes=_changes(field, form.cleaned_data),
         )
     except StaleVersion:
-        current = _reload(ticket)
+        current = ticket_reload(ticket)
         changed = selectors.changes_since(user=request.user, ticket=current, version=seen or 0)
         return _header(request, current, 409, conflict=changed, conflict_field=field)
     except DomainError as exc:
         add_errors(form, exc, aliases={"team": "team", "assignee": "assignee"})
         return _header(request, ticket, 422, editing=field, edit_form=form, version=seen)
-    ticket = _reload(ticket)
+    ticket = ticket_reload(ticket)
     if not is_htmx(request):
         return redirect("workspace:ticket", reference=ticket.reference)
     return _header(request, ticket, headers={"HX-Trigger": "timeline-changed"}, saved=field)
@@ -283,14 +278,14 @@ def ticket_assign_me(request: HttpRequest, reference: str) -> HttpResponse:
     try:
         ticket = services.ticket_assign_to_me(actor=request.user, ticket=ticket, version=seen)
     except StaleVersion:
-        current = _reload(ticket)
+        current = ticket_reload(ticket)
         changed = selectors.changes_since(user=request.user, ticket=current, version=seen or 0)
         return _header(request, current, 409, conflict=changed, conflict_field="assignment")
     except DomainError as exc:
         return _header(request, ticket, 422, action_error=exc.detail)
     if not is_htmx(request):
         return redirect("workspace:ticket", reference=ticket.reference)
-    return _header(request, _reload(ticket), headers={"HX-Trigger": "timeline-changed"})
+    return _header(request, ticket_reload(ticket), headers={"HX-Trigger": "timeline-changed"})
 
 
 @agent_required
@@ -309,7 +304,7 @@ def ticket_transition(request: HttpRequest, reference: str, name: str) -> HttpRe
             actor=request.user, ticket=ticket, transition=name, values=values, version=seen
         )
     except StaleVersion:
-        current = _reload(ticket)
+        current = ticket_reload(ticket)
         changed = selectors.changes_since(user=request.user, ticket=current, version=seen or 0)
         return _header(request, current, 409, conflict=changed, conflict_field="status")
     except ValidationFailed as exc:
@@ -326,7 +321,7 @@ def ticket_transition(request: HttpRequest, reference: str, name: str) -> HttpRe
     if not is_htmx(request):
         messages.success(request, f"{ticket.reference} is now {ticket.status.replace('_', ' ')}.")
         return redirect("workspace:ticket", reference=ticket.reference)
-    return _header(request, _reload(ticket), headers={"HX-Trigger": "timeline-changed"})
+    return _header(request, ticket_reload(ticket), headers={"HX-Trigger": "timeline-changed"})
 
 
 # --- conversation -----------------------------------------------------------------------------
