@@ -14,6 +14,7 @@ from servio.accounts.models import ApiToken, Organization, Team, User
 from servio.accounts.roles import Role
 from servio.audit.services import audit_atomic, audit_record, diff, snapshot
 from servio.core.errors import NotFound, PermissionDenied, Unauthorized, ValidationFailed
+from servio.core.rows import fetch_joined
 
 TOKEN_PREFIX = "svo_"  # noqa: S105 - a marker, not a secret
 USER_FIELDS = ("email", "full_name", "organization", "role", "is_active", "time_zone")
@@ -300,7 +301,7 @@ def token_authenticate(*, plaintext: str, client_ip: str | None = None) -> ApiTo
         raise invalid
     prefix = plaintext[len(TOKEN_PREFIX) :].split("_", 1)[0]
     # The user's organisation comes along: what the request writes or shows usually names it.
-    token = ApiToken.objects.select_related("user__organization").filter(prefix=prefix).first()
+    token = fetch_joined(ApiToken, ("user", "organization"), "prefix", prefix)
     if token is None or not secrets.compare_digest(token.key_hash, hash_token_secret(plaintext)):
         raise invalid
     now = timezone.now()
