@@ -174,12 +174,14 @@ def _joined(model: type[models.Model], path: tuple[str, ...], key: str, vendor: 
     levels: list[_Level] = []
     selects: list[str] = []
     joins: list[str] = []
-    owner, parent = model, -1
-    link = None
+    # Django's field and relation classes are loosely typed; these are concrete to-one fields.
+    owner: Any = model
+    parent = -1
+    link: Any = None
     position = 0
     for depth in range(len(path) + 1):
         alias = f"t{depth}"
-        fields = tuple(owner._meta.concrete_fields)
+        fields: tuple[Any, ...] = tuple(owner._meta.concrete_fields)
         converters = []
         for field in fields:
             col = field.get_col(alias)
@@ -203,7 +205,7 @@ def _joined(model: type[models.Model], path: tuple[str, ...], key: str, vendor: 
             f"{quote(link.target_field.column)} = {alias}.{quote(link.column)}"
         )
         owner, parent = target, depth
-    key_column = quote(model._meta.get_field(key).column)
+    key_column = quote(cast(_Column, model._meta.get_field(key)).column)
     sql = (
         f"SELECT {', '.join(selects)} FROM {quote(model._meta.db_table)} t0 "  # noqa: S608
         f"{' '.join(joins)} WHERE t0.{key_column} = %s LIMIT 1"
