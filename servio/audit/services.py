@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 import hashlib
 import json
 import uuid
@@ -23,6 +24,7 @@ from django.utils import timezone
 
 from servio.audit.models import AuditEvent, AuditHead
 from servio.core import context
+from servio.core.rows import columns as rows_columns
 from servio.core.rows import values_sql
 
 GENESIS = "0" * 64
@@ -87,12 +89,26 @@ def _utc_iso(value: dt.datetime) -> str:
 
 
 def compute_hash(values: dict[str, Any]) -> str:
-    canonical = dict(values)
-    canonical["at"] = _utc_iso(canonical["at"])
-    body = json.dumps(
-        {k: canonical[k] for k in HASHED_FIELDS}, sort_keys=True, separators=(",", ":")
-    )
+    """SHA-256 of the event's canonical JSON: its HASHED_FIELDS with sorted keys, compact."""
+    head, middle = hash_pieces(values)
+    body = f"{head}{values['prev_hash']}{middle}{int(values['seq'])}}}"
     return hashlib.sha256(body.encode()).hexdigest()
+
+
+# The last three keys of the canonical JSON in sorted order: what only the chain knows.
+_CHAINED = ("prev_hash", "request_id", "seq")
+
+
+def hash_pieces(values: dict[str, Any]) -> tuple[str, str]:
+    """The canonical JSON around the two values only the chain's tip decides, so that
+    `head + prev_hash + middle + str(seq) + "}"` is the hashed body (PostgreSQL chains with
+    these pieces inside the appending statement, see `_append_chained_in_sql`)."""
+    canonical = {k: values[k] for k in HASHED_FIELDS if k not in _CHAINED}
+    canonical["at"] = _utc_iso(canonical["at"])
+    start = json.dumps(canonical, sort_keys=True, separators=(",", ":"))
+    head = start[:-1] + ',"prev_hash":"'
+    middle = '","request_id":' + json.dumps(values["request_id"]) + ',"seq":'
+    return head, middle
 
 
 def _event_values(event: AuditEvent) -> dict[str, Any]:
@@ -165,9 +181,11 @@ def audit_atomic(*, savepoint: bool = True) -> Iterator[None]:
     """`transaction.atomic()` whose audit events are appended together as the block ends.
 
     Nested blocks join the outermost one, which appends for all; a failing block (or a
-    rolled-back savepoint inside it) takes its events with it.
+    rolled-back savepoint inside it) takes its events with it. When the block is the whole
+    transaction, on PostgreSQL the append and the COMMIT travel together (decision 14).
     """
     conn = transaction.get_connection()
+    whole_transaction = not conn.in_atomic_block
     with transaction.atomic(savepoint=savepoint):
         if _batch() is not None:
             yield
@@ -181,7 +199,7 @@ def audit_atomic(*, savepoint: bool = True) -> Iterator[None]:
         finally:
             conn.servio_audit_batch = None
         if events:
-            _append(events)
+            _append(events, commit=whole_transaction)
 
 
 # The columns an appended event fills, in this order (every column but the id).
@@ -189,36 +207,96 @@ EVENT_FIELDS = (
     "seq", "at", "actor_id", "actor_repr", "action", "object_type", "object_id", "object_repr",
     "changes", "request_id", "client_ip", "prev_hash", "hash",
 )  # fmt: skip
+# What the event itself decides; the chain adds seq, prev_hash and hash.
+OWN_FIELDS = EVENT_FIELDS[1:-2]
 
 
-def _append(events: list[AuditEvent]) -> None:
-    """Lock the tip, chain the events after it in order, insert them, move the tip.
+def _append(events: list[AuditEvent], *, commit: bool = False) -> None:
+    """Chain the events after the tip in order, insert them, move the tip.
 
-    Three statements on SQLite, two on PostgreSQL (the tip moves in the insert's statement).
+    `commit`: the caller's block is the whole transaction and ends right after this; on
+    PostgreSQL the COMMIT is then sent with the appending statement, so the tip is locked for
+    the server's time only, never while this thread waits for Python's interpreter lock.
     """
-    head_table = connection.ops.quote_name(AuditHead._meta.db_table)
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        seq, prev = _lock_tip(cursor, head_table)
-        at = timezone.now()
-        rows = []
-        for event in events:
-            seq += 1
-            event.seq, event.at, event.prev_hash = seq, at, prev
-            event.hash = prev = compute_hash(_event_values(event))
-            rows.append([getattr(event, f) for f in EVENT_FIELDS])
-        insert, params = values_sql(AuditEvent, EVENT_FIELDS, rows)
-        insert += " RETURNING id, seq"
-        move_tip = f"UPDATE {head_table} SET seq = %s, hash = %s WHERE id = 1"  # noqa: S608
-        if connection.vendor == "postgresql":
-            cursor.execute(f"WITH tip AS ({move_tip}) {insert}", [seq, prev, *params])
-            ids = dict(_seq_ids(cursor.fetchall()))
-        else:
-            cursor.execute(insert, params)
-            ids = dict(_seq_ids(cursor.fetchall()))
-            cursor.execute(move_tip, [seq, prev])
+    at = timezone.now()
+    for event in events:
+        event.at = at
+    if connection.vendor == "postgresql":
+        ids = _append_chained_in_sql(events, commit=commit)
+    else:
+        ids = _append_chained_in_python(events)
     for event in events:
         event.pk = ids[event.seq]
         event._state.adding, event._state.db = False, connection.alias
+
+
+def _append_chained_in_python(events: list[AuditEvent]) -> dict[int, int]:
+    """Lock the tip, hash here, insert, move the tip: three statements (SQLite, whose write
+    transactions are serial anyway)."""
+    head_table = connection.ops.quote_name(AuditHead._meta.db_table)
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        seq, prev = _lock_tip(cursor, head_table)
+        rows = []
+        for event in events:
+            seq += 1
+            event.seq, event.prev_hash = seq, prev
+            event.hash = prev = compute_hash(_event_values(event))
+            rows.append([getattr(event, f) for f in EVENT_FIELDS])
+        insert, params = values_sql(AuditEvent, EVENT_FIELDS, rows)
+        cursor.execute(insert + " RETURNING id, seq", params)
+        ids = dict(_seq_ids(cursor.fetchall()))
+        move_tip = f"UPDATE {head_table} SET seq = %s, hash = %s WHERE id = 1"  # noqa: S608
+        cursor.execute(move_tip, [seq, prev])
+    return ids
+
+
+def _append_chained_in_sql(events: list[AuditEvent], *, commit: bool) -> dict[int, int]:
+    """One statement: `servio_audit_chain` (migration audit 0003) locks the tip, hashes each
+    event from the pieces of its canonical JSON and moves the tip; the INSERT takes its seq and
+    hashes. With `commit`, the COMMIT goes in the same round trip (psycopg's pipeline)."""
+    pieces = [hash_pieces(_event_values(event)) for event in events]
+    own = [
+        field.get_db_prep_save(getattr(event, name), connection)
+        for event in events
+        for name, field in zip(OWN_FIELDS, _own_fields(), strict=True)
+    ]
+    params = [[head for head, _ in pieces], [middle for _, middle in pieces], *own]
+    raw = connection.connection
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        if commit:
+            with raw.pipeline():
+                cursor.execute(_chained_insert_sql(len(events)), params)
+                raw.commit()
+        else:
+            cursor.execute(_chained_insert_sql(len(events)), params)
+        rows = cursor.fetchall()
+    chain = {int(seq): (int(pk), prev, digest) for pk, seq, prev, digest in rows}
+    for event, seq in zip(events, sorted(chain), strict=True):
+        _, event.prev_hash, event.hash = chain[seq]
+        event.seq = seq
+    return {seq: pk for seq, (pk, _, _) in chain.items()}
+
+
+@functools.cache
+def _own_fields() -> tuple[Any, ...]:
+    return tuple(AuditEvent._meta.get_field(name) for name in OWN_FIELDS)
+
+
+@functools.cache
+def _chained_insert_sql(count: int) -> str:
+    quote = connection.ops.quote_name
+    fields = _own_fields()
+    casts = ", ".join(f"%s::{field.db_type(connection)}" for field in fields)
+    names = [f"v{i}" for i in range(len(fields))]
+    rows = ", ".join(f"({i}, {casts})" for i in range(1, count + 1))
+    columns = rows_columns(AuditEvent, EVENT_FIELDS)
+    return (
+        f"INSERT INTO {quote(AuditEvent._meta.db_table)} ({columns}) "  # noqa: S608
+        f"SELECT c.out_seq, {', '.join(f'v.{n}' for n in names)}, c.out_prev, c.out_hash "
+        "FROM servio_audit_chain(%s::text[], %s::text[]) AS c "
+        f"JOIN (VALUES {rows}) AS v (ord, {', '.join(names)}) ON v.ord = c.ord "
+        "ORDER BY c.ord RETURNING id, seq, prev_hash, hash"
+    )
 
 
 def _seq_ids(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[int, int]]:

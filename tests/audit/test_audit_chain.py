@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from servio.accounts.services import organization_create, user_create
@@ -206,11 +206,51 @@ def test_a_failing_block_appends_nothing(personas):
 
 
 def test_the_tip_is_locked_after_the_change_is_written(personas):
-    """The tip row serialises audited writers until they commit: a service touches it last."""
+    """The tip row serialises audited writers until they commit: a service touches it last
+    (on PostgreSQL with one statement that locks, chains, inserts and moves the tip)."""
     with CaptureQueriesContext(connection) as ctx:
         organization_create(actor=personas.admin, name="Late Lock Ltd")
     sql = [q["sql"] for q in ctx.captured_queries]
-    first_tip = next(i for i, s in enumerate(sql) if "audit_audithead" in s)
+    tip = [i for i, s in enumerate(sql) if "audit_audithead" in s or "servio_audit_chain" in s]
     insert_org = next(i for i, s in enumerate(sql) if s.startswith('INSERT INTO "accounts_org'))
-    assert insert_org < first_tip
-    assert sum("audit_audithead" in s for s in sql) <= 2  # lock, then move (with the insert)
+    assert tip and insert_org < tip[0]
+    assert len(tip) == (1 if connection.vendor == "postgresql" else 2)
+
+
+# --- a block that is the whole transaction (the append travels with the COMMIT) ---------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_whole_transaction_block_commits_its_change_and_events_together():
+    from servio.accounts.models import Team
+
+    committed: list[str] = []
+    with audit_atomic():
+        Team.objects.create(name="Night shift", slug="night-shift")
+        event = record("team.made")
+        transaction.on_commit(lambda: committed.append("hook"))
+    assert not connection.in_atomic_block and connection.get_autocommit()
+    assert committed == ["hook"]
+    assert AuditEvent.objects.get(seq=event.seq).pk == event.pk
+    assert Team.objects.filter(slug="night-shift").exists()
+    with audit_atomic():  # the connection goes on as usual
+        record("team.next")
+    assert audit_verify().ok and audit_verify().checked == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_commit_that_fails_keeps_neither_the_change_nor_its_events():
+    """PostgreSQL checks foreign keys at COMMIT: the append's round trip carries the failure."""
+    from servio.accounts.models import Team
+
+    committed: list[str] = []
+    with pytest.raises(IntegrityError), audit_atomic():
+        Team.objects.create(name="Ghosts", slug="ghosts", lead_id=987654)
+        record("team.made")
+        transaction.on_commit(lambda: committed.append("hook"))
+    assert committed == []
+    assert not Team.objects.filter(slug="ghosts").exists()
+    assert AuditEvent.objects.count() == 0
+    with audit_atomic():  # the tip was not moved: the chain starts at #1
+        event = record("team.next")
+    assert event.seq == 1 and audit_verify().ok
