@@ -102,21 +102,45 @@ def insert_rows(
             cursor.execute(*values_sql(model, fields, batch, ignore_conflicts=ignore_conflicts))
 
 
-def insert_instance(instance: models.Model, *, ignore_conflicts: bool = False) -> bool:
+def insert_instance(
+    instance: models.Model,
+    *,
+    ignore_conflicts: bool = False,
+    computed: dict[str, tuple[str, Sequence[Any]]] | None = None,
+) -> bool:
     """INSERT one new instance (of a model with an automatic id) as `save(force_insert=True)`
     does, in one statement, and set its id; no signals. With `ignore_conflicts`, a row that a
-    unique constraint refuses is skipped and the answer is False."""
+    unique constraint refuses is skipped and the answer is False. `computed` maps fields to an
+    SQL expression and its parameters (a sequence's `nextval`) evaluated by the INSERT; the
+    instance gets the values the database chose."""
     model, conn = type(instance), connections[DEFAULT_DB_ALIAS]
     fields = _insert_fields(model)
     shape = _shape(model, fields, conn.vendor)
-    values = [f.pre_save(instance, True) for f in shape.fields]  # defaults, auto_now_add, ...
-    sql, params = values_sql(model, fields, [values], ignore_conflicts=ignore_conflicts)
+    computed = computed or {}
+    placeholders: list[str] = []
+    params: list[Any] = []
+    returned: list[tuple[str, str]] = []  # (attribute, quoted column)
+    for name, field, column in zip(fields, shape.fields, shape.quoted, strict=True):
+        if name in computed:
+            expression, expression_params = computed[name]
+            placeholders.append(expression)
+            params.extend(expression_params)
+            returned.append((name, column))
+        else:  # defaults, auto_now_add, ... as the ORM prepares them
+            placeholders.append("%s")
+            params.append(field.get_db_prep_save(field.pre_save(instance, True), conn))
+    sql = f"{shape.insert}({', '.join(placeholders)})"
+    if ignore_conflicts:
+        sql += " ON CONFLICT DO NOTHING"
+    back = ", ".join([shape.pk_column, *(column for _, column in returned)])
     with conn.cursor() as cursor:
-        cursor.execute(f"{sql} RETURNING {shape.pk_column}", params)
+        cursor.execute(f"{sql} RETURNING {back}", params)
         row = cursor.fetchone()
     if row is None:
         return False
     instance.pk = row[0]
+    for (name, _), value in zip(returned, row[1:], strict=True):
+        setattr(instance, name, value)
     instance._state.adding = False
     instance._state.db = conn.alias
     return True

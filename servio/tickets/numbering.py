@@ -22,6 +22,14 @@ def next_number(kind: str) -> int:
     return reserve(kind, 1)[0]
 
 
+def number_sql(kind: str) -> tuple[str, list[str]] | None:
+    """On PostgreSQL, the SQL expression that draws the next number inside the INSERT (one
+    statement fewer per ticket); None where the number must be drawn first (SQLite)."""
+    if connection.vendor == "postgresql":
+        return "nextval(%s)", [sequence_name(kind)]
+    return None
+
+
 def reserve(kind: str, count: int) -> list[int]:
     """Reserve `count` numbers for a bulk load, ascending. They are consecutive on SQLite; on
     PostgreSQL concurrent creators may take numbers in between (a sequence cannot hand out a

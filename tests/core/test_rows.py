@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from servio.accounts.models import ApiToken
-from servio.core.rows import fetch_joined
+from servio.core.rows import fetch_joined, insert_instance
 from tests.factories import UserFactory
 
 PATH = ("user", "organization")
@@ -52,3 +52,13 @@ def test_an_unknown_key_gives_none(personas):
     _token(personas.agent_desk, prefix="known")
 
     assert fetch_joined(ApiToken, PATH, "prefix", "unknown") is None
+
+
+def test_an_insert_takes_computed_values_from_the_database(personas, django_assert_num_queries):
+    token = ApiToken(user=personas.agent_desk, name="ci", key_hash="1" * 64, prefix="ignored")
+
+    with django_assert_num_queries(1):
+        assert insert_instance(token, computed={"prefix": ("lower(%s)", ["ABC123"])})
+
+    assert token.prefix == "abc123" and token.pk is not None and token._state.adding is False
+    assert ApiToken.objects.get(pk=token.pk).prefix == "abc123"
