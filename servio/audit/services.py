@@ -24,8 +24,8 @@ from django.utils import timezone
 
 from servio.audit.models import AuditEvent, AuditHead
 from servio.core import context
+from servio.core.rows import Prepare, preparer, values_sql
 from servio.core.rows import columns as rows_columns
-from servio.core.rows import values_sql
 
 GENESIS = "0" * 64
 HASHED_FIELDS = (
@@ -255,14 +255,17 @@ def _append_chained_in_sql(events: list[AuditEvent], *, commit: bool) -> dict[in
     event from the pieces of its canonical JSON and moves the tip; the INSERT takes its seq and
     hashes. With `commit`, the COMMIT goes in the same round trip (psycopg's pipeline)."""
     pieces = [hash_pieces(_event_values(event)) for event in events]
+    conn = transaction.get_connection()
+    prepares = _own_preparers()
     own = [
-        field.get_db_prep_save(getattr(event, name), connection)
+        prepare(getattr(event, name), conn)
         for event in events
-        for name, field in zip(OWN_FIELDS, _own_fields(), strict=True)
+        for name, prepare in zip(OWN_FIELDS, prepares, strict=True)
     ]
-    params = [[head for head, _ in pieces], [middle for _, middle in pieces], *own]
-    raw = connection.connection
-    with connection.cursor() as cursor, connection.wrap_database_errors:
+    # Scalars, not two arrays: psycopg dumps array elements in Python, one regex each.
+    params = [*(head for head, _ in pieces), *(middle for _, middle in pieces), *own]
+    raw = conn.connection
+    with conn.cursor() as cursor, conn.wrap_database_errors:
         if commit:
             with raw.pipeline():
                 cursor.execute(_chained_insert_sql(len(events)), params)
@@ -283,17 +286,23 @@ def _own_fields() -> tuple[Any, ...]:
 
 
 @functools.cache
+def _own_preparers() -> tuple[Prepare, ...]:
+    return tuple(preparer(field) for field in _own_fields())
+
+
+@functools.cache
 def _chained_insert_sql(count: int) -> str:
     quote = connection.ops.quote_name
     fields = _own_fields()
     casts = ", ".join(f"%s::{field.db_type(connection)}" for field in fields)
     names = [f"v{i}" for i in range(len(fields))]
     rows = ", ".join(f"({i}, {casts})" for i in range(1, count + 1))
+    texts = ", ".join(["%s"] * count)
     columns = rows_columns(AuditEvent, EVENT_FIELDS)
     return (
         f"INSERT INTO {quote(AuditEvent._meta.db_table)} ({columns}) "  # noqa: S608
         f"SELECT c.out_seq, {', '.join(f'v.{n}' for n in names)}, c.out_prev, c.out_hash "
-        "FROM servio_audit_chain(%s::text[], %s::text[]) AS c "
+        f"FROM servio_audit_chain(ARRAY[{texts}]::text[], ARRAY[{texts}]::text[]) AS c "
         f"JOIN (VALUES {rows}) AS v (ord, {', '.join(names)}) ON v.ord = c.ord "
         "ORDER BY c.ord RETURNING id, seq, prev_hash, hash"
     )

@@ -28,7 +28,7 @@ class OutboxMessage(models.Model):
         DEAD = "dead", "Dead-lettered"
 
     id = models.BigAutoField(primary_key=True)
-    event_id = models.UUIDField(default=uuid.uuid4, db_index=True)
+    event_id = models.UUIDField(default=uuid.uuid4)  # looked up through outbox_event_handler
     topic = models.CharField(max_length=100)
     handler = models.CharField(max_length=200)
     payload = models.JSONField(default=dict)

@@ -62,3 +62,35 @@ def test_an_insert_takes_computed_values_from_the_database(personas, django_asse
 
     assert token.prefix == "abc123" and token.pk is not None and token._state.adding is False
     assert ApiToken.objects.get(pk=token.pk).prefix == "abc123"
+
+
+def test_prepared_values_are_the_ones_the_orm_sends(db):
+    """The shortcuts of `preparer` hand the database what `get_db_prep_save` would."""
+    import json
+
+    from django.db import connection
+
+    from servio.core.models import OutboxMessage
+    from servio.core.rows import preparer
+    from servio.tickets.models import Ticket
+
+    cases = {
+        (Ticket, "title"): ["Printer", "", None, 12],
+        (Ticket, "source"): [Ticket.Source.API, "api"],
+        (Ticket, "number"): [7, None, "8"],
+        (Ticket, "requester"): [3, None, ""],
+        (Ticket, "is_major"): [True, False, 0],
+        (Ticket, "created_at"): [timezone.now()],
+        (OutboxMessage, "event_id"): [__import__("uuid").uuid4()],
+    }
+    for (model, name), values in cases.items():
+        field = model._meta.get_field(name)
+        prepare = preparer(field)
+        for value in values:
+            expected = field.get_db_prep_save(value, connection)
+            got = prepare(value, connection)
+            assert got == expected and type(got) is type(expected), (name, value, got, expected)
+
+    payload = OutboxMessage._meta.get_field("payload")
+    value = {"ticket_id": 5, "note": "é <b>"}
+    assert json.loads(preparer(payload)(value, connection)) == value
