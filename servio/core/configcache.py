@@ -30,6 +30,7 @@ VERSION_ROW = "config"
 VENDORS = ("postgresql", "sqlite")
 PIN = "servio_config_pin"  # the connection's attribute holding the token read in `pinned()`
 _UNREAD = object()
+NOT_READ = _UNREAD  # `pinned(preread=...)` when nothing was read beforehand
 
 
 def _read_token() -> int | None:
@@ -70,12 +71,15 @@ def preload(value: int | None) -> None:
 
 
 @contextmanager
-def pinned() -> Iterator[None]:
-    """Read the token at most once in this block (nested blocks share the outer one)."""
+def pinned(preread: Any = NOT_READ) -> Iterator[None]:
+    """Read the token at most once in this block (nested blocks share the outer one).
+
+    `preread`: the token as this unit of work already read it (through `token_subquery`,
+    in a statement it sent anyway), when it has changed no configuration since."""
     if getattr(connection, PIN, None) is not None:
         yield
         return
-    setattr(connection, PIN, [_UNREAD])
+    setattr(connection, PIN, [preread if preread is NOT_READ or preread is None else int(preread)])
     try:
         yield
     finally:

@@ -269,7 +269,9 @@ class _Joined:
 
 
 @functools.cache
-def _joined(model: type[models.Model], path: tuple[str, ...], key: str, vendor: str) -> _Joined:
+def _joined(
+    model: type[models.Model], path: tuple[str, ...], key: str, vendor: str, extra: tuple[str, ...]
+) -> _Joined:
     conn = connections[DEFAULT_DB_ALIAS]
     quote = conn.ops.quote_name
     levels: list[_Level] = []
@@ -307,6 +309,7 @@ def _joined(model: type[models.Model], path: tuple[str, ...], key: str, vendor: 
         )
         owner, parent = target, depth
     key_column = quote(cast(_Column, model._meta.get_field(key)).column)
+    selects.extend(extra)
     sql = (
         f"SELECT {', '.join(selects)} FROM {quote(model._meta.db_table)} t0 "  # noqa: S608
         f"{' '.join(joins)} WHERE t0.{key_column} = %s LIMIT 1"
@@ -319,13 +322,22 @@ def fetch_joined(model: type[models.Model], path: Sequence[str], key: str, value
     `path` (as `select_related("a__b")`) loaded, or None. One prepared statement, compiled once:
     the ORM spends about a millisecond compiling such a query on every call, and the API reads
     the bearer token on every request."""
+    return fetch_joined_with(model, path, key, value, ())[0]
+
+
+def fetch_joined_with(
+    model: type[models.Model], path: Sequence[str], key: str, value: Any, extra: tuple[str, ...]
+) -> tuple[Any, tuple[Any, ...]]:
+    """`fetch_joined`, and the values of the `extra` SQL expressions (constant SQL, e.g. a
+    scalar subquery) read in the same statement: (instance or None, values)."""
     conn = connections[DEFAULT_DB_ALIAS]
-    joined = _joined(model, tuple(path), key, conn.vendor)
+    joined = _joined(model, tuple(path), key, conn.vendor, extra)
     with conn.cursor() as cursor:
         cursor.execute(joined.sql, [value])
         row = cursor.fetchone()
     if row is None:
-        return None
+        return None, ()
+    extras = tuple(row[len(row) - len(extra) :])
     values = list(row)
     objects: list[models.Model | None] = []
     start = 0
@@ -346,4 +358,4 @@ def fetch_joined(model: type[models.Model], path: Sequence[str], key: str, value
         if parent is not None:
             level.link.set_cached_value(parent, obj)
         objects.append(obj)
-    return objects[0]
+    return objects[0], extras

@@ -13,6 +13,7 @@ from ninja import File, Form, Path, Query, Router, Status, UploadedFile
 
 from servio.accounts.models import User
 from servio.api.pagination import paginate
+from servio.core import configcache
 from servio.core.errors import Conflict, NotFound, PayloadTooLarge, StaleVersion, ValidationFailed
 from servio.core.files import served_content_type
 from servio.core.text import render_markdown
@@ -226,27 +227,31 @@ def list_tickets(
 def create_ticket(request: HttpRequest, response: HttpResponse, payload: TicketCreateIn):
     """Log a ticket. Requesters log for themselves; agents may set team, assignee, priority."""
     user = request.auth
-    ticket = services.ticket_create(
-        actor=user,
-        kind=payload.kind,
-        title=payload.title,
-        description=payload.description,
-        requester=payload.requester,
-        service=payload.service,
-        category=payload.category,
-        impact=payload.impact,
-        urgency=payload.urgency,
-        priority=payload.priority,
-        team=payload.team,
-        assignee=payload.assignee,
-        source=Ticket.Source.API,
-        is_major=payload.is_major,
-        parent=payload.parent,
-    )
-    # The service returns the ticket as written, its related records attached: no reload.
+    # Logging a ticket changes no configuration: the token read with the API token serves.
+    preread = getattr(request, "config_token", configcache.NOT_READ)
+    with configcache.pinned(preread):
+        ticket = services.ticket_create(
+            actor=user,
+            kind=payload.kind,
+            title=payload.title,
+            description=payload.description,
+            requester=payload.requester,
+            service=payload.service,
+            category=payload.category,
+            impact=payload.impact,
+            urgency=payload.urgency,
+            priority=payload.priority,
+            team=payload.team,
+            assignee=payload.assignee,
+            source=Ticket.Source.API,
+            is_major=payload.is_major,
+            parent=payload.parent,
+        )
+        # The service returns the ticket as written, its related records attached: no reload.
+        body = ticket_detail(ticket, user)
     response["Location"] = f"/api/v1/tickets/{ticket.reference}"
     with_etag(response, ticket)
-    return Status(201, ticket_detail(ticket, user))
+    return Status(201, body)
 
 
 @router.get("/tickets/{reference}", response=TicketOut)
