@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import nh3
@@ -35,4 +36,32 @@ def render_markdown(text: str) -> str:
     """Markdown from a user -> HTML that is safe to put in a page."""
     if not text:
         return ""
-    return sanitize_html(_markdown().render(text))
+    html = _plain_paragraphs(text)
+    if html is None:
+        html = _markdown().render(text)
+    return sanitize_html(html)
+
+
+# Text without anything Markdown could read as markup: no markup characters, no entity, no line
+# that starts with a digit (a list) or with or ends in whitespace (code, a hard break).
+_MARKUP = r"\x00-\x1f\x7f\\`*_\[\]<>|#=+~&\-"
+_PLAIN_LINE = re.compile(rf"[^{_MARKUP}\s\d][^{_MARKUP}]*")
+_ESCAPES = str.maketrans({'"': "&quot;"})
+
+
+def _plain_paragraphs(text: str) -> str | None:
+    """What markdown-it renders for plain paragraphs, without its parser (most tickets and
+    replies are plain text; parsing costs most of a creation's rendering); None for any text
+    that might hold markup. A property test holds it to markdown-it's output."""
+    paragraphs: list[list[str]] = [[]]
+    for line in text.split("\n"):
+        if not line.strip(" "):
+            if paragraphs[-1]:
+                paragraphs.append([])
+            continue
+        if not _PLAIN_LINE.fullmatch(line) or line[-1].isspace():
+            return None
+        paragraphs[-1].append(line)
+    return "".join(
+        f"<p>{chr(10).join(lines).translate(_ESCAPES)}</p>\n" for lines in paragraphs if lines
+    )

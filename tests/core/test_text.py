@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from servio.core.text import render_markdown, sanitize_html
+from servio.core.text import _markdown, _plain_paragraphs, render_markdown, sanitize_html
 from tests.tickets.xss import PAYLOADS, assert_inert
 
 
@@ -47,3 +49,21 @@ def test_sanitize_html_keeps_harmless_markup():
     assert kept.startswith('<p>Hi <a href="https://example.org"')
     assert "onclick" not in kept
     assert sanitize_html("<img src=x onerror=alert(1)>") == ""
+
+
+PLAIN = "ab Z9.,;:?!'\"()/@%$^{}é\u00a0\n"
+MARKUP = "\t\r*_`[]<>|#=+~&-\\\x00"
+
+
+@given(st.text(alphabet=PLAIN, max_size=60) | st.text(alphabet=PLAIN + MARKUP, max_size=60))
+@settings(max_examples=1500, deadline=None)
+def test_the_plain_text_shortcut_renders_what_markdown_it_renders(text):
+    shortcut = _plain_paragraphs(text)
+    if shortcut is not None:
+        assert shortcut == _markdown().render(text)
+
+
+def test_plain_paragraphs_take_the_shortcut_and_markup_does_not():
+    assert _plain_paragraphs('Printer "B2" jams.\nSince 9am.\n\n  \nThanks!') is not None
+    for markup in ("*bold*", "1. first", "    code", "a  \nb", "AT&T", "x <b>", "# title"):
+        assert _plain_paragraphs(markup) is None, markup
