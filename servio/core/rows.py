@@ -11,12 +11,15 @@ models that have no receivers.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models
 from django.db.models.fields import AutoFieldMixin
 
@@ -79,6 +82,23 @@ def preparer(field: Any) -> Prepare:
             return slow(value, conn)
 
         return prepare_json
+    if type(field) is models.DateTimeField and settings.USE_TZ:
+
+        def prepare_datetime(value: Any, conn: Any) -> Any:
+            # An aware datetime (or None) is what get_prep_value hands on unchanged.
+            if value is None or (type(value) is dt.datetime and value.tzinfo is not None):
+                return conn.ops.adapt_datetimefield_value(value)
+            return slow(value, conn)
+
+        return prepare_datetime
+    if type(field) is models.UUIDField:
+
+        def prepare_uuid(value: Any, conn: Any) -> Any:
+            if type(value) is uuid.UUID:
+                return value if conn.features.has_native_uuid_field else value.hex
+            return slow(value, conn)
+
+        return prepare_uuid
     target = field
     if isinstance(field, models.ForeignKey):
         if type(field).get_db_prep_save is not models.ForeignKey.get_db_prep_save:

@@ -19,17 +19,20 @@ from servio.tickets.models import Category, Level, Priority, Service, Ticket, pa
 MAX_TITLE = 200
 MAX_TEXT = 100_000
 MAX_ID = 2**63 - 1  # a larger id cannot exist and would overflow the database driver
+# Worked out once: a choices class builds its `values` list on every access.
+LEVELS = tuple(Level.values)
+PRIORITIES = tuple(Priority.values)
 
 
 def level(name: str, value: Any) -> int:
     """Impact or urgency: 1 (high) to 3 (low)."""
-    if isinstance(value, bool) or value not in Level.values:
+    if isinstance(value, bool) or value not in LEVELS:
         raise ValidationFailed.field(name, "must be 1 (high), 2 (medium) or 3 (low).")
     return int(value)
 
 
 def priority(value: Any) -> int:
-    if isinstance(value, bool) or value not in Priority.values:
+    if isinstance(value, bool) or value not in PRIORITIES:
         raise ValidationFailed.field("priority", "must be 1 (critical) to 5 (planning).")
     return int(value)
 

@@ -67,6 +67,7 @@ def test_an_insert_takes_computed_values_from_the_database(personas, django_asse
 def test_prepared_values_are_the_ones_the_orm_sends(db):
     """The shortcuts of `preparer` hand the database what `get_db_prep_save` would."""
     import json
+    import uuid
 
     from django.db import connection
 
@@ -80,8 +81,8 @@ def test_prepared_values_are_the_ones_the_orm_sends(db):
         (Ticket, "number"): [7, None, "8"],
         (Ticket, "requester"): [3, None, ""],
         (Ticket, "is_major"): [True, False, 0],
-        (Ticket, "created_at"): [timezone.now()],
-        (OutboxMessage, "event_id"): [__import__("uuid").uuid4()],
+        (Ticket, "created_at"): [timezone.now(), None, "2026-12-07T10:00:00+01:00"],
+        (OutboxMessage, "event_id"): [uuid.uuid4(), str(uuid.uuid4()), None],
     }
     for (model, name), values in cases.items():
         field = model._meta.get_field(name)

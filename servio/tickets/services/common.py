@@ -14,6 +14,7 @@ from servio.core.errors import (
 )
 from servio.tickets import inputs, workflows
 from servio.tickets.models import (
+    Kind,
     Priority,
     PriorityRule,
     Ticket,
@@ -27,6 +28,7 @@ TRACKED_FIELDS = (
 MAX_TITLE = inputs.MAX_TITLE
 MAX_TEXT = inputs.MAX_TEXT
 SOURCES = Ticket.Source.values
+KINDS = Kind.values  # (a choices class builds its `values` list on every access)
 
 
 # --- helpers ----------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ def comment_add(
 ) -> Comment:
     """Add a public reply or an internal note; replies move the ticket where the desk expects."""
     body = inputs.text("body", body, required=True, limit=MAX_TEXT)
-    if source not in Ticket.Source.values:
+    if source not in SOURCES:
         raise ValidationFailed.field("source", f"must be one of: {', '.join(SOURCES)}.")
     agent = policies.is_agent(actor)
     if internal and not agent:

@@ -22,6 +22,7 @@ from servio.tickets.models import (
     Ticket,
 )
 from servio.tickets.services.common import (
+    KINDS,
     MAX_TEXT,
     MAX_TITLE,
     SOURCES,
@@ -60,9 +61,9 @@ def ticket_create(
     parent: Ticket | str | None = None,
 ) -> Ticket:
     """Log a new ticket; requesters log for themselves, agents may log on someone's behalf."""
-    if kind not in Kind.values:
-        raise ValidationFailed.field("kind", f"must be one of: {', '.join(Kind.values)}.")
-    if source not in Ticket.Source.values:
+    if kind not in KINDS:
+        raise ValidationFailed.field("kind", f"must be one of: {', '.join(KINDS)}.")
+    if source not in SOURCES:
         raise ValidationFailed.field("source", f"must be one of: {', '.join(SOURCES)}.")
     given = {
         "requester": requester is not None and _pk_of(requester) != _pk_of(actor),
