@@ -23,7 +23,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from servio.audit.models import AuditEvent, AuditHead
-from servio.core import context
+from servio.core import context, deferred
 from servio.core.rows import Prepare, preparer, values_sql
 from servio.core.rows import columns as rows_columns
 
@@ -193,13 +193,17 @@ def audit_atomic(*, savepoint: bool = True) -> Iterator[None]:
         batch: list[_Pending] = []
         conn.servio_audit_batch = batch
         try:
-            yield
+            with deferred.collecting() as rows:
+                yield
             standing = {id(func) for _, func, _ in conn.run_on_commit}
             events = [p.event for p in batch if id(p) in standing]
+            later = deferred.standing(rows)
         finally:
             conn.servio_audit_batch = None
         if events:
-            _append(events, commit=whole_transaction)
+            _append(events, commit=whole_transaction, later=later)
+        elif later:
+            deferred.insert_now(later)
 
 
 # The columns an appended event fills, in this order (every column but the id).
@@ -211,19 +215,23 @@ EVENT_FIELDS = (
 OWN_FIELDS = EVENT_FIELDS[1:-2]
 
 
-def _append(events: list[AuditEvent], *, commit: bool = False) -> None:
+def _append(
+    events: list[AuditEvent], *, commit: bool = False, later: list[deferred.Deferred] | None = None
+) -> None:
     """Chain the events after the tip in order, insert them, move the tip.
 
     `commit`: the caller's block is the whole transaction and ends right after this; on
     PostgreSQL the COMMIT is then sent with the appending statement, so the tip is locked for
     the server's time only, never while this thread waits for Python's interpreter lock.
+    `later`: rows the block deferred (`core.deferred`), inserted with the events.
     """
     at = timezone.now()
     for event in events:
         event.at = at
     if connection.vendor == "postgresql":
-        ids = _append_chained_in_sql(events, commit=commit)
+        ids = _append_chained_in_sql(events, commit=commit, later=later or [])
     else:
+        deferred.insert_now(later or [])
         ids = _append_chained_in_python(events)
     for event in events:
         event.pk = ids[event.seq]
@@ -250,10 +258,13 @@ def _append_chained_in_python(events: list[AuditEvent]) -> dict[int, int]:
     return ids
 
 
-def _append_chained_in_sql(events: list[AuditEvent], *, commit: bool) -> dict[int, int]:
+def _append_chained_in_sql(
+    events: list[AuditEvent], *, commit: bool, later: list[deferred.Deferred]
+) -> dict[int, int]:
     """One statement: `servio_audit_chain` (migration audit 0003) locks the tip, hashes each
     event from the pieces of its canonical JSON and moves the tip; the INSERT takes its seq and
-    hashes. With `commit`, the COMMIT goes in the same round trip (psycopg's pipeline)."""
+    hashes; deferred rows come along as CTEs. With `commit`, the COMMIT goes in the same round
+    trip (psycopg's pipeline)."""
     pieces = [hash_pieces(_event_values(event)) for event in events]
     conn = transaction.get_connection()
     prepares = _own_preparers()
@@ -263,15 +274,17 @@ def _append_chained_in_sql(events: list[AuditEvent], *, commit: bool) -> dict[in
         for name, prepare in zip(OWN_FIELDS, prepares, strict=True)
     ]
     # Scalars, not two arrays: psycopg dumps array elements in Python, one regex each.
-    params = [*(head for head, _ in pieces), *(middle for _, middle in pieces), *own]
+    ctes, cte_params = deferred.as_ctes(later)
+    sql = ctes + _chained_insert_sql(len(events))
+    params = [*cte_params, *(h for h, _ in pieces), *(m for _, m in pieces), *own]
     raw = conn.connection
     with conn.cursor() as cursor, conn.wrap_database_errors:
         if commit:
             with raw.pipeline():
-                cursor.execute(_chained_insert_sql(len(events)), params)
+                cursor.execute(sql, params)
                 raw.commit()
         else:
-            cursor.execute(_chained_insert_sql(len(events)), params)
+            cursor.execute(sql, params)
         rows = cursor.fetchall()
     chain = {int(seq): (int(pk), prev, digest) for pk, seq, prev, digest in rows}
     for event, seq in zip(events, sorted(chain), strict=True):

@@ -27,6 +27,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
+from servio.core import deferred
 from servio.core.models import OutboxMessage, ProcessedEvent
 from servio.core.rows import columns, insert_rows
 
@@ -169,6 +170,8 @@ ROW_FIELDS = (
 
 
 def _insert(rows: list[tuple[Any, ...]]) -> None:
+    if len(rows) < COPY_THRESHOLD and deferred.insert_later(OutboxMessage, ROW_FIELDS, rows):
+        return  # sent with the block's audit append (nothing reads the rows before commit)
     if len(rows) >= COPY_THRESHOLD and connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             if hasattr(cursor.cursor, "copy"):  # psycopg 3
