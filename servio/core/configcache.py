@@ -18,12 +18,13 @@ creation), so that several caches cost one query.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 T = TypeVar("T")
 VERSION_ROW = "config"
@@ -45,9 +46,10 @@ def _read_token() -> int | None:
 
 def token() -> int | None:
     """The current configuration token (None: unknown, so do not cache)."""
-    if connection.vendor not in VENDORS:
+    conn = connections[DEFAULT_DB_ALIAS]  # once: each `connection.x` is a thread-local look-up
+    if conn.vendor not in VENDORS:
         return None  # no triggers there: never trust a cache
-    pin = getattr(connection, PIN, None)
+    pin = getattr(conn, PIN, None)
     if pin is None:
         return _read_token()
     if pin[0] is _UNREAD:
@@ -57,9 +59,14 @@ def token() -> int | None:
 
 def token_subquery() -> str:
     """SQL for the token, to read it in a statement a caller sends anyway (see `preload`)."""
+    return _token_subquery(connections[DEFAULT_DB_ALIAS].vendor)
+
+
+@functools.cache
+def _token_subquery(vendor: str) -> str:
     from servio.core.models import ConfigVersion
 
-    table = connection.ops.quote_name(ConfigVersion._meta.db_table)
+    table = connections[DEFAULT_DB_ALIAS].ops.quote_name(ConfigVersion._meta.db_table)
     return f"(SELECT token FROM {table} WHERE name = '{VERSION_ROW}')"  # noqa: S608
 
 
@@ -76,14 +83,15 @@ def pinned(preread: Any = NOT_READ) -> Iterator[None]:
 
     `preread`: the token as this unit of work already read it (through `token_subquery`,
     in a statement it sent anyway), when it has changed no configuration since."""
-    if getattr(connection, PIN, None) is not None:
+    conn = connections[DEFAULT_DB_ALIAS]
+    if getattr(conn, PIN, None) is not None:
         yield
         return
-    setattr(connection, PIN, [preread if preread is NOT_READ or preread is None else int(preread)])
+    setattr(conn, PIN, [preread if preread is NOT_READ or preread is None else int(preread)])
     try:
         yield
     finally:
-        setattr(connection, PIN, None)
+        setattr(conn, PIN, None)
 
 
 @dataclass

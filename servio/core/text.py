@@ -42,10 +42,11 @@ def render_markdown(text: str) -> str:
     return sanitize_html(html)
 
 
-# Text without anything Markdown could read as markup: no markup characters, no entity, no line
-# that starts with a digit (a list) or with or ends in whitespace (code, a hard break).
-_MARKUP = r"\x00-\x1f\x7f\\`*_\[\]<>|#=+~&\-"
-_PLAIN_LINE = re.compile(rf"[^{_MARKUP}\s\d][^{_MARKUP}]*")
+# Text without anything Markdown could read as markup: no inline markup character or entity
+# anywhere, and no line that starts with what opens a block (a list marker or digit, a heading,
+# an underline, indentation) or ends in whitespace (a hard break).
+_INLINE = r"\x00-\x1f\x7f\\`*_\[\]<>|~&"
+_PLAIN_LINE = re.compile(rf"[^{_INLINE}\s\d#=+\-][^{_INLINE}]*")
 _ESCAPES = str.maketrans({'"': "&quot;"})
 
 
