@@ -290,20 +290,26 @@ class _Joined:
 
 @functools.cache
 def _joined(
-    model: type[models.Model], path: tuple[str, ...], key: str, vendor: str, extra: tuple[str, ...]
+    model: type[models.Model],
+    paths: tuple[str, ...],
+    keys: tuple[str, ...],
+    vendor: str,
+    extra: tuple[str, ...] = (),
+    order: str | None = None,
 ) -> _Joined:
+    """The SELECT of `model` with the to-one relations of `paths` ("a__b" as in
+    `select_related`) joined, filtered on equality of `keys`; LIMIT 1 unless ordered."""
     conn = connections[DEFAULT_DB_ALIAS]
     quote = conn.ops.quote_name
     levels: list[_Level] = []
     selects: list[str] = []
     joins: list[str] = []
-    # Django's field and relation classes are loosely typed; these are concrete to-one fields.
-    owner: Any = model
-    parent = -1
-    link: Any = None
     position = 0
-    for depth in range(len(path) + 1):
-        alias = f"t{depth}"
+    known: dict[str, int] = {}  # a relation path -> its level
+
+    def add(owner: Any, link: Any, parent: int) -> int:
+        nonlocal position
+        alias = f"t{len(levels)}"
         fields: tuple[Any, ...] = tuple(owner._meta.concrete_fields)
         converters = []
         for field in fields:
@@ -316,24 +322,42 @@ def _joined(
         attnames = tuple(f.attname for f in fields)
         pk_index = attnames.index(owner._meta.pk.attname)
         levels.append(_Level(owner, fields, attnames, pk_index, tuple(converters), link, parent))
-        if depth == len(path):
-            break
-        link = owner._meta.get_field(path[depth])
-        if not (link.many_to_one or link.one_to_one) or not link.concrete:
-            raise ValueError(f"{owner.__name__}.{path[depth]} is not a to-one relation")
-        target = link.related_model
-        kind = "LEFT JOIN" if link.null else "JOIN"
-        joins.append(
-            f"{kind} {quote(target._meta.db_table)} t{depth + 1} ON t{depth + 1}."
-            f"{quote(link.target_field.column)} = {alias}.{quote(link.column)}"
-        )
-        owner, parent = target, depth
-    key_column = quote(cast(_Column, model._meta.get_field(key)).column)
+        return len(levels) - 1
+
+    add(model, None, -1)
+    for path in paths:
+        level, prefix = 0, ""
+        for name in path.split("__"):
+            prefix = f"{prefix}__{name}" if prefix else name
+            if prefix in known:
+                level = known[prefix]
+                continue
+            # Django's field and relation classes are loosely typed: concrete to-one fields.
+            owner: Any = levels[level].model
+            link: Any = owner._meta.get_field(name)
+            if not (link.many_to_one or link.one_to_one) or not link.concrete:
+                raise ValueError(f"{owner.__name__}.{name} is not a to-one relation")
+            target = link.related_model
+            kind = "LEFT JOIN" if link.null or levels[level].link is not None else "JOIN"
+            alias = f"t{len(levels)}"
+            joins.append(
+                f"{kind} {quote(target._meta.db_table)} {alias} ON {alias}."
+                f"{quote(link.target_field.column)} = t{level}.{quote(link.column)}"
+            )
+            level = known[prefix] = add(target, link, level)
+    where = " AND ".join(
+        f"t0.{quote(cast(_Column, model._meta.get_field(key)).column)} = %s" for key in keys
+    )
     selects.extend(extra)
     sql = (
         f"SELECT {', '.join(selects)} FROM {quote(model._meta.db_table)} t0 "  # noqa: S608
-        f"{' '.join(joins)} WHERE t0.{key_column} = %s LIMIT 1"
+        f"{' '.join(joins)} WHERE {where} "
     )
+    if order is None:
+        sql += "LIMIT 1"
+    else:
+        by = model._meta.pk if order == "pk" else model._meta.get_field(order)
+        sql += f"ORDER BY t0.{quote(cast(_Column, by).column)}"
     return _Joined(sql, tuple(levels))
 
 
@@ -351,13 +375,46 @@ def fetch_joined_with(
     """`fetch_joined`, and the values of the `extra` SQL expressions (constant SQL, e.g. a
     scalar subquery) read in the same statement: (instance or None, values)."""
     conn = connections[DEFAULT_DB_ALIAS]
-    joined = _joined(model, tuple(path), key, conn.vendor, extra)
-    with conn.cursor() as cursor:
-        cursor.execute(joined.sql, [value])
-        row = cursor.fetchone()
-    if row is None:
+    paths = ("__".join(path),) if path else ()
+    joined = _joined(model, paths, (key,), conn.vendor, extra)
+    rows = _rows(conn, joined, [value])
+    if not rows:
         return None, ()
-    extras = tuple(row[len(row) - len(extra) :])
+    return _instance(conn, joined, rows[0]), tuple(rows[0][len(rows[0]) - len(extra) :])
+
+
+def fetch_related(model: type[models.Model], related: Sequence[str], **where: Any):
+    """The one instance whose fields equal `where` (a unique key), with the to-one relations
+    of `related` loaded as `select_related(*related)` does, or None; compiled once."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    joined = _joined(model, tuple(related), tuple(where), conn.vendor)
+    rows = _rows(conn, joined, _prepared(model, where, conn))
+    return _instance(conn, joined, rows[0]) if rows else None
+
+
+def fetch_all(model: type[models.Model], *, order: str = "pk", **where: Any) -> list[Any]:
+    """The instances whose fields equal `where`, ordered by `order`; compiled once."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    joined = _joined(model, (), tuple(where), conn.vendor, (), order)
+    return [
+        _instance(conn, joined, row) for row in _rows(conn, joined, _prepared(model, where, conn))
+    ]
+
+
+def _prepared(model: type[models.Model], where: dict[str, Any], conn: Any) -> list[Any]:
+    return [
+        cast(_Column, model._meta.get_field(key)).get_db_prep_save(value, conn)
+        for key, value in where.items()
+    ]
+
+
+def _rows(conn: Any, joined: _Joined, params: list[Any]) -> list[tuple[Any, ...]]:
+    with conn.cursor() as cursor:
+        cursor.execute(joined.sql, params)
+        return cursor.fetchall()
+
+
+def _instance(conn: Any, joined: _Joined, row: tuple[Any, ...]) -> Any:
     values = list(row)
     objects: list[models.Model | None] = []
     start = 0
@@ -378,4 +435,4 @@ def fetch_joined_with(
         if parent is not None:
             level.link.set_cached_value(parent, obj)
         objects.append(obj)
-    return objects[0], extras
+    return objects[0]

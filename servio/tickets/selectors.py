@@ -6,6 +6,7 @@ from django.db.models import Q, QuerySet
 
 from servio.audit.models import AuditEvent
 from servio.core.errors import NotFound
+from servio.core.rows import fetch_related
 from servio.tickets import refs
 from servio.tickets.filters import TicketFilter
 from servio.tickets.models import Attachment, Comment, Ticket, is_visible_to, parse_number
@@ -43,13 +44,13 @@ def ticket_get(*, user, reference: str) -> Ticket:
     missing = NotFound(f"No ticket {reference[:40]} is visible to you.")
     if parsed is None:
         raise missing
-    found = list(
-        Ticket.objects.select_related(*PEOPLE_AND_TREE).filter(kind=parsed[0], number=parsed[1])
-    )  # (kind, number) is unique
-    if not found or not is_visible_to(found[0], user):
+    # (kind, number) is unique. A precompiled read: compiling the ORM's query cost about half
+    # of a ticket read.
+    ticket = fetch_related(Ticket, PEOPLE_AND_TREE, kind=parsed[0], number=parsed[1])
+    if ticket is None or not is_visible_to(ticket, user):
         raise missing
-    refs.attach(found)
-    return found[0]
+    refs.attach([ticket])
+    return ticket
 
 
 def ticket_reload(ticket: Ticket) -> Ticket:

@@ -95,3 +95,48 @@ def test_prepared_values_are_the_ones_the_orm_sends(db):
     payload = OutboxMessage._meta.get_field("payload")
     value = {"ticket_id": 5, "note": "é <b>"}
     assert json.loads(preparer(payload)(value, connection)) == value
+
+
+def test_a_read_with_several_relations_matches_select_related(personas, django_assert_num_queries):
+    from servio.core.rows import fetch_related
+    from servio.tickets import services
+    from servio.tickets.models import Category, Ticket
+
+    parent = services.ticket_create(actor=personas.agent_desk, title="Parent", is_major=True)
+    child = services.ticket_create(
+        actor=personas.agent_desk,
+        title="Child",
+        requester=personas.requester_acme,
+        category=Category.objects.create(name="Hardware"),
+        parent=parent.reference,
+    )
+    related = ("requester", "assignee", "category", "parent")
+    expected = Ticket.objects.select_related(*related).get(pk=child.pk)
+
+    with django_assert_num_queries(1):
+        got = fetch_related(Ticket, related, kind=child.kind, number=child.number)
+        assert got.assignee is None  # a missing relation, without a query
+        linked = (got.requester, got.category, got.parent)
+
+    assert _fields(got) == _fields(expected)
+    for mine, theirs in zip(
+        linked, (expected.requester, expected.category, expected.parent), strict=True
+    ):
+        assert _fields(mine) == _fields(theirs)
+    assert fetch_related(Ticket, related, kind=child.kind, number=child.number + 1000) is None
+
+
+def test_all_rows_of_a_key_in_order(personas):
+    from servio.core.rows import fetch_all
+
+    tokens = [_token(personas.agent_desk, prefix=f"p{i}") for i in range(3)]
+    _token(personas.requester_acme, prefix="other")
+
+    got = fetch_all(ApiToken, user=personas.agent_desk.pk)
+    assert [t.pk for t in got] == sorted(t.pk for t in tokens)
+    assert [t.prefix for t in fetch_all(ApiToken, order="prefix", user=personas.agent_desk.pk)] == [
+        "p0",
+        "p1",
+        "p2",
+    ]
+    assert fetch_all(ApiToken, user=personas.agent_desk.pk, prefix="none") == []
