@@ -387,6 +387,8 @@ def main(argv: list[str] | None = None) -> None:
                 fx, other if baseline else port, baseline=baseline, options=options
             )
             rounds[baseline].append(load(plan))
+            side = "baseline" if baseline else "servio"
+            note(f"creation round: {side} {rounds[baseline][-1]['throughput']:.0f}/s")
         settle(url)
         queue = load(read_plan(fx, port, [queue_path(t) for t in fx["teams"]], options))
         detail = load(read_plan(fx, port, [f"/api/v1/tickets/{r}" for r in fx["refs"]], options))
