@@ -7,6 +7,11 @@ and the email intake write several rows in every transaction. These build the st
 directly, with every value prepared exactly as the ORM prepares it (`Field.pre_save` and
 `Field.get_db_prep_save`), so the rows are the same. No signals are sent: use them only for
 models that have no receivers.
+
+The reads (`fetch_joined`, `fetch_related`, `fetch_all`) do the same for the few queries every
+request runs (the API token, a ticket with its people, its clocks): the ORM compiles a query
+anew on every call, which cost more than running it; these compile once per shape and give the
+same instances, related ones cached as `select_related` caches them.
 """
 
 from __future__ import annotations
