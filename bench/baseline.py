@@ -41,12 +41,15 @@ BaselineTicket = _mirror_model()
 
 
 def ensure_table() -> None:
-    """Create the baseline table (PostgreSQL) as a structural copy of the ticket table."""
+    """Create the baseline table (PostgreSQL) as a structural copy of the ticket table, or
+    empty it: every run's baseline starts from the same table, as Servio's from the same
+    tickets (`bench.tickets` removes the tickets its creation rounds added)."""
     if connection.vendor != "postgresql":
         raise RuntimeError("The creation baseline runs on PostgreSQL.")
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass(%s)", [TABLE])
         if cursor.fetchone()[0] is not None:
+            cursor.execute(f"TRUNCATE {TABLE}")
             return
         cursor.execute(f"CREATE TABLE {TABLE} (LIKE {SOURCE} INCLUDING ALL)")
         cursor.execute(
