@@ -62,3 +62,13 @@ def test_figures_print_one_line_each(capsys):
         "tickets.create.vs_baseline 0.512 ratio",
         "tickets.create.throughput 812 tickets/s",
     ]
+
+
+def test_rounds_combine_into_their_means():
+    from bench.tickets import combined
+
+    rounds = [
+        {"throughput": 400.0, "p50_ms": 30.0, "p95_ms": 60.0, "errors": 0},
+        {"throughput": 500.0, "p50_ms": 20.0, "p95_ms": 50.0, "errors": 2},
+    ]
+    assert combined(rounds) == {"throughput": 450.0, "p50_ms": 25.0, "p95_ms": 55.0, "errors": 2}
