@@ -302,7 +302,7 @@ def token_authenticate(*, plaintext: str, client_ip: str | None = None) -> ApiTo
         raise invalid
     prefix = plaintext[len(TOKEN_PREFIX) :].split("_", 1)[0]
     # The user's organisation comes along: what the request writes or shows usually names it;
-    # so does the configuration token, for a write that pins it (`configcache.pinned`).
+    # so does the configuration token, for a write that pins it (`configcache.preload`).
     token, extra = fetch_joined_with(
         ApiToken, ("user", "organization"), "prefix", prefix, (configcache.token_subquery(),)
     )

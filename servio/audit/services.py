@@ -197,7 +197,7 @@ def audit_atomic(*, savepoint: bool = True) -> Iterator[None]:
                 yield
             standing = {id(func) for _, func, _ in conn.run_on_commit}
             events = [p.event for p in batch if id(p) in standing]
-            later = deferred.standing(rows)
+            later = [item for item in rows if id(item) in standing]
         finally:
             conn.servio_audit_batch = None
         if events:
@@ -273,9 +273,9 @@ def _append_chained_in_sql(
         for event in events
         for name, prepare in zip(OWN_FIELDS, prepares, strict=True)
     ]
-    # Scalars, not two arrays: psycopg dumps array elements in Python, one regex each.
     ctes, cte_params = deferred.as_ctes(later)
     sql = ctes + _chained_insert_sql(len(events))
+    # The pieces as scalars, not two arrays: psycopg dumps array elements in Python.
     params = [*cte_params, *(h for h, _ in pieces), *(m for _, m in pieces), *own]
     raw = conn.connection
     with conn.cursor() as cursor, conn.wrap_database_errors:

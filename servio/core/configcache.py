@@ -31,7 +31,6 @@ VERSION_ROW = "config"
 VENDORS = ("postgresql", "sqlite")
 PIN = "servio_config_pin"  # the connection's attribute holding the token read in `pinned()`
 _UNREAD = object()
-NOT_READ = _UNREAD  # `pinned(preread=...)` when nothing was read beforehand
 
 
 def _read_token() -> int | None:
@@ -78,16 +77,13 @@ def preload(value: int | None) -> None:
 
 
 @contextmanager
-def pinned(preread: Any = NOT_READ) -> Iterator[None]:
-    """Read the token at most once in this block (nested blocks share the outer one).
-
-    `preread`: the token as this unit of work already read it (through `token_subquery`,
-    in a statement it sent anyway), when it has changed no configuration since."""
+def pinned() -> Iterator[None]:
+    """Read the token at most once in this block (nested blocks share the outer one)."""
     conn = connections[DEFAULT_DB_ALIAS]
     if getattr(conn, PIN, None) is not None:
         yield
         return
-    setattr(conn, PIN, [preread if preread is NOT_READ or preread is None else int(preread)])
+    setattr(conn, PIN, [_UNREAD])
     try:
         yield
     finally:

@@ -47,7 +47,8 @@ def insert_later(model: type[models.Model], fields: Sequence[str], rows: Sequenc
 
 @contextmanager
 def collecting() -> Iterator[list[Deferred]]:
-    """Collect deferred rows in this block (the caller must send them, see `standing`)."""
+    """Collect deferred rows in this block. The caller sends those whose marker is still in
+    `run_on_commit` (a savepoint that rolled back took the others' markers with it)."""
     conn = transaction.get_connection()
     batch: list[Deferred] = []
     setattr(conn, ATTRIBUTE, batch)
@@ -55,14 +56,6 @@ def collecting() -> Iterator[list[Deferred]]:
         yield batch
     finally:
         setattr(conn, ATTRIBUTE, None)
-
-
-def standing(batch: list[Deferred]) -> list[Deferred]:
-    """The rows whose savepoints did not roll back (their markers are still registered)."""
-    if not batch:
-        return []
-    registered = {id(func) for _, func, _ in transaction.get_connection().run_on_commit}
-    return [item for item in batch if id(item) in registered]
 
 
 def as_ctes(items: list[Deferred]) -> tuple[str, list[Any]]:

@@ -227,9 +227,11 @@ def list_tickets(
 def create_ticket(request: HttpRequest, response: HttpResponse, payload: TicketCreateIn):
     """Log a ticket. Requesters log for themselves; agents may set team, assignee, priority."""
     user = request.auth
-    # Logging a ticket changes no configuration: the token read with the API token serves.
-    preread = getattr(request, "config_token", configcache.NOT_READ)
-    with configcache.pinned(preread):
+    with configcache.pinned():
+        if hasattr(request, "config_token"):
+            # Logging a ticket changes no configuration: the token read with the API token
+            # serves (`configcache.preload`).
+            configcache.preload(request.config_token)
         ticket = services.ticket_create(
             actor=user,
             kind=payload.kind,

@@ -101,12 +101,14 @@ def test_a_pin_takes_a_token_read_beforehand(matrix):
     matrix.get()
     priority_for(1, 1)
     current = configcache.token()
-    with CaptureQueriesContext(connection) as ctx, configcache.pinned(current):
+    with CaptureQueriesContext(connection) as ctx, configcache.pinned():
+        configcache.preload(current)
         matrix.get()
         priority_for(1, 1)
     assert ctx.captured_queries == []
     assert len(matrix.loads) == 1
 
-    with configcache.pinned(None):  # no token row when it was read: nothing is cached
+    with configcache.pinned():  # no token row when it was read: nothing is cached
+        configcache.preload(None)
         matrix.get()
     assert len(matrix.loads) == 2
