@@ -55,6 +55,9 @@ def test_keyboard_shortcuts(ui, personas):
     expect(page.locator("[data-ticket-row].is-current")).to_contain_text(first.reference)
     page.keyboard.press("o")
     expect(page).to_have_url(f"{agent.base_url}/desk/t/{first.reference}/")
+    # The shortcuts are bound by a deferred script: a key pressed the moment the URL changes,
+    # before the new page has run it, would be lost (no person types that fast).
+    page.wait_for_load_state()
 
     page.keyboard.press("a")
     expect(page.locator("#ticket-assignment")).to_contain_text("Dana Desk")
@@ -71,10 +74,12 @@ def test_keyboard_shortcuts(ui, personas):
     page.keyboard.press("Enter")
     expect(page.locator("[data-ticket-row]")).to_have_count(1)
     expect(page.locator("[data-ticket-row]")).to_contain_text("Mouse wheel sticks")
+    page.wait_for_load_state()
     page.locator("body").click()
     page.keyboard.press("g")
     page.keyboard.press("m")
     expect(page).to_have_url(f"{agent.base_url}/desk/?queue=mine")
+    page.wait_for_load_state()
     expect(page.locator("[data-ticket-row]")).to_contain_text(first.reference)
     page.keyboard.press("c")
     expect(page).to_have_url(f"{agent.base_url}/desk/new/")
