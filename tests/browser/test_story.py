@@ -42,9 +42,11 @@ def test_requester_reports_agent_resolves_requester_rates_dashboard_counts(ui, p
     agent.shot("desk-queue-unassigned")
     row.locator("a[data-ticket-link]").click()
     expect(page.locator("#ticket-title")).to_contain_text("VPN drops")
+    page.wait_for_load_state()  # htmx and servio.js are deferred: let them bind first
     page.get_by_role("button", name="Assign to me").click()
     expect(page.locator("#ticket-assignment")).to_contain_text("Dana Desk")
     expect(page.locator("#ticket-timeline")).to_contain_text("assigned")
+    page.wait_for_load_state()
 
     # An internal note, then a public reply; the button says which one it sends.
     page.locator("label[for=composer-internal]").click()
