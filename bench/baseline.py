@@ -41,16 +41,14 @@ BaselineTicket = _mirror_model()
 
 
 def ensure_table() -> None:
-    """Create the baseline table (PostgreSQL) as a structural copy of the ticket table, or
-    empty it: every run's baseline starts from the same table, as Servio's from the same
-    tickets (`bench.tickets` removes the tickets its creation rounds added)."""
+    """Create the baseline table (PostgreSQL) afresh as a structural copy of the ticket table:
+    every run's baseline starts empty, as Servio's from the same tickets (`bench.tickets`
+    removes the tickets its creation rounds added), and with the indexes the ticket table has
+    now (a copy kept from an earlier run kept the indexes a migration had since dropped)."""
     if connection.vendor != "postgresql":
         raise RuntimeError("The creation baseline runs on PostgreSQL.")
     with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass(%s)", [TABLE])
-        if cursor.fetchone()[0] is not None:
-            cursor.execute(f"TRUNCATE {TABLE}")
-            return
+        cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
         cursor.execute(f"CREATE TABLE {TABLE} (LIKE {SOURCE} INCLUDING ALL)")
         cursor.execute(
             "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
