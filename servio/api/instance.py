@@ -10,6 +10,7 @@ from servio.api import errors
 from servio.api.auth import DEFAULT_AUTH, TokenRateThrottle
 from servio.api.openapi import add_problem_responses
 from servio.api.parser import StrictJsonParser
+from servio.api.renderer import JsonRenderer
 
 
 class ServioApi(NinjaAPI):
@@ -34,6 +35,7 @@ api = ServioApi(
     openapi_url="/openapi.json",
     auth=DEFAULT_AUTH,
     parser=StrictJsonParser(),
+    renderer=JsonRenderer(),
     throttle=[TokenRateThrottle()],
 )
 errors.install(api)

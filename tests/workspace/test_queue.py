@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from servio.tickets import services
 from servio.workspace.models import SavedView
+from servio.workspace.selectors import PAGE_SIZE
 from tests.ui import XSS, make_ticket, sla_policy
 
 
@@ -220,7 +221,8 @@ def test_a_queue_page_is_read_in_order_off_an_index(client, personas, queue):
     client.force_login(personas.agent_desk)
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(f"/desk/?queue={queue}").status_code == 200
-    page = [q["sql"] for q in ctx.captured_queries if q["sql"].endswith("LIMIT 51")]
+    cut = f"LIMIT {PAGE_SIZE + 1}"  # a page and one more row, to know a next page exists
+    page = [q["sql"] for q in ctx.captured_queries if q["sql"].endswith(cut)]
     assert len(page) == 1, f"{queue}: expected one page query, saw {len(page)}"
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_sort = off")
