@@ -61,21 +61,12 @@ def ticket_summary(ticket: Ticket) -> dict[str, Any]:
     return {
         "id": ticket.pk,
         "reference": ticket.reference,
-        "kind": ticket.kind,
-        "title": ticket.title,
-        "status": ticket.status,
-        "priority": ticket.priority,
-        "impact": ticket.impact,
-        "urgency": ticket.urgency,
-        "is_major": ticket.is_major,
+        **{name: getattr(ticket, name) for name in selectors.SUMMARY_PLAIN},
         "requester": person(ticket.requester),
         "organization": ref(ticket.organization),
         "team": ref(ticket.team),
         "assignee": person(ticket.assignee),
         "service": ref(ticket.service),
-        "created_at": ticket.created_at,
-        "updated_at": ticket.updated_at,
-        "version": ticket.version,
     }
 
 
@@ -100,21 +91,12 @@ def summary_of_row(row: dict[str, Any], known: dict[str, dict[int, Any]]) -> dic
     return {
         "id": row["id"],
         "reference": format_number(row["kind"], row["number"]),
-        "kind": row["kind"],
-        "title": row["title"],
-        "status": row["status"],
-        "priority": row["priority"],
-        "impact": row["impact"],
-        "urgency": row["urgency"],
-        "is_major": row["is_major"],
+        **{name: row[name] for name in selectors.SUMMARY_PLAIN},
         "requester": someone("requester"),
         "organization": named("organization"),
         "team": named("team"),
         "assignee": someone("assignee"),
         "service": named("service"),
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
-        "version": row["version"],
     }
 
 

@@ -22,11 +22,15 @@ def ticket_list(*, user, filters: TicketFilter) -> QuerySet[Ticket]:
     return filters.apply(qs, user)
 
 
-# What a ticket summary shows (api.ticket_summary): the people joined, the rest from refs.
-SUMMARY_FIELDS = (
-    "id", "kind", "number", "title", "status", "priority", "impact", "urgency", "is_major",
-    "requester_id", "organization_id", "team_id", "assignee_id", "service_id", "created_at",
+# What a ticket summary (api.ticket_summary) shows as stored; the rest are references.
+SUMMARY_PLAIN = (
+    "kind", "title", "status", "priority", "impact", "urgency", "is_major", "created_at",
     "updated_at", "version",
+)  # fmt: skip
+# The columns of a summary row: the people joined, the other references from refs.
+SUMMARY_FIELDS = (
+    "id", "number", *SUMMARY_PLAIN,
+    "requester_id", "organization_id", "team_id", "assignee_id", "service_id",
     "requester__full_name", "requester__email", "assignee__full_name", "assignee__email",
 )  # fmt: skip
 

@@ -175,6 +175,17 @@ def test_default_order_is_newest_first(personas, api_as, data):
     assert refs(api_as(personas.admin).get("tickets"))[:2] == [t[6].reference, t[5].reference]
 
 
+def test_a_list_item_is_the_summary_the_ticket_itself_shows(personas, api_as, data):
+    """The list builds summaries from rows, the ticket's own answer from the record: the two
+    must say the same, reference by reference and person by person."""
+    admin = api_as(personas.admin)
+    items = admin.get("tickets", data={"limit": 10}).json()["items"]
+    assert len(items) == 6
+    for item in items:
+        detail = admin.get(f"tickets/{item['reference']}").json()
+        assert item == {key: detail[key] for key in item}
+
+
 # --- query counts -----------------------------------------------------------------------------
 
 
