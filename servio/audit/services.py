@@ -24,8 +24,8 @@ from django.utils import timezone
 
 from servio.audit.models import AuditEvent, AuditHead
 from servio.core import context, deferred
-from servio.core.rows import Prepare, preparer, values_sql
 from servio.core.rows import columns as rows_columns
+from servio.core.rows import preparers, values_sql
 
 GENESIS = "0" * 64
 HASHED_FIELDS = (
@@ -267,7 +267,7 @@ def _append_chained_in_sql(
     trip (psycopg's pipeline)."""
     pieces = [hash_pieces(_event_values(event)) for event in events]
     conn = transaction.get_connection()
-    prepares = _own_preparers()
+    prepares = preparers(AuditEvent, OWN_FIELDS)
     own = [
         prepare(getattr(event, name), conn)
         for event in events
@@ -296,11 +296,6 @@ def _append_chained_in_sql(
 @functools.cache
 def _own_fields() -> tuple[Any, ...]:
     return tuple(AuditEvent._meta.get_field(name) for name in OWN_FIELDS)
-
-
-@functools.cache
-def _own_preparers() -> tuple[Prepare, ...]:
-    return tuple(preparer(field) for field in _own_fields())
 
 
 @functools.cache

@@ -185,6 +185,11 @@ def columns(model: type[models.Model], fields: Sequence[str]) -> str:
     return _shape(model, tuple(fields), connections[DEFAULT_DB_ALIAS].vendor).columns
 
 
+def preparers(model: type[models.Model], fields: Sequence[str]) -> tuple[Prepare, ...]:
+    """Each field's `preparer`, worked out once per model and field list."""
+    return _shape(model, tuple(fields), connections[DEFAULT_DB_ALIAS].vendor).prepare
+
+
 def insert_rows(
     model: type[models.Model],
     fields: Sequence[str],
@@ -407,10 +412,8 @@ def fetch_all(model: type[models.Model], *, order: str = "pk", **where: Any) -> 
 
 
 def _prepared(model: type[models.Model], where: dict[str, Any], conn: Any) -> list[Any]:
-    return [
-        cast(_Column, model._meta.get_field(key)).get_db_prep_save(value, conn)
-        for key, value in where.items()
-    ]
+    prepares = _shape(model, tuple(where), conn.vendor).prepare
+    return [prepare(value, conn) for prepare, value in zip(prepares, where.values(), strict=True)]
 
 
 def _rows(conn: Any, joined: _Joined, params: list[Any]) -> list[tuple[Any, ...]]:
