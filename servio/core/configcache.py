@@ -165,10 +165,15 @@ def install_triggers(using: str = "default", **_: Any) -> None:
             elif conn.vendor == "sqlite":
                 for event in ("INSERT", "UPDATE", "DELETE"):
                     trigger = conn.ops.quote_name(f"servio_config_{name}_{event.lower()}")
+                    # An UPDATE, not INSERT OR REPLACE: SQLite applies the outer statement's
+                    # conflict clause to a trigger's statements, so the INSERT OR IGNORE of a
+                    # many-to-many add() turned the REPLACE into IGNORE and kept the old token.
+                    # (Without the row nothing is cached, so there is nothing to insert.)
+                    cursor.execute(f"DROP TRIGGER IF EXISTS {trigger}")
                     cursor.execute(
-                        f"CREATE TRIGGER IF NOT EXISTS {trigger} AFTER {event} ON {quoted} "  # noqa: S608
-                        f"BEGIN INSERT OR REPLACE INTO {table} (name, token) "
-                        f"VALUES ('{VERSION_ROW}', random()); END"
+                        f"CREATE TRIGGER {trigger} AFTER {event} ON {quoted} "  # noqa: S608
+                        f"BEGIN UPDATE {table} SET token = random() "
+                        f"WHERE name = '{VERSION_ROW}'; END"
                     )
         # A fresh database, or one whose token row was flushed: start a token.
         if conn.vendor == "postgresql":

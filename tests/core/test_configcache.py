@@ -55,6 +55,29 @@ def test_any_write_to_a_watched_table_reloads_it(matrix, change):
     assert len(matrix.loads) == 2
 
 
+@pytest.mark.parametrize("write", ["add", "bulk_create ignoring conflicts", "set"])
+def test_a_many_to_many_add_changes_the_token(personas, write):
+    """Django's add() inserts with INSERT OR IGNORE on SQLite, whose conflict clause SQLite
+    applies to the trigger's statements too: an INSERT OR REPLACE there kept the old token,
+    and a team newly serving an organisation stayed unknown to the directory cache."""
+    from servio.accounts import scope
+
+    p = personas
+    assert not scope.team_serves(p.team_network.pk, p.acme.pk)  # loaded now
+    before = configcache.token()
+    through = type(p.team_network).serves.through
+    if write == "add":
+        p.team_network.serves.add(p.acme)
+    elif write == "set":
+        p.team_network.serves.set([p.globex, p.acme])
+    else:
+        through.objects.bulk_create(
+            [through(team=p.team_network, organization=p.acme)], ignore_conflicts=True
+        )
+    assert configcache.token() != before
+    assert scope.team_serves(p.team_network.pk, p.acme.pk)
+
+
 def test_the_services_see_a_changed_matrix_at_once(personas):
     assert priority_for(3, 3) == 5
     PriorityRule.objects.filter(impact=3, urgency=3).update(priority=4)
