@@ -57,3 +57,30 @@ def staff_scope(user) -> tuple[list[int], list[int]]:
     for team in teams:
         organizations.update(membership.served_by.get(team, ()))
     return list(teams), sorted(organizations)
+
+
+def sees_organization(user, organization_id: int | None) -> bool:
+    """Whether this person may see the tickets of this organisation *by who they are*, before
+    anything is attached to them: admins every one; staff the provider and the organisations
+    their teams serve; anyone else only their own organisation (decision 16).
+
+    Attaching a person to a ticket (assignee, watcher, approver) or mailing them about it must
+    ask this, not whether they see the ticket: the attachment itself would grant that."""
+    if user is None or not user.is_active or organization_id is None:
+        return False
+    if user.has_capability("visibility.all"):
+        return True
+    if user.is_staff_member:
+        return organization_id in staff_scope(user)[1]
+    return user.organization_id == organization_id
+
+
+def team_serves(team_id: int | None, organization_id: int | None) -> bool:
+    """Whether a team may take this organisation's tickets: the provider's own tickets go to
+    any team, a customer's only to the teams that serve that customer."""
+    if team_id is None or organization_id is None:
+        return False
+    membership = _MEMBERSHIP.get()
+    return organization_id in membership.providers or organization_id in membership.served_by.get(
+        team_id, ()
+    )

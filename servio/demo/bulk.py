@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from django.db import transaction
 
 from servio.demo.audit_chain import append_events
-from servio.demo.stories import PARENT_REFERENCE, Plan
+from servio.demo.stories import Plan
 from servio.demo.tables import TableWriter, reserve_ids
 from servio.tickets import numbering
 from servio.tickets.models import PREFIX, Comment, Kind, Ticket
@@ -48,11 +48,6 @@ def write_plans(plans: Sequence[Plan], *, tick: Callable[[int], None] | None = N
         for plan in plans:
             plan.number = next(numbers[plan.kind])
         refs = {id(p): reference(p.kind, p.number) for p in plans}
-        for plan in plans:
-            if plan.parent is not None and PARENT_REFERENCE in plan.resolution_notes:
-                plan.resolution_notes = plan.resolution_notes.replace(
-                    PARENT_REFERENCE, refs[id(plan.parent)]
-                )
 
         TableWriter(Ticket, TICKET_COLUMNS).write(_ticket_rows(plans))
         if tick:
@@ -107,10 +102,6 @@ def _events(timeline, refs):
                 changes["comment"] = [None, plan.comments[target][5]]
             else:
                 changes["parent"] = [None, target.id]
-        elif plan.parent is not None and action == "ticket.resolve":
-            notes = changes.get("resolution_notes")
-            if notes and PARENT_REFERENCE in notes[1]:
-                changes = {**changes, "resolution_notes": [notes[0], plan.resolution_notes]}
         yield (
             at,
             actor.id if actor is not None else None,

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from itertools import accumulate
 
 from servio.demo import content
+from servio.incidents.services import MAJOR_RESOLUTION_PREFIX
 
 DAY = 86400.0
 HOUR = 3600.0
@@ -110,9 +111,14 @@ class Directory:
     matrix: dict[tuple[int, int], int]
     people: dict[int, Person] = field(default_factory=dict)
 
+    def serves(self, team: TeamInfo, org_id: int) -> bool:
+        """Whether the team may take this organisation's tickets (decision 16): the provider's
+        go to any team, a customer's only to the teams that serve it."""
+        return org_id == self.provider_org_id or org_id in team.serves
+
     def team_for(self, service: ServiceInfo, org_id: int) -> TeamInfo:
         owner = service.owner
-        if owner is not None and owner.members and org_id in owner.serves:
+        if owner is not None and owner.members and self.serves(owner, org_id):
             return owner
         return self.first_line
 
@@ -314,7 +320,6 @@ class Story:
                 self.transition(later, author, "reopen", auto=True)
 
 
-PARENT = PARENT_REFERENCE = "\x00parent\x00"  # replaced by the parent's number once known
 AUTO = ("auto", None)  # fixup marking a transition another service call made
 
 
@@ -483,7 +488,10 @@ class Desk:
         triager = self.pick(first_line.members)
         # Who ends up working it: the first line keeps about half; the rest goes to the owner.
         if assignee is not None:
-            work_team = next((t for t in d.teams if assignee in t.members), team)
+            work_team = next(
+                (t for t in d.teams if assignee in t.members and d.serves(t, p.organization_id)),
+                team,
+            )
             worker = assignee
         elif p.assignee_id is not None:
             work_team, worker = first_line, creator
@@ -536,7 +544,11 @@ class Desk:
                 median = 3 * DAY if reason == "awaiting_vendor" else 4 * DAY
                 steps.append((w(median, 0.7), "move", (worker, "resume", {})))
         if self.chance(0.1):
-            others = [t for t in d.teams if t is not work_team and t.members]
+            others = [
+                t
+                for t in d.teams
+                if t is not work_team and t.members and d.serves(t, p.organization_id)
+            ]
             if others:
                 new_team = self.pick(others)
                 worker = self.pick(new_team.members)
@@ -734,7 +746,7 @@ class Desk:
                         "resolve",
                         auto=True,
                         resolution_code=code,
-                        resolution_notes=f"Resolved with major incident {PARENT}: {notes}",
+                        resolution_notes=f"{MAJOR_RESOLUTION_PREFIX}{notes}",
                     )
             close_at = resolve_at + timedelta(seconds=self.autoclose + self.rng.random() * 900)
             if final == "closed" and close_at < self.now:

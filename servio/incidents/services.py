@@ -14,6 +14,9 @@ from servio.core.workflow import Transition
 from servio.incidents.workflow import OPEN
 from servio.tickets.models import Kind, Ticket
 
+# What a child incident's resolution notes start with when its major incident resolves it.
+MAJOR_RESOLUTION_PREFIX = "Resolved together with the major incident it was part of: "
+
 
 def cascade_major_incident(
     *, ticket: Ticket, transition: Transition, actor: Any, values: dict[str, Any]
@@ -31,8 +34,9 @@ def cascade_major_incident(
             transition="resolve",
             values={
                 "resolution_code": ticket.resolution_code,
-                "resolution_notes": f"Resolved with major incident {ticket.reference}: "
-                f"{ticket.resolution_notes}",
+                # Not the parent's number: a child may belong to an organisation whose
+                # people may not see the major incident (decision 16); staff see the parent.
+                "resolution_notes": f"{MAJOR_RESOLUTION_PREFIX}{ticket.resolution_notes}",
                 "cause": "major_incident_resolved",
             },
         )

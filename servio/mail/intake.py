@@ -35,6 +35,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from servio.accounts import scope
 from servio.accounts.models import Organization, Team, User
 from servio.audit.services import audit_atomic
 from servio.core import configcache, outbox
@@ -611,6 +612,8 @@ def _create_ticket(
     team: Any = (
         mailbox.default_team if mailbox.default_team and mailbox.default_team.is_active else None
     )
+    if team is not None and not scope.team_serves(team.pk, user.organization_id):
+        team = None  # it may not take this organisation's tickets: unassigned (decision 16)
     ticket = ticket_create(
         actor=None,
         kind=mailbox.default_kind,

@@ -17,6 +17,7 @@ from servio.accounts.models import Team, User
 from servio.mail import outbound
 from servio.mail.models import InboundMessage, OutboundMessage, TemplateKey
 from servio.tickets.models import Comment, Ticket, Watcher
+from servio.tickets.tenancy import allowed_recipients, reference_for
 
 TICKET_RELATED = ("requester", "team", "assignee")
 
@@ -36,7 +37,8 @@ def _send(
 ) -> list[OutboundMessage]:
     sent = []
     seen: set[int] = set()
-    for person in people:
+    # Nobody is mailed about a ticket of an organisation they may not see (decision 16).
+    for person in allowed_recipients(people, ticket.organization_id):
         if person.pk in seen or person.pk == skip_user_id or not outbound.wants_email(person, key):
             continue
         seen.add(person.pk)
@@ -162,7 +164,11 @@ def resolved_by_major(*, event_id: uuid.UUID, payload: dict[str, Any]) -> list[O
     if ticket is None:
         return []
     context = {
-        "parent_reference": payload.get("parent_reference", ""),
+        # Named only to a requester who may see the major incident (another organisation's
+        # or the provider's own is not theirs to see).
+        "parent_reference": reference_for(
+            ticket.requester, payload.get("parent_id"), otherwise="a major incident"
+        ),
         **_survey_context(ticket, event_id),
     }
     return _send(

@@ -92,12 +92,23 @@ def created(event: Event) -> None:
 
 @handler("incident.resolved_by_major", name="notifications.resolved_by_major")
 def resolved_by_major(event: Event) -> None:
-    """Tell a child incident's requester it was resolved with its major incident."""
+    """Tell a child incident's requester it was resolved with its major incident (named only
+    when they may see it)."""
     p = event.payload
     notify(
         recipient_id=p.get("requester_id"),
         event_id=event.id,
         kind="incident.resolved_by_major",
-        subject=f"[{p['reference']}] Resolved together with major incident {p['parent_reference']}",
+        subject=f"[{p['reference']}] Resolved together with {_major_incident(p)}",
         ticket_id=p["ticket_id"],
     )
+
+
+def _major_incident(payload: dict) -> str:
+    """The major incident's number for a requester who may see it; else no number."""
+    from servio.accounts.models import User
+    from servio.tickets.tenancy import reference_for
+
+    reader = User.objects.filter(pk=payload.get("requester_id")).first()
+    name = reference_for(reader, payload.get("parent_id"), otherwise="")
+    return f"major incident {name}" if name else "a major incident"

@@ -23,6 +23,7 @@ from servio.core import outbox
 from servio.sla import clocks
 from servio.sla.models import Calendar, ClockState, SlaClock, SlaPolicy
 from servio.tickets.models import Ticket, format_number
+from servio.tickets.tenancy import allowed_recipients
 
 Event = tuple[str, dict[str, Any]]
 
@@ -50,6 +51,7 @@ class _TicketInfo:
     assignee_id: int | None
     team_id: int | None
     lead_id: int | None
+    organization_id: int
 
 
 def sla_scan(*, now: datetime | None = None, batch: int = 1000) -> ScanResult:
@@ -92,11 +94,11 @@ def _attach(due: list[SlaClock]) -> tuple[dict[int, _Levels], dict[int, _TicketI
         clock.policy = policies[clock.policy_id]
         clock.calendar = calendars[clock.calendar_id]
     rows = Ticket.objects.filter(pk__in={c.ticket_id for c in due}).values_list(
-        "pk", "kind", "number", "assignee_id", "team_id", "team__lead_id"
+        "pk", "kind", "number", "assignee_id", "team_id", "team__lead_id", "organization_id"
     )
     tickets = {
-        pk: _TicketInfo(format_number(kind, number), assignee, team, lead)
-        for pk, kind, number, assignee, team, lead in rows
+        pk: _TicketInfo(format_number(kind, number), assignee, team, lead, organization)
+        for pk, kind, number, assignee, team, lead, organization in rows
     }
     return {pk: _levels_of(policy) for pk, policy in policies.items()}, tickets
 
@@ -167,9 +169,9 @@ def _escalation(
     elif action == "notify_team_lead" and ticket.lead_id:
         recipients = [ticket.lead_id]
     elif action in ("notify_team", "notify_group") and team_id:
-        recipients = sorted(
-            User.objects.filter(teams__pk=team_id, is_active=True).values_list("pk", flat=True)
-        )
+        # A group named by the policy may include people who may not see this organisation.
+        members = User.objects.filter(teams__pk=team_id, is_active=True)
+        recipients = sorted(u.pk for u in allowed_recipients(members, ticket.organization_id))
     return {
         **_payload(clock, percent, ticket),
         "action": action,

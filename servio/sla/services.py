@@ -17,6 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from servio.accounts import scope
 from servio.accounts.models import Team, User
 from servio.audit.services import audit_record
 from servio.core import configcache
@@ -335,6 +336,15 @@ def sla_escalation_apply(*, ticket_id: int, action: str, team_id: int | None) ->
         log.warning("SLA escalation cannot reassign %s: no active team %s", ticket_id, team_id)
         return ticket
     if ticket.team_id == team.pk:
+        return ticket
+    if not scope.team_serves(team.pk, ticket.organization_id):
+        # A policy may cover organisations its escalation team does not serve: the ticket
+        # stays where it is rather than reach people who may not see it (decision 16).
+        log.warning(
+            "SLA escalation cannot reassign %s to %s: the team does not serve its organisation",
+            ticket.reference,
+            team,
+        )
         return ticket
     return tickets.ticket_assign(actor=None, ticket=ticket, team=team, assignee=None)
 

@@ -38,12 +38,14 @@ class SurveyInvitation(models.Model):
 
 class SurveyResponseQuerySet(models.QuerySet["SurveyResponse"]):
     def visible_to(self, user) -> SurveyResponseQuerySet:
-        """Admins and report readers: all; agents: those of tickets they see; others: none."""
+        """Admins: all; staff (report readers included): those of tickets they may see;
+        others: none. Reading reports is a permission, not a wider view: a team lead serving
+        one organisation reads that organisation's answers only."""
         from servio.tickets.models import Ticket
 
         if not user.is_authenticated or not user.is_active:
             return self.none()
-        if user.has_capability("visibility.all") or user.has_capability("reports.read"):
+        if user.has_capability("visibility.all"):
             return self
         if user.has_capability("ticket.work"):
             return self.filter(ticket__in=Ticket.objects.visible_to(user))

@@ -19,7 +19,7 @@ def can_read_reports(user) -> bool:
 
 
 def responses(*, user, ticket=None) -> QuerySet[SurveyResponse]:
-    """Responses the user may see (reports readers: all; agents: their visible tickets)."""
+    """Responses the user may see (admins: all; staff: those of the tickets they may see)."""
     qs = SurveyResponse.objects.visible_to(user).select_related("ticket", "team", "agent")
     if ticket is not None:
         qs = qs.filter(ticket=ticket)

@@ -20,7 +20,7 @@ from servio.core.text import render_markdown
 from servio.tickets import refs, selectors, services, workflows
 from servio.tickets.filters import TicketFilter
 from servio.tickets.inputs import MAX_ID
-from servio.tickets.models import Link, Ticket, format_number
+from servio.tickets.models import Ticket, format_number
 from servio.tickets.schemas import (
     AssignIn,
     AttachmentOut,
@@ -113,7 +113,7 @@ def ticket_detail(ticket: Ticket, user) -> dict[str, Any]:
         if ticket.category
         else None,
         source=ticket.source,
-        parent=ticket.parent.reference if ticket.parent_id else None,
+        parent=_parent_reference(ticket, user),
         first_response_at=ticket.first_response_at,
         resolved_at=ticket.resolved_at,
         closed_at=ticket.closed_at,
@@ -132,6 +132,14 @@ def ticket_detail(ticket: Ticket, user) -> dict[str, Any]:
         sla=_sla_clocks(ticket, user),
     )
     return body
+
+
+def _parent_reference(ticket: Ticket, user) -> str | None:
+    """The parent's number, HIDDEN when the user may not see it (another organisation's)."""
+    if ticket.parent_id is None:
+        return None
+    parent = selectors.visible_parent(user=user, ticket=ticket)
+    return parent.reference if parent is not None else selectors.HIDDEN
 
 
 def _sla_clocks(ticket: Ticket, user) -> list[dict[str, Any]]:
@@ -456,8 +464,15 @@ def ticket_history(
     ticket = selectors.ticket_get(user=request.auth, reference=reference)
     qs = selectors.history(user=request.auth, ticket=ticket)
     page = paginate(qs, order=["seq"], cursor=cursor, limit=limit)
+    changes = selectors.history_changes(user=request.auth, events=page.items)
     items = [
-        {"seq": e.seq, "at": e.at, "actor": e.actor_repr, "action": e.action, "changes": e.changes}
+        {
+            "seq": e.seq,
+            "at": e.at,
+            "actor": e.actor_repr,
+            "action": e.action,
+            "changes": changes[e.seq],
+        }
         for e in page.items
     ]
     return {"items": items, "next_cursor": page.next_cursor}
@@ -468,35 +483,17 @@ def ticket_history(
 
 def _links(ticket: Ticket, user) -> list[dict[str, Any]]:
     """Links in both directions, only to tickets the user may also see."""
-    visible = Ticket.objects.visible_to(user)
-    out = []
-    outgoing = Link.objects.filter(source=ticket, target__in=visible).select_related("target")
-    incoming = Link.objects.filter(target=ticket, source__in=visible).select_related("source")
-    for link in outgoing.order_by("pk"):
-        other = link.target
-        out.append(
-            {
-                "id": link.pk,
-                "type": link.type,
-                "direction": "outgoing",
-                "ticket": other.reference,
-                "title": other.title,
-                "status": other.status,
-            }
-        )
-    for link in incoming.order_by("pk"):
-        other = link.source
-        out.append(
-            {
-                "id": link.pk,
-                "type": link.type,
-                "direction": "incoming",
-                "ticket": other.reference,
-                "title": other.title,
-                "status": other.status,
-            }
-        )
-    return out
+    return [
+        {
+            "id": link.pk,
+            "type": link.type,
+            "direction": direction,
+            "ticket": other.reference,
+            "title": other.title,
+            "status": other.status,
+        }
+        for link, other, direction in selectors.links(user=user, ticket=ticket)
+    ]
 
 
 @router.get("/tickets/{reference}/links", response=list[LinkOut])
@@ -516,15 +513,7 @@ def add_link(request: HttpRequest, reference: str, payload: LinkIn):
 @router.delete("/tickets/{reference}/links/{link_id}", response={204: None})
 def remove_link(request: HttpRequest, reference: str, link_id: DbId):
     ticket = selectors.ticket_get(user=request.auth, reference=reference)
-    link = Link.objects.filter(pk=link_id, source=ticket).select_related("source", "target").first()
-    if link is None:
-        link = (
-            Link.objects.filter(pk=link_id, target=ticket)
-            .select_related("source", "target")
-            .first()
-        )
-    if link is None:
-        raise NotFound("No such link on this ticket.")
+    link = selectors.link_get(user=request.auth, ticket=ticket, link_id=link_id)
     services.link_remove(actor=request.auth, link=link)
     return Status(204, None)
 

@@ -9,7 +9,14 @@ from servio.core.errors import NotFound
 from servio.core.rows import fetch_related
 from servio.tickets import refs
 from servio.tickets.filters import TicketFilter
-from servio.tickets.models import Attachment, Comment, Ticket, is_visible_to, parse_number
+from servio.tickets.models import (
+    Attachment,
+    Comment,
+    Link,
+    Ticket,
+    is_visible_to,
+    parse_number,
+)
 
 LIST_RELATED = ("requester", "organization", "team", "assignee", "service")
 # Joined by ticket_get; organisation, team and service come from `refs` (see there).
@@ -82,6 +89,32 @@ def attachment_get(*, user, ticket: Ticket, attachment_id: int) -> Attachment:
     return attachment
 
 
+def links(*, user, ticket: Ticket) -> list[tuple[Link, Ticket, str]]:
+    """The ticket's links in both directions whose other end the user may also see, as
+    (link, other ticket, "outgoing" or "incoming"), oldest first (2 queries)."""
+    visible = Ticket.objects.visible_to(user).values("pk")
+    outgoing = Link.objects.filter(source=ticket, target__in=visible).select_related("target")
+    incoming = Link.objects.filter(target=ticket, source__in=visible).select_related("source")
+    return [(link, link.target, "outgoing") for link in outgoing.order_by("pk")] + [
+        (link, link.source, "incoming") for link in incoming.order_by("pk")
+    ]
+
+
+def link_get(*, user, ticket: Ticket, link_id: int) -> Link:
+    """A link of this ticket (either direction) whose other end the user may also see; a link
+    to a ticket they may not see answers like one that does not exist."""
+    visible = Ticket.objects.visible_to(user).values("pk")
+    link = (
+        Link.objects.filter(pk=link_id)
+        .filter(Q(source=ticket, target__in=visible) | Q(target=ticket, source__in=visible))
+        .select_related("source", "target")
+        .first()
+    )
+    if link is None:
+        raise NotFound("No such link on this ticket.")
+    return link
+
+
 def history(*, user, ticket: Ticket) -> QuerySet[AuditEvent]:
     """The ticket's audit events; requesters do not see internal notes or attachments."""
     qs = AuditEvent.objects.filter(object_type="tickets.ticket", object_id=str(ticket.pk))
@@ -90,3 +123,58 @@ def history(*, user, ticket: Ticket) -> QuerySet[AuditEvent]:
         # (the comparison is NULL there), which hid nearly the whole history.
         qs = qs.exclude(Q(changes__has_key="internal") & Q(changes__internal=[None, True]))
     return qs
+
+
+HIDDEN = "(hidden)"  # what a history shows in place of a record the reader may not see
+
+
+def visible_parent(*, user, ticket: Ticket) -> Ticket | None:
+    """The ticket's parent (major incident) if the user may see it: a child of another
+    organisation's major incident must not name it to people who may not see it."""
+    if ticket.parent_id is None:
+        return None
+    parent = ticket.parent
+    return parent if parent is not None and is_visible_to(parent, user) else None
+
+
+def history_changes(*, user, events: list[AuditEvent]) -> dict[int, dict]:
+    """Each event's recorded changes (by event seq) as this reader may read them: the number of
+    a linked ticket or parent they may not see is replaced by HIDDEN (2 queries at most)."""
+    pks, numbers = set(), set()
+    for event in events:
+        for name, values in (event.changes or {}).items():
+            if not isinstance(values, list):
+                continue
+            for value in values:
+                if name == "parent" and isinstance(value, int):
+                    pks.add(value)
+                elif name == "link" and isinstance(value, dict):
+                    parsed = parse_number(str(value.get("target", "")))
+                    if parsed:
+                        numbers.add(parsed)
+    visible = Ticket.objects.visible_to(user)
+    seen_pks = set(visible.filter(pk__in=pks).values_list("pk", flat=True)) if pks else set()
+    seen_numbers: set[tuple[str, int]] = set()
+    if numbers:
+        condition = Q()
+        for kind, number in numbers:
+            condition |= Q(kind=kind, number=number)
+        seen_numbers = set(visible.filter(condition).values_list("kind", "number"))
+
+    def shown(name: str, value):
+        if name == "parent" and isinstance(value, int) and value not in seen_pks:
+            return HIDDEN
+        if name == "link" and isinstance(value, dict):
+            parsed = parse_number(str(value.get("target", "")))
+            if parsed and parsed not in seen_numbers:
+                return {**value, "target": HIDDEN}
+        return value
+
+    out = {}
+    for event in events:
+        changes = event.changes or {}
+        out[event.seq] = {
+            name: [shown(name, v) for v in values] if isinstance(values, list) else values
+            for name, values in changes.items()
+        }
+    return out

@@ -26,7 +26,6 @@ from servio.tickets.models import (
     Category,
     Comment,
     Level,
-    Link,
     Priority,
     Service,
     Ticket,
@@ -268,15 +267,12 @@ def status_label(ticket: Ticket) -> str:
 
 def links(*, user, ticket: Ticket) -> list[dict[str, Any]]:
     """Links in both directions, to tickets the user may also see (2 queries)."""
-    visible = Ticket.objects.visible_to(user).values("pk")
     out = []
-    for link in Link.objects.filter(source=ticket, target__in=visible).select_related("target"):
-        out.append({"id": link.pk, "type": link.get_type_display(), "ticket": link.target})
-    for link in Link.objects.filter(target=ticket, source__in=visible).select_related("source"):
-        label = {"duplicate_of": "Has duplicate", "caused_by": "Causes"}.get(
-            link.type, link.get_type_display()
-        )
-        out.append({"id": link.pk, "type": label, "ticket": link.source})
+    for link, other, direction in ticket_selectors.links(user=user, ticket=ticket):
+        label = link.get_type_display()
+        if direction == "incoming":
+            label = {"duplicate_of": "Has duplicate", "caused_by": "Causes"}.get(link.type, label)
+        out.append({"id": link.pk, "type": label, "ticket": other})
     return out
 
 
@@ -325,8 +321,9 @@ class TimelineEntry:
     source: str = ""
 
 
-def _names(events: list[AuditEvent]) -> dict[str, dict[Any, str]]:
-    """Display names of the records history refers to by id (one query per kind of record)."""
+def _names(events: list[AuditEvent], user) -> dict[str, dict[Any, str]]:
+    """Display names of the records history refers to by id (one query per kind of record);
+    a ticket the reader may not see is not named (another organisation's major incident)."""
     wanted: dict[str, set[int]] = {}
     for event in events:
         for name, values in (event.changes or {}).items():
@@ -338,7 +335,9 @@ def _names(events: list[AuditEvent]) -> dict[str, dict[Any, str]]:
     names: dict[type, dict[int, str]] = {}
     for model, ids in by_model.items():
         if model is Ticket:
-            names[model] = {t.pk: t.reference for t in Ticket.objects.filter(pk__in=ids)}
+            visible = Ticket.objects.visible_to(user).filter(pk__in=ids)
+            found = {t.pk: t.reference for t in visible.only("kind", "number")}
+            names[model] = {pk: found.get(pk, ticket_selectors.HIDDEN) for pk in ids}
         elif model is User:
             names[model] = {
                 u["pk"]: u["full_name"] or u["email"]
@@ -442,7 +441,7 @@ def timeline(*, user, ticket: Ticket, limit: int = 300) -> list[TimelineEntry]:
         .select_related("actor")
         .order_by("-seq")[:limit]
     )
-    names = _names(events)
+    names = _names(events, user)
     by_comment: dict[int, list[Any]] = {}
     loose = []
     for f in files:
@@ -517,7 +516,7 @@ def changes_since(*, user, ticket: Ticket, version: int) -> list[dict[str, str]]
         .order_by("seq")
         if e.action not in NON_VERSION_ACTIONS
     ][max(version, 0) :]
-    names = _names(events)
+    names = _names(events, user)
     latest: dict[str, dict[str, str]] = {}
     for e in events:
         for name, values in (e.changes or {}).items():
@@ -554,19 +553,6 @@ def tickets_by_reference(*, user, references: list[str]) -> list[Ticket]:
         .filter(condition)
         .select_related(*ticket_selectors.LIST_RELATED)
         .order_by("kind", "number")
-    )
-
-
-def link_get(*, user, ticket: Ticket, link_id: int) -> Link | None:
-    """A link of this ticket (either direction) whose other end the user may also see."""
-    from django.db.models import Q
-
-    visible = Ticket.objects.visible_to(user).values("pk")
-    return (
-        Link.objects.filter(pk=link_id)
-        .filter(Q(source=ticket, target__in=visible) | Q(target=ticket, source__in=visible))
-        .select_related("source", "target")
-        .first()
     )
 
 

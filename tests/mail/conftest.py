@@ -23,9 +23,12 @@ DESK = "servicedesk@provider.example"
 
 
 @pytest.fixture
-def walk_in(db):
-    """Where unknown senders without a matching email domain become requesters."""
-    return OrganizationFactory(name="Walk-in", slug="walk-in")
+def walk_in(personas):
+    """Where unknown senders without a matching email domain become requesters; the desk
+    serves it, so the mailbox's default team may take its tickets (decision 16)."""
+    organization = OrganizationFactory(name="Walk-in", slug="walk-in")
+    personas.team_desk.serves.add(organization)
+    return organization
 
 
 @pytest.fixture

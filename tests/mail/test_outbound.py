@@ -225,8 +225,13 @@ def test_admins_edit_templates(personas, smtp_server, drain):
     assert smtp_server.messages == []
 
 
-def test_children_of_a_major_incident_hear_once(personas, smtp_server, drain):
+@pytest.mark.parametrize("shared", [True, False])
+def test_children_of_a_major_incident_hear_once(personas, smtp_server, drain, shared):
+    """The requester hears the major incident's number only when they may see it (decision
+    16): here when Acme shares its tickets among its people."""
     p = personas
+    p.acme.requesters_see_org_tickets = shared
+    p.acme.save()
     major = ticket_create(
         actor=p.agent_desk, title="Email is down", requester=p.colleague_acme, is_major=True
     )
@@ -244,9 +249,9 @@ def test_children_of_a_major_incident_hear_once(personas, smtp_server, drain):
     )
     drain()
     [mail] = smtp_server.to("rita@acme.example")
-    assert mail.message["Subject"] == (
-        f"[{child.reference}] Resolved with {major.reference}: Cannot send mail"
-    )
+    named = major.reference if shared else "a major incident"
+    assert mail.message["Subject"] == f"[{child.reference}] Resolved with {named}: Cannot send mail"
+    assert (major.reference in mail.text) is shared
     assert "Mail relay restarted." in mail.text and "/survey/" in mail.text
 
 

@@ -73,6 +73,7 @@ def build(p: Personas) -> World:
     }
     p.team_desk.members.add(people["oliver"])
     desk = p.team_desk
+    desk.serves.add(corp, kunde, firma, partner, exemple)  # its tickets are the desk's
     tickets = {
         "INC-000123": _ticket(Kind.INCIDENT, 123, people["thomas"], team=desk),
         "INC-000777": _ticket(Kind.INCIDENT, 777, people["jane"], team=desk),

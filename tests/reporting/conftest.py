@@ -114,7 +114,9 @@ def service_desk(desk: Desk, personas: Personas) -> Desk:
     # T3: moved from the desk to the network team (a reassignment), still an Acme ticket.
     t3 = d.create(at(3, 3, 8, 0))
     d.assign(at(3, 3, 8, 5), t3, desk_team)
+    network.serves.add(p.acme)  # Network took Acme's work then; it no longer does
     d.assign(at(3, 3, 8, 30), t3, network, p.agent_network)
+    network.serves.remove(p.acme)
     d.reply(at(3, 3, 9, 10), t3, by=p.agent_network)
     d.resolve(at(3, 3, 11, 0), t3)
     # T4: one reply, resolved, reopened by the requester's reply, resolved again on D3.

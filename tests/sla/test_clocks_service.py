@@ -322,6 +322,7 @@ def test_ola_clocks_follow_the_team_that_holds_the_ticket(desk, make_policy, per
     assert local(desk_clock.started_at) == at(2026, 11, 23, 10, 0)
     assert local(desk_clock.due_at) == at(2026, 11, 23, 14, 0)
 
+    personas.team_network.serves.add(personas.acme)  # may take Acme's tickets (decision 16)
     ticket = desk.assign(at(2026, 11, 23, 12, 0), ticket, personas.team_network)
     desk_clock.refresh_from_db()
     assert desk_clock.state == ClockState.MET
@@ -340,6 +341,7 @@ def test_ola_clocks_follow_the_team_that_holds_the_ticket(desk, make_policy, per
 def test_handover_to_a_team_without_an_ola_starts_no_clock(desk, make_policy, personas):
     make_policy("Desk OLA", type="ola", team=personas.team_desk, resolution={5: 4})
     ticket = desk.create(at(2026, 11, 23, 9, 0), team=personas.team_desk)
+    personas.team_network.serves.add(personas.acme)  # may take Acme's tickets (decision 16)
     ticket = desk.assign(at(2026, 11, 23, 11, 0), ticket, personas.team_network)
     assert list(SlaClock.objects.filter(ticket=ticket).values_list("state", "team")) == [
         ("met", personas.team_desk.pk),

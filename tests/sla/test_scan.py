@@ -128,6 +128,7 @@ ESCALATIONS = [
 
 
 def test_escalations_notify_then_raise_priority_then_reassign(desk, make_policy, personas, events):
+    personas.team_network.serves.add(personas.acme)  # may take Acme's tickets (decision 16)
     policy = make_policy(
         "Escalating",
         escalations=[
@@ -168,6 +169,29 @@ def test_escalations_notify_then_raise_priority_then_reassign(desk, make_policy,
     assert ticket.priority == 3  # raised once, not once per scan
     assert len(events.of("sla.escalation", action="reassign")) == 1
     assert policy.pk
+
+
+def test_an_escalation_hands_no_ticket_or_news_to_a_team_that_does_not_serve_it(
+    desk, make_policy, personas, events
+):
+    """A policy may cover organisations its escalation team does not serve (Network serves
+    Globex only): the Acme ticket stays where it is, and Network's people are not told of it."""
+    make_policy(
+        "Escalating",
+        escalations=[
+            {"at": 100, "action": "notify_group", "team": personas.team_network.pk},
+            {"at": 150, "action": "reassign", "team": personas.team_network.pk},
+        ],
+    )
+    ticket = desk.create(monday(9), team=personas.team_desk, priority=4)
+    with travel(monday(12, 1)):
+        sla_scan()
+        outbox.drain()
+    ticket.refresh_from_db()
+    assert ticket.team == personas.team_desk
+    assert len(events.of("sla.escalation", action="reassign")) == 1
+    (group,) = events.of("sla.escalation", action="notify_group")
+    assert group["recipient_ids"] == []  # Nick and Chris serve Globex, not Acme
 
 
 def test_raise_priority_escalation_makes_the_next_scan_announce_crossed_levels(

@@ -104,16 +104,20 @@ def test_report_per_team_agent_and_month(personas, api_as):
         invitation = services.survey_invite(ticket=ticket, event_id=uuid.uuid4())
         services.survey_answer(token=invitation.token, rating=rating)
 
-    lead = api_as(p.lead_desk)
-    teams = lead.get("surveys/report?group_by=team").json()
+    admin = api_as(p.admin)
+    teams = admin.get("surveys/report?group_by=team").json()
     assert [
         (r["label"], r["responses"], r["average_rating"], r["csat_percent"]) for r in teams
     ] == [
         ("Network", 1, 4.0, 100.0),
         ("Service Desk", 2, 4.0, 50.0),
     ]
-    agents = lead.get("surveys/report?group_by=agent").json()
+    agents = admin.get("surveys/report?group_by=agent").json()
     assert [(r["label"], r["responses"]) for r in agents] == [("Dana Desk", 2), ("Nick Network", 1)]
+    # A team lead reads the answers of what they may see: the desk serves Acme, not Globex.
+    lead = api_as(p.lead_desk)
+    own = lead.get("surveys/report?group_by=team").json()
+    assert [(r["label"], r["responses"]) for r in own] == [("Service Desk", 2)]
     months = api_as(p.admin).get("surveys/report?group_by=month").json()
     assert months[0]["key"] == timezone.now().strftime("%Y-%m") and months[0]["responses"] == 3
     assert api_as(p.agent_desk).get("surveys/report").status_code == 403

@@ -100,6 +100,7 @@ def test_agents_may_override_priority_when_logging(personas):
 
 def test_assignment_counts_reassignments_and_tells_the_assignee(personas):
     p = personas
+    p.team_network.serves.add(p.acme)  # so that the ticket may move between the two teams
     ticket = log(p.requester_acme)
     ticket = services.ticket_assign(
         actor=p.agent_desk, ticket=ticket, team=p.team_desk, assignee=p.agent_desk
@@ -128,6 +129,7 @@ def test_assignment_counts_reassignments_and_tells_the_assignee(personas):
 
 def test_changing_the_team_by_update_drops_an_assignee_who_is_not_in_it(personas):
     p = personas
+    p.team_network.serves.add(p.acme)  # so that the ticket may move between the two teams
     ticket = log(p.requester_acme)
     ticket = updated(ticket, p.agent_desk, team=p.team_desk.pk, assignee=p.agent_desk.pk)
     assert ticket.assignee == p.agent_desk
@@ -179,21 +181,24 @@ def test_links_are_typed_and_never_duplicated(personas):
     assert not a.links_out.exists()
 
 
-def test_watchers_are_staff_or_of_the_tickets_organisation(personas):
+def test_watchers_are_people_who_may_already_see_the_tickets_organisation(personas):
     p = personas
     ticket = log(p.requester_acme)
     services.watcher_add(actor=p.requester_acme, ticket=ticket, user=p.colleague_acme.pk)
-    services.watcher_add(actor=p.admin, ticket=ticket, user=p.agent_network)
+    services.watcher_add(actor=p.admin, ticket=ticket, user=p.lead_desk)
     with pytest.raises(ValidationFailed):
         services.watcher_add(actor=p.admin, ticket=ticket, user=p.requester_globex)
+    with pytest.raises(ValidationFailed) as other_team:  # Network serves Globex only
+        services.watcher_add(actor=p.admin, ticket=ticket, user=p.agent_network)
+    assert set(other_team.value.errors) == {"user"}
     with pytest.raises(ValidationFailed):  # requesters only add their colleagues
         services.watcher_add(actor=p.requester_acme, ticket=ticket, user=p.agent_desk.pk)
     assert set(ticket.watchers.values_list("user_id", flat=True)) == {
         p.colleague_acme.pk,
-        p.agent_network.pk,
+        p.lead_desk.pk,
     }
     with pytest.raises(PermissionDenied):
-        services.watcher_remove(actor=p.colleague_acme, ticket=ticket, user=p.agent_network)
+        services.watcher_remove(actor=p.colleague_acme, ticket=ticket, user=p.lead_desk)
     services.watcher_remove(actor=p.colleague_acme, ticket=ticket, user=p.colleague_acme)
     assert ticket.watchers.count() == 1
 

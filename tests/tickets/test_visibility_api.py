@@ -206,9 +206,12 @@ def test_staff_see_their_own_and_the_providers_tickets(personas, api_as):
     globex = api_as(p.requester_globex).post("tickets", json={"title": "VPN down"}).json()
     assert nick.get(f"tickets/{globex['reference']}").status_code == 200
     assert api_as(p.agent_desk).get(f"tickets/{globex['reference']}").status_code == 404
-    # Assigned work is visible whatever the organisation.
-    api_as(p.admin).post(
+    # Not even an administrator can hand Globex's ticket to a team that does not serve Globex
+    # (the assignment would have granted the team's agents the ticket; decision 16).
+    refused = api_as(p.admin).post(
         f"tickets/{globex['reference']}/assignment",
         json={"team": p.team_desk.pk, "assignee": p.agent_desk.pk},
     )
-    assert api_as(p.agent_desk).get(f"tickets/{globex['reference']}").status_code == 200
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == ["team"]
+    assert api_as(p.agent_desk).get(f"tickets/{globex['reference']}").status_code == 404

@@ -4,6 +4,8 @@ every kind of person on every kind of ticket."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 
 from servio.accounts.roles import Role
@@ -15,32 +17,44 @@ from tests.tickets.helpers import log
 pytestmark = pytest.mark.django_db
 
 
+@contextmanager
+def _while_serving(team, organization):
+    """Attach work across organisations as it was possible before the team stopped serving
+    that organisation: the branches of the rule that follow an attachment must still hold
+    for such tickets, though no service attaches them any more (decision 16)."""
+    team.serves.add(organization)
+    yield
+    team.serves.remove(organization)
+
+
 def _tickets(p, former) -> dict[str, Ticket]:
     colleague = log(p.colleague_acme, title="Colleague's own")
     watched = log(p.colleague_acme, title="Carl's, watched by Rita")
     services.watcher_add(actor=p.agent_desk, ticket=watched, user=p.requester_acme)
-    acme_by_network = log(
-        p.admin,
-        title="Acme ticket worked by the network team",
-        requester=p.requester_acme.pk,
-        team=p.team_network.pk,
-        assignee=p.agent_network.pk,
-    )
-    globex_on_desk = log(
-        p.admin,
-        title="Globex ticket with the desk",
-        requester=p.requester_globex.pk,
-        team=p.team_desk.pk,
-    )
-    globex_assigned = log(
-        p.admin,
-        title="Globex ticket assigned to Dana",
-        requester=p.requester_globex.pk,
-        team=p.team_desk.pk,
-        assignee=p.agent_desk.pk,
-    )
-    globex_watched_by_lead = log(p.requester_globex, title="Globex, watched by Lena")
-    services.watcher_add(actor=p.agent_network, ticket=globex_watched_by_lead, user=p.lead_desk)
+    with _while_serving(p.team_network, p.acme):
+        acme_by_network = log(
+            p.admin,
+            title="Acme ticket worked by the network team",
+            requester=p.requester_acme.pk,
+            team=p.team_network.pk,
+            assignee=p.agent_network.pk,
+        )
+    with _while_serving(p.team_desk, p.globex):
+        globex_on_desk = log(
+            p.admin,
+            title="Globex ticket with the desk",
+            requester=p.requester_globex.pk,
+            team=p.team_desk.pk,
+        )
+        globex_assigned = log(
+            p.admin,
+            title="Globex ticket assigned to Dana",
+            requester=p.requester_globex.pk,
+            team=p.team_desk.pk,
+            assignee=p.agent_desk.pk,
+        )
+        globex_watched_by_lead = log(p.requester_globex, title="Globex, watched by Lena")
+        services.watcher_add(actor=p.agent_network, ticket=globex_watched_by_lead, user=p.lead_desk)
     provider_own = log(p.agent_network, title="Internal: the provider's own")
     # Assigned while in the network team, then moved out of every team: sees it as assignee.
     p.team_network.members.add(former)

@@ -13,7 +13,7 @@ from servio.core.errors import (
     ValidationFailed,
 )
 from servio.core.rows import insert_instance
-from servio.tickets import hooks, inputs, numbering, policies, workflows
+from servio.tickets import hooks, inputs, numbering, policies, tenancy, workflows
 from servio.tickets.models import (
     Category,
     Kind,
@@ -91,6 +91,7 @@ def ticket_create(
     team_obj = inputs.team(team)
     assignee_obj = inputs.person(assignee, "assignee", actor)
     inputs.check_assignment(team_obj, assignee_obj)
+    _check_attachable(team_obj, assignee_obj, requester_obj.organization_id)
     if is_major and kind != Kind.INCIDENT:
         raise ValidationFailed.field("is_major", "Only incidents can be major.")
     parent_obj = inputs.ticket(parent, "parent", actor)
@@ -185,6 +186,7 @@ def ticket_update(
             else:
                 assignee = None
             inputs.check_assignment(team, assignee)
+            _check_attachable(team, assignee, locked.organization_id)
             assigned = _apply_assignment(locked, team, assignee)
         changed = diff(before, snapshot(locked, TRACKED_FIELDS))
         if not changed:
@@ -204,6 +206,12 @@ def ticket_update(
     return locked
 
 
+def _check_attachable(team: Team | None, assignee: User | None, organization_id: int) -> None:
+    """The team and assignee must already work with the ticket's organisation (decision 16)."""
+    tenancy.require_team(team, organization_id)
+    tenancy.require_person(assignee, organization_id, field="assignee")
+
+
 def _member_ids(team: Team) -> set[int]:
     return set(team.members.values_list("pk", flat=True))
 
@@ -214,7 +222,8 @@ def _apply_field_changes(ticket: Ticket, actor: User | None, changes: dict[str, 
         requester = inputs.person(changes["requester"], "requester", actor)
         if requester is None or requester.organization_id is None:
             raise ValidationFailed.field("requester", "must be a person of an organisation.")
-        ticket.requester, ticket.organization_id = requester, requester.organization_id
+        tenancy.require_same_organization(requester, ticket.organization_id, field="requester")
+        ticket.requester = requester
     if "title" in changes:
         ticket.title = inputs.text("title", changes["title"], required=True, limit=MAX_TITLE)
     if "description" in changes:
@@ -293,6 +302,7 @@ def ticket_assign(
     with audit_atomic():
         locked = _lock(ticket, version)
         _require_unfinished(locked)
+        _check_attachable(team_obj, assignee_obj, locked.organization_id)
         before = snapshot(locked, ("team", "assignee"))
         if not _apply_assignment(locked, team_obj, assignee_obj):
             return locked

@@ -6,14 +6,16 @@ from servio.accounts.models import User
 from servio.audit.services import audit_atomic
 from servio.core import outbox
 from servio.core.errors import (
+    NotFound,
     PermissionDenied,
     ValidationFailed,
 )
-from servio.tickets import inputs, policies
+from servio.tickets import inputs, policies, tenancy
 from servio.tickets.models import (
     Link,
     Ticket,
     Watcher,
+    is_visible_to,
 )
 from servio.tickets.services.common import (
     _event,
@@ -55,14 +57,20 @@ def link_add(*, actor: User, source: Ticket, target: Ticket | str, type: str) ->
 
 
 def link_remove(*, actor: User, link: Link) -> None:
-    """Remove a relation between two tickets."""
+    """Remove a relation between two tickets; both ends must be visible to the actor (a link
+    to a ticket they may not see answers like one that does not exist)."""
     policies.require_agent(actor, "unlink tickets")
+    if not (is_visible_to(link.source, actor) and is_visible_to(link.target, actor)):
+        raise NotFound("No such link on this ticket.")
     with audit_atomic():
         audit_ticket(
             link.source,
             actor=actor,
             action="ticket.unlinked",
             changes={"link": [{"type": link.type, "target": link.target.reference}, None]},
+        )
+        outbox.publish(
+            "ticket.unlinked", _event(link.source, target_id=link.target_id, type=link.type)
         )
         link.delete()
 
@@ -96,16 +104,14 @@ def ticket_set_parent(
 
 def watcher_add(*, actor: User, ticket: Ticket, user: User | int) -> Watcher:
     """Keep someone informed. Staff add people they can see, requesters their colleagues; a
-    watcher sees the ticket, so only staff and people of the ticket's organisation qualify."""
+    watcher sees the ticket, so only people who may already see its organisation qualify
+    (staff who serve it, its own people; decision 16)."""
     if policies.is_agent(actor):
         people = User.objects.visible_to(actor)
     else:
         people = User.objects.filter(organization_id=actor.organization_id, is_active=True)
     candidate = inputs.lookup(people, "user", user, "person visible to you")
-    if not candidate.is_staff_member and candidate.organization_id != ticket.organization_id:
-        raise ValidationFailed.field(
-            "user", f"{candidate} is not in {ticket.reference}'s organisation; they may not see it."
-        )
+    tenancy.require_person(candidate, ticket.organization_id, field="user", role="watcher")
     with audit_atomic():
         watcher, created = Watcher.objects.get_or_create(ticket=ticket, user=candidate)
         if created:

@@ -13,8 +13,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from servio.accounts import scope
 from servio.accounts.models import Team, User
-from servio.core.errors import DomainError, StaleVersion, ValidationFailed
+from servio.core.errors import DomainError, NotFound, StaleVersion, ValidationFailed
+from servio.tickets import selectors as ticket_selectors
 from servio.tickets import services as ticket_services
 from servio.tickets.models import Category, Level, Link, Priority, Service, Ticket
 from servio.tickets.selectors import ticket_reload
@@ -45,6 +47,7 @@ def _header_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
     user = request.user
     return {
         "ticket": ticket,
+        "parent": ticket_selectors.visible_parent(user=user, ticket=ticket),
         "status_label": selectors.status_label(ticket),
         "transitions": selectors.transitions_for(ticket, user),
         "clocks": selectors.clocks(user=user, ticket=ticket),
@@ -199,7 +202,12 @@ def _edit_form(request, ticket: Ticket, name: str, data=None) -> forms.Form:
         form.fields["category"] = _choice([("", "—"), *cats], required=False, label="Category")
         form.fields["category"].initial = ticket.category_id
     elif name == "assignment":
-        teams = list(Team.objects.visible_to(request.user).filter(is_active=True))
+        # Only the teams that serve the ticket's organisation may take it (decision 16).
+        teams = [
+            t
+            for t in Team.objects.visible_to(request.user).filter(is_active=True)
+            if scope.team_serves(t.pk, ticket.organization_id)
+        ]
         form.fields["team"] = _choice([("", "—"), *[(t.pk, t.name) for t in teams]], False)
         form.fields["team"].label = "Team"
         form.fields["team"].initial = ticket.team_id
@@ -220,7 +228,9 @@ def _edit_form(request, ticket: Ticket, name: str, data=None) -> forms.Form:
             required=False,
             max_length=20,
             label="Parent (major incident number)",
-            initial=ticket.parent.reference if ticket.parent_id else "",
+            initial=getattr(
+                ticket_selectors.visible_parent(user=request.user, ticket=ticket), "reference", ""
+            ),
         )
     return form
 
@@ -436,9 +446,10 @@ def link_add(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 def link_remove(request: HttpRequest, reference: str, link_id: int) -> HttpResponse:
     ticket = get_ticket(request, reference)
-    link = selectors.link_get(user=request.user, ticket=ticket, link_id=link_id)
-    if link is None:
-        raise Http404("No such link.")
+    try:
+        link = ticket_selectors.link_get(user=request.user, ticket=ticket, link_id=link_id)
+    except NotFound as exc:
+        raise Http404(exc.detail) from exc
     return _side_result(
         request, ticket, lambda: ticket_services.link_remove(actor=request.user, link=link)
     )
