@@ -141,8 +141,20 @@ def test_compliance_period_and_type_filters(api_as, finished, personas):
 
 
 def test_compliance_is_scoped_to_the_organisations_the_user_sees(api_as, finished, personas):
-    # The desk serves Acme and the provider, not Globex.
-    assert report(api_as(personas.agent_desk), "organization") == {"Acme": (3, 1, 4)}
+    p = personas
+    # The desk serves Acme and the provider, not Globex; Network serves Globex.
+    for person in (p.agent_desk, p.lead_desk):
+        assert report(api_as(person), "organization") == {"Acme": (3, 1, 4)}
+        assert report(api_as(person), "team") == {"Service Desk": (3, 1, 4)}
+    for person in (p.agent_network, p.change_manager):
+        assert report(api_as(person), "organization") == {"Globex": (0, 2, 2)}
+        assert report(api_as(person), "policy") == {"Standard": (0, 2, 2)}
+    # The CSV export holds the same rows as the figures.
+    lead_csv = api_as(p.lead_desk).get(
+        "sla/compliance", data={"group_by": "organization", "format": "csv"}
+    )
+    rows = list(csv.reader(io.StringIO(lead_csv.content.decode())))
+    assert [row[1] for row in rows[1:]] == ["Acme"]
 
 
 def test_compliance_is_for_staff_only(api_as, finished, personas):
