@@ -164,6 +164,8 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "servio.web.throttle.axes_username"
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 AXES_VERBOSE = False
+# Its admin pages delete attempts unaudited (every admin write is audited: audit/admin_base.py).
+AXES_ENABLE_ADMIN = False
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
