@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "servio.core",
     "servio.accounts",
     "servio.audit",
+    "servio.security",
     "servio.api",
     "servio.tickets",
     "servio.incidents",
@@ -78,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "servio.core.middleware.RequestContextMiddleware",
+    "servio.security.middleware.RefusalMiddleware",
     "servio.api.middleware.ApiProblemMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -239,6 +241,9 @@ SERVIO_API_RATE_LIMIT = env_int("SERVIO_API_RATE_LIMIT", 1200)  # requests per t
 SERVIO_API_PAGE_SIZE = env_int("SERVIO_API_PAGE_SIZE", 50)
 SERVIO_API_MAX_PAGE_SIZE = 200
 SERVIO_IDEMPOTENCY_TTL_HOURS = env_int("SERVIO_IDEMPOTENCY_TTL_HOURS", 24)
+
+# --- security log (decision 19) ---------------------------------------------------------------
+SERVIO_SECURITY_LOG_DAYS = env_int("SERVIO_SECURITY_LOG_DAYS", 365)
 
 # --- email ------------------------------------------------------------------------------------
 EMAIL_HOST = os.environ.get("SERVIO_EMAIL_HOST", "127.0.0.1")

@@ -319,9 +319,20 @@ def token_authenticate(*, plaintext: str, client_ip: str | None = None) -> ApiTo
     return token
 
 
-def get_visible(queryset, user, **lookup):
-    """Fetch one record the user may see, or NotFound (missing and hidden look the same)."""
+def get_visible(queryset, user, *, missing: str = "", **lookup):
+    """Fetch one record the user may see, or NotFound (missing and hidden look the same).
+
+    `missing`: the 404's message (default: "No <model> matches that identifier."). Whether the
+    record exists is then asked for missing and hidden alike, so both answers cost the same; the
+    answer goes to the security log with the NotFound, never to the caller (decision 19).
+    """
     obj = queryset.visible_to(user).filter(**lookup).first()
     if obj is None:
-        raise NotFound(f"No {queryset.model._meta.verbose_name} matches that identifier.")
+        model = queryset.model._meta
+        raise NotFound(
+            missing or f"No {model.verbose_name} matches that identifier.",
+            hidden=queryset.filter(**lookup).exists(),
+            object_type=model.label_lower,
+            object_id=",".join(str(value) for value in lookup.values()),
+        )
     return obj

@@ -45,16 +45,25 @@ def ticket_summaries(*, user, filters: TicketFilter) -> QuerySet:
 def ticket_get(*, user, reference: str) -> Ticket:
     """The ticket with this number if the user may see it; NotFound otherwise (same answer)."""
     parsed = parse_number(reference)
-    missing = NotFound(f"No ticket {reference[:40]} is visible to you.")
     if parsed is None:
-        raise missing
+        raise _missing(reference, exists=False)
     # (kind, number) is unique. A precompiled read: compiling the ORM's query cost about half
     # of a ticket read.
     ticket = fetch_related(Ticket, PEOPLE_AND_TREE, kind=parsed[0], number=parsed[1])
     if ticket is None or not is_visible_to(ticket, user):
-        raise missing
+        raise _missing(reference, exists=ticket is not None)
     refs.attach([ticket])
     return ticket
+
+
+def _missing(reference: str, *, exists: bool) -> NotFound:
+    """The same 404 for a missing and a hidden ticket; which it was goes to the security log."""
+    return NotFound(
+        f"No ticket {reference[:40]} is visible to you.",
+        hidden=exists,
+        object_type="tickets.ticket",
+        object_id=reference[:40],
+    )
 
 
 def ticket_reload(ticket: Ticket) -> Ticket:
