@@ -5,3 +5,6 @@ class SecurityConfig(AppConfig):
     name = "servio.security"
     label = "security"
     verbose_name = "Security log"
+
+    def ready(self) -> None:
+        from servio.security import signin  # noqa: F401 - connects the sign-in signal receivers
