@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from servio.accounts.services import get_visible
 from servio.audit.models import AuditEvent
 from servio.core.errors import NotFound
 from servio.core.rows import fetch_related
@@ -85,10 +86,12 @@ def attachment_list(*, user, ticket: Ticket) -> QuerySet[Attachment]:
 
 
 def attachment_get(*, user, ticket: Ticket, attachment_id: int) -> Attachment:
-    attachment = attachment_list(user=user, ticket=ticket).filter(pk=attachment_id).first()
-    if attachment is None:
-        raise NotFound("No such attachment on this ticket.")
-    return attachment
+    return get_visible(
+        Attachment.objects.filter(ticket=ticket).select_related("uploaded_by"),
+        user,
+        missing="No such attachment on this ticket.",
+        pk=attachment_id,
+    )
 
 
 def history(*, user, ticket: Ticket) -> QuerySet[AuditEvent]:

@@ -99,6 +99,58 @@ def test_ui_hidden_ticket_pages_are_logged(personas, acme_ticket, prefix):
     assert event.path == f"{prefix}{acme_ticket.reference}/"
 
 
+def test_internal_attachments_are_hidden_from_requesters_and_logged(
+    personas, api_as, acme_ticket, settings, tmp_path
+):
+    from servio.tickets.services import attachment_add
+
+    settings.MEDIA_ROOT = tmp_path
+    secret = attachment_add(
+        actor=personas.agent_desk,
+        ticket=acme_ticket,
+        filename="notes.txt",
+        content=b"internal",
+        internal=True,
+    )
+    api = api_as(personas.requester_acme)
+    base = f"tickets/{acme_ticket.reference}/attachments"
+    hidden, missing = api.get(f"{base}/{secret.pk}"), api.get(f"{base}/{secret.pk + 1000}")
+    assert without_request_details(assert_problem(hidden, 404)) == without_request_details(
+        assert_problem(missing, 404)
+    )
+    assert [(e.kind, e.object_type) for e in events()] == [
+        (Kind.NOT_FOUND_HIDDEN, "tickets.attachment"),
+        (Kind.NOT_FOUND_MISSING, "tickets.attachment"),
+    ]
+
+
+def test_stored_email_of_other_tenants_tickets_is_hidden_and_logged(personas, api_as, acme_ticket):
+    from servio.mail.models import InboundMessage, Mailbox
+
+    mailbox = Mailbox.objects.create(name="Desk", address="desk@provider.example")
+    message = InboundMessage.objects.create(
+        mailbox=mailbox, message_id="<a@acme.example>", raw=b"x", ticket=acme_ticket
+    )
+    api = api_as(personas.agent_network)  # serves Globex only
+    hidden, missing = api.get(f"mail/inbound/{message.pk}"), api.get("mail/inbound/999999")
+    assert without_request_details(assert_problem(hidden, 404)) == without_request_details(
+        assert_problem(missing, 404)
+    )
+    assert [(e.kind, e.object_type, e.object_id) for e in events()] == [
+        (Kind.NOT_FOUND_HIDDEN, "mail.inboundmessage", str(message.pk)),
+        (Kind.NOT_FOUND_MISSING, "mail.inboundmessage", "999999"),
+    ]
+    assert api_as(personas.agent_desk).get(f"mail/inbound/{message.pk}").status_code == 200
+
+
+def test_requesters_opening_the_workspace_are_logged(personas):
+    client = Client()
+    client.force_login(personas.requester_acme)
+    assert client.get("/desk/").status_code == 404
+    (event,) = events()
+    assert (event.kind, event.status, event.path) == (Kind.FORBIDDEN, 404, "/desk/")
+
+
 def test_visible_lookups_log_nothing(personas, api_as, acme_ticket):
     assert (
         api_as(personas.requester_acme).get(f"tickets/{acme_ticket.reference}").status_code == 200
