@@ -56,11 +56,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
-    "axes",
     "ninja",  # serves the API docs page's assets locally (no CDN)
     "servio.core",
     "servio.accounts",
     "servio.audit",
+    "servio.security",
     "servio.api",
     "servio.tickets",
     "servio.incidents",
@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "servio.core.middleware.RequestContextMiddleware",
+    "servio.security.middleware.RefusalMiddleware",
     "servio.api.middleware.ApiProblemMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -86,7 +87,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "servio.api.idempotency.IdempotencyMiddleware",
-    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "servio.urls"
@@ -137,7 +137,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- auth -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "servio.security.signin.ThrottleBackend",  # refuses paused attempts first (decision 22)
     "django.contrib.auth.backends.ModelBackend",
 ]
 PASSWORD_HASHERS = [
@@ -155,15 +155,14 @@ LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
 
-# Login throttling (django-axes): lock a user name from one address after repeated failures.
-AXES_FAILURE_LIMIT = env_int("SERVIO_LOGIN_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = env_int("SERVIO_LOGIN_COOLOFF_MINUTES", 15) / 60
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
-AXES_USERNAME_FORM_FIELD = "username"
-AXES_USERNAME_CALLABLE = "servio.web.throttle.axes_username"
-AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
-AXES_VERBOSE = False
+# Sign-in and password-reset throttles (decision 22; counted in the cache below).
+SERVIO_LOGIN_FAILURE_LIMIT = env_int("SERVIO_LOGIN_FAILURE_LIMIT", 5)  # one account, one address
+SERVIO_LOGIN_COOLOFF_SECONDS = env_int("SERVIO_LOGIN_COOLOFF_MINUTES", 15) * 60
+SERVIO_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("SERVIO_LOGIN_ADDRESS_FAILURE_LIMIT", 20)
+SERVIO_LOGIN_MAX_DELAY_SECONDS = env_int("SERVIO_LOGIN_MAX_DELAY_SECONDS", 300)
+SERVIO_PASSWORD_RESET_ACCOUNT_LIMIT = env_int("SERVIO_PASSWORD_RESET_ACCOUNT_LIMIT", 3)
+SERVIO_PASSWORD_RESET_ADDRESS_LIMIT = env_int("SERVIO_PASSWORD_RESET_ADDRESS_LIMIT", 10)
+SERVIO_PASSWORD_RESET_WINDOW_MINUTES = env_int("SERVIO_PASSWORD_RESET_WINDOW_MINUTES", 60)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -238,6 +237,9 @@ SERVIO_API_PAGE_SIZE = env_int("SERVIO_API_PAGE_SIZE", 50)
 SERVIO_API_MAX_PAGE_SIZE = 200
 SERVIO_IDEMPOTENCY_TTL_HOURS = env_int("SERVIO_IDEMPOTENCY_TTL_HOURS", 24)
 
+# --- security log (decision 19) ---------------------------------------------------------------
+SERVIO_SECURITY_LOG_DAYS = env_int("SERVIO_SECURITY_LOG_DAYS", 365)
+
 # --- email ------------------------------------------------------------------------------------
 EMAIL_HOST = os.environ.get("SERVIO_EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = env_int("SERVIO_EMAIL_PORT", 25)
@@ -263,7 +265,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("SERVIO_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
 # --- tickets ----------------------------------------------------------------------------------

@@ -2,9 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 
 from servio.api.instance import api
+from servio.web.forms import AdminSignInForm
 
 admin.site.site_header = "Servio administration"
 admin.site.site_title = "Servio admin"
+admin.site.login_form = AdminSignInForm  # the sign-in throttles' messages (security.signin)
 
 urlpatterns = [
     path("admin/", admin.site.urls),

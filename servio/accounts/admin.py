@@ -2,61 +2,16 @@
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db import models, transaction
+from django.contrib.auth.models import Group
 
 from servio.accounts.models import ApiToken, Organization, Team, User
 from servio.accounts.services import token_revoke
-from servio.audit.services import audit_record, diff, json_safe
+from servio.audit.admin_base import HIDDEN, AuditedAdmin
+from servio.audit.services import audit_atomic, audit_record
 
-# Form fields whose values must never reach the (append-only) audit trail.
-SECRET_FIELDS = frozenset({"password", "password1", "password2", "usable_password"})
-HIDDEN = "(hidden)"
-
-
-def audit_value(value):
-    """A form value as the audit keeps it: related objects (many-to-many) as sorted ids."""
-    if isinstance(value, models.QuerySet):
-        value = list(value)
-    if isinstance(value, list | tuple) and all(isinstance(v, models.Model) for v in value):
-        return sorted(v.pk for v in value)
-    return json_safe(value)
-
-
-class AuditedAdmin(admin.ModelAdmin):
-    """Writes an audit event with the changed fields for every admin save and delete."""
-
-    def save_model(self, request, obj, form, change):
-        changed = [f for f in form.changed_data if f not in SECRET_FIELDS]
-        before = {}
-        if change and obj.pk:
-            original = type(obj).objects.get(pk=obj.pk)
-            before = {
-                f: audit_value(form.initial.get(f, getattr(original, f, None))) for f in changed
-            }
-        with transaction.atomic():
-            super().save_model(request, obj, form, change)
-            after = {f: audit_value(form.cleaned_data.get(f)) for f in changed}
-            changes = diff(before, after)
-            if SECRET_FIELDS & set(form.changed_data):
-                changes["password"] = [HIDDEN, HIDDEN]  # that it changed, never the value
-            audit_record(
-                actor=request.user,
-                action=f"{obj._meta.model_name}.{'updated' if change else 'created'}_in_admin",
-                target=obj,
-                changes=changes,
-            )
-
-    def delete_model(self, request, obj):
-        with transaction.atomic():
-            audit_record(
-                actor=request.user, action=f"{obj._meta.model_name}.deleted_in_admin", target=obj
-            )
-            super().delete_model(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        with transaction.atomic():
-            for obj in queryset:
-                self.delete_model(request, obj)
+# Servio grants rights by role (decision 2), not by Django's groups and permissions: the groups
+# page would edit data nothing reads, so it is not offered.
+admin.site.unregister(Group)
 
 
 @admin.register(Organization)
@@ -100,7 +55,7 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
 
     def user_change_password(self, request, id, form_url=""):
         """The admin's password form bypasses save_model; audit it here, without the value."""
-        with transaction.atomic():
+        with audit_atomic():
             response = super().user_change_password(request, id, form_url)
             if request.method == "POST" and response.status_code == 302:
                 audit_record(

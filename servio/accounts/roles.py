@@ -39,6 +39,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
         "admin.site",
         "admin.configure",
         "audit.read",
+        "security.read",
         "visibility.all",
     },
 }

@@ -6,16 +6,21 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
+from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm
+from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from servio.accounts.models import ApiToken, Organization, Team, User
 from servio.accounts.roles import Role
 from servio.audit.services import audit_atomic, audit_record, diff, snapshot
-from servio.core import configcache
+from servio.core import configcache, outbox
 from servio.core.errors import NotFound, PermissionDenied, Unauthorized, ValidationFailed
 from servio.core.rows import fetch_joined_with
+from servio.security.resets import reset_refused
 
 TOKEN_PREFIX = "svo_"  # noqa: S105 - a marker, not a secret
 USER_FIELDS = ("email", "full_name", "organization", "role", "is_active", "time_zone")
@@ -222,6 +227,44 @@ def team_set_members(*, actor, team: Team, members: list[User], lead: User | Non
     return team
 
 
+# --- password reset ---------------------------------------------------------------------------
+
+PASSWORD_RESET_TOPIC = "accounts.password_reset_requested"  # noqa: S105 - a topic name
+RESET_EMAIL_TEMPLATE = "web/password/reset_email.txt"
+RESET_SUBJECT_TEMPLATE = "web/password/reset_subject.txt"
+
+
+def password_reset_request(*, email: str, client_ip: str | None) -> bool:
+    """Queue a reset link for the account with this address, unless the account or the client's
+    address asked too often (then nothing is sent); True when queued.
+
+    The request does the same work whether or not the account exists (count, queue): the
+    account is looked up and the email sent in the background (`password_reset_send`), so
+    neither the answer nor its timing tells the caller whether the address has an account.
+    """
+    email = (email or "").strip().lower()
+    if reset_refused(email=email, address=client_ip or ""):
+        return False
+    with transaction.atomic():
+        outbox.publish(PASSWORD_RESET_TOPIC, {"email": email})
+    return True
+
+
+def password_reset_send(*, email: str) -> None:
+    """Email a one-time reset link to the active account with this address, if there is one.
+    Links point at SERVIO_BASE_URL, not at whatever host the request named."""
+    form = PasswordResetForm({"email": email})
+    if not form.is_valid():
+        return
+    base = urlsplit(settings.SERVIO_BASE_URL)
+    form.save(
+        domain_override=base.netloc + base.path.rstrip("/"),
+        use_https=base.scheme == "https",
+        subject_template_name=RESET_SUBJECT_TEMPLATE,
+        email_template_name=RESET_EMAIL_TEMPLATE,
+    )
+
+
 # --- API tokens -------------------------------------------------------------------------------
 
 
@@ -319,9 +362,20 @@ def token_authenticate(*, plaintext: str, client_ip: str | None = None) -> ApiTo
     return token
 
 
-def get_visible(queryset, user, **lookup):
-    """Fetch one record the user may see, or NotFound (missing and hidden look the same)."""
+def get_visible(queryset, user, *, missing: str = "", **lookup):
+    """Fetch one record the user may see, or NotFound (missing and hidden look the same).
+
+    `missing`: the 404's message (default: "No <model> matches that identifier."). Whether the
+    record exists is then asked for missing and hidden alike, so both answers cost the same; the
+    answer goes to the security log with the NotFound, never to the caller (decision 19).
+    """
     obj = queryset.visible_to(user).filter(**lookup).first()
     if obj is None:
-        raise NotFound(f"No {queryset.model._meta.verbose_name} matches that identifier.")
+        model = queryset.model._meta
+        raise NotFound(
+            missing or f"No {model.verbose_name} matches that identifier.",
+            hidden=queryset.filter(**lookup).exists(),
+            object_type=model.label_lower,
+            object_id=",".join(str(value) for value in lookup.values()),
+        )
     return obj

@@ -47,6 +47,7 @@ def _mount() -> None:
     from servio.core.api import router as core_router
     from servio.mail.api import router as mail_router
     from servio.reporting.api import router as reporting_router
+    from servio.security.api import router as security_router
     from servio.sla.api import router as sla_router
     from servio.surveys.api import router as surveys_router
     from servio.tickets.api import router as tickets_router
@@ -54,6 +55,7 @@ def _mount() -> None:
     api.add_router("", core_router)
     api.add_router("", accounts_router)
     api.add_router("", audit_router)
+    api.add_router("", security_router)
     api.add_router("", tickets_router)
     api.add_router("", sla_router)
     api.add_router("", mail_router)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from servio.core import refusals
+
 
 class DomainError(Exception):
     """Base of every error a service raises on purpose; carries an HTTP-ish status and a title."""
@@ -20,19 +22,44 @@ class DomainError(Exception):
 
 
 class NotFound(DomainError):
-    """The record does not exist or the user may not see it (the same answer on purpose)."""
+    """The record does not exist or the user may not see it (the same answer on purpose).
+
+    `hidden` says which, when the lookup knows (`get_visible`, `ticket_get`): True when the record
+    exists but is not visible to the user. It and the record's reference are attributes, never
+    part of the answer (`extra` is); the security log keeps them (decision 19).
+    """
 
     status = 404
     title = "Not found"
     code = "not_found"
 
+    def __init__(
+        self,
+        detail: str,
+        *,
+        hidden: bool | None = None,
+        object_type: str = "",
+        object_id: str = "",
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail, **extra)
+        self.hidden = hidden
+        self.object_type = object_type
+        self.object_id = str(object_id)[:64]
+        if hidden is not None:
+            refusals.note(self)
+
 
 class PermissionDenied(DomainError):
-    """The user may see the record but may not do this to it."""
+    """The user may see the record but may not do this to it (noted for the security log)."""
 
     status = 403
     title = "Forbidden"
     code = "forbidden"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        refusals.note(self)
 
 
 class Unauthorized(DomainError):

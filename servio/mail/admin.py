@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from servio.accounts.admin import AuditedAdmin
+from servio.audit.admin_base import AuditedAdmin
 from servio.core.errors import DomainError
 from servio.mail import outbound, selectors, services
 from servio.mail.models import (
@@ -65,7 +65,9 @@ class MailboxAdmin(AuditedAdmin):
 
 
 @admin.register(InboundMessage)
-class InboundMessageAdmin(admin.ModelAdmin):
+class InboundMessageAdmin(AuditedAdmin):
+    """The inbound log: read only; deleting a message (privacy, retention) is audited."""
+
     list_display = ("received_at", "mailbox", "from_address", "subject", "status", "reason",
                     "ticket")  # fmt: skip
     list_filter = ("status", "mailbox", "via")
@@ -102,7 +104,9 @@ class InboundMessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(OutboundMessage)
-class OutboundMessageAdmin(admin.ModelAdmin):
+class OutboundMessageAdmin(AuditedAdmin):
+    """The outbound log: read only; deleting a message (privacy, retention) is audited."""
+
     list_display = ("created_at", "template", "recipient", "subject", "status", "delivery",
                     "attempts", "last_error")  # fmt: skip
     list_filter = ("status", "template")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
+from servio.accounts.services import get_visible
 from servio.core.errors import NotFound, PermissionDenied
 from servio.core.models import OutboxMessage
 from servio.mail.models import (
@@ -62,16 +63,12 @@ def held_list(*, user) -> QuerySet[InboundMessage]:
 
 def inbound_get(*, user, message_id: int) -> InboundMessage:
     """One stored message with its full body (admins: any; agents: of tickets they see)."""
-    message = (
-        InboundMessage.objects.visible_to(user)
-        .select_related("mailbox", "ticket")
-        .defer("raw")
-        .filter(pk=message_id)
-        .first()
+    return get_visible(
+        InboundMessage.objects.select_related("mailbox", "ticket").defer("raw"),
+        user,
+        missing="No such email is visible to you.",
+        pk=message_id,
     )
-    if message is None:
-        raise NotFound("No such email is visible to you.")
-    return message
 
 
 def ticket_emails(*, user, ticket: Ticket) -> QuerySet[InboundMessage]:

@@ -10,10 +10,8 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.db import transaction
 
-from servio.accounts.admin import AuditedAdmin
-from servio.audit.services import audit_record, json_safe
+from servio.audit.admin_base import AuditedAdmin, ReadOnlyAdmin
 from servio.core.errors import ValidationFailed
 from servio.sla import services
 from servio.sla.models import Calendar, SlaClock, SlaPolicy, SlaTarget
@@ -142,35 +140,9 @@ class SlaPolicyAdmin(AuditedAdmin, _PolicyStore):
         ),
     )
 
-    def save_formset(self, request, form, formset, change):
-        """Save the targets, with an audit event for each one added, changed or deleted."""
-        with transaction.atomic():
-            saved = formset.save(commit=False)
-            for target in formset.deleted_objects:
-                audit_record(actor=request.user, action="slatarget.deleted_in_admin", target=target)
-                target.delete()
-            changed = {obj.pk: fields for obj, fields in formset.changed_objects}
-            for target in saved:
-                creating = target.pk is None
-                target.save()
-                names = TARGET_FIELDS if creating else changed.get(target.pk, [])
-                audit_record(
-                    actor=request.user,
-                    action=f"slatarget.{'created' if creating else 'updated'}_in_admin",
-                    target=target,
-                    changes={
-                        name: [None, json_safe(getattr(target, _attname(name)))] for name in names
-                    },
-                )
-            formset.save_m2m()
-
-
-def _attname(name: str) -> str:
-    return "calendar_id" if name == "calendar" else name
-
 
 @admin.register(SlaClock)
-class SlaClockAdmin(admin.ModelAdmin):
+class SlaClockAdmin(ReadOnlyAdmin):
     """Clocks are kept by the SLA services; here they can only be looked at."""
 
     list_display = (
@@ -190,12 +162,3 @@ class SlaClockAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in SlaClock._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from servio.accounts.admin import AuditedAdmin
+from servio.audit.admin_base import AuditedAdmin, ReadOnlyInline
 from servio.tickets.models import (
     Attachment,
     Category,
@@ -69,28 +69,13 @@ class PriorityRuleAdmin(AuditedAdmin):
         return False
 
 
-class _ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class CommentInline(_ReadOnlyInline):
+class CommentInline(ReadOnlyInline):
     model = Comment
     fields = ("created_at", "author", "is_internal", "source", "body")
     readonly_fields = fields
 
 
-class AttachmentInline(_ReadOnlyInline):
+class AttachmentInline(ReadOnlyInline):
     model = Attachment
     fk_name = "ticket"
     fields = ("created_at", "filename", "content_type", "size", "is_internal", "uploaded_by")

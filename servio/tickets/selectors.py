@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from servio.accounts.services import get_visible
 from servio.audit.models import AuditEvent
 from servio.core.errors import NotFound
 from servio.core.rows import fetch_related
@@ -52,16 +53,25 @@ def ticket_summaries(*, user, filters: TicketFilter) -> QuerySet:
 def ticket_get(*, user, reference: str) -> Ticket:
     """The ticket with this number if the user may see it; NotFound otherwise (same answer)."""
     parsed = parse_number(reference)
-    missing = NotFound(f"No ticket {reference[:40]} is visible to you.")
     if parsed is None:
-        raise missing
+        raise _missing(reference, exists=False)
     # (kind, number) is unique. A precompiled read: compiling the ORM's query cost about half
     # of a ticket read.
     ticket = fetch_related(Ticket, PEOPLE_AND_TREE, kind=parsed[0], number=parsed[1])
     if ticket is None or not is_visible_to(ticket, user):
-        raise missing
+        raise _missing(reference, exists=ticket is not None)
     refs.attach([ticket])
     return ticket
+
+
+def _missing(reference: str, *, exists: bool) -> NotFound:
+    """The same 404 for a missing and a hidden ticket; which it was goes to the security log."""
+    return NotFound(
+        f"No ticket {reference[:40]} is visible to you.",
+        hidden=exists,
+        object_type="tickets.ticket",
+        object_id=reference[:40],
+    )
 
 
 def ticket_reload(ticket: Ticket) -> Ticket:
@@ -83,10 +93,12 @@ def attachment_list(*, user, ticket: Ticket) -> QuerySet[Attachment]:
 
 
 def attachment_get(*, user, ticket: Ticket, attachment_id: int) -> Attachment:
-    attachment = attachment_list(user=user, ticket=ticket).filter(pk=attachment_id).first()
-    if attachment is None:
-        raise NotFound("No such attachment on this ticket.")
-    return attachment
+    return get_visible(
+        Attachment.objects.filter(ticket=ticket).select_related("uploaded_by"),
+        user,
+        missing="No such attachment on this ticket.",
+        pk=attachment_id,
+    )
 
 
 def links(*, user, ticket: Ticket) -> list[tuple[Link, Ticket, str]]:

@@ -5,12 +5,33 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 
 from servio.accounts.models import ApiToken
+from servio.security.signin import pause_of
 
 
-class EmailAuthenticationForm(AuthenticationForm):
+class PausedSignInMixin:
+    """Says why an attempt was refused when a sign-in throttle paused it (and for how long),
+    instead of "do not match"; the middleware answers such a page with 429 and Retry-After."""
+
+    def clean(self):
+        try:
+            return super().clean()  # type: ignore[misc]
+        except ValidationError:
+            pause = pause_of(self.request)  # type: ignore[attr-defined]
+            if pause is not None:
+                raise ValidationError(pause.message, code="throttled") from None
+            raise
+
+
+class AdminSignInForm(PausedSignInMixin, AdminAuthenticationForm):
+    """/admin/login/: the same throttles and messages as /login/."""
+
+
+class EmailAuthenticationForm(PausedSignInMixin, AuthenticationForm):
     error_messages = {
         "invalid_login": (
             "That email address and password do not match an account. Check both and try again; "
@@ -27,9 +48,8 @@ class EmailAuthenticationForm(AuthenticationForm):
         )
 
     def clean_username(self) -> str:
-        # Addresses are stored lower-case and matched case-insensitively; lower-casing here also
-        # gives the login throttle (django-axes, keyed on the name) one key per account, so
-        # "Rita@" and "rita@" do not each get their own allowance of failed attempts.
+        # Addresses are stored lower-case and matched case-insensitively (the sign-in throttles
+        # lower-case the name themselves, for the admin's form too).
         return self.cleaned_data["username"].strip().lower()
 
 

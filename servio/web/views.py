@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db.models import F
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse, reverse_lazy
 from django.utils import timezone
@@ -15,6 +15,8 @@ from django.views.decorators.http import require_POST
 from servio.accounts import services as account_services
 from servio.accounts.models import ApiToken
 from servio.core.errors import DomainError, ValidationFailed
+from servio.core.middleware import client_ip
+from servio.security import signin
 from servio.web.errors import add_errors
 from servio.web.forms import EmailAuthenticationForm, TokenForm
 
@@ -28,10 +30,18 @@ class LoginView(auth_views.LoginView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    """Always the same page, at the same cost: whether the address has an account and whether
+    it asked too often (then nothing is sent) is not shown; the email goes out in the background
+    (`accounts.services.password_reset_request`)."""
+
     template_name = "web/password/reset_form.html"
-    email_template_name = "web/password/reset_email.txt"
-    subject_template_name = "web/password/reset_subject.txt"
     success_url = reverse_lazy("web:password_reset_done")
+
+    def form_valid(self, form):
+        account_services.password_reset_request(
+            email=form.cleaned_data["email"], client_ip=client_ip(self.request)
+        )
+        return HttpResponseRedirect(self.get_success_url())
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
@@ -41,6 +51,16 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "web/password/reset_confirm.html"
     success_url = reverse_lazy("web:password_reset_complete")
+
+    def form_valid(self, form):
+        """A new password lifts the sign-in pauses of the account (the owner's way past a
+        stranger's failed attempts)."""
+        response = super().form_valid(form)
+        signin.forgive(
+            account=signin.account_name(form.user.email),
+            address=client_ip(self.request) or "",
+        )
+        return response
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):

@@ -174,3 +174,26 @@ def test_admin_clocks_are_read_only(admin_client, desk, standard):
     assert item.state == ClockState.RUNNING and not item.breached
     assert admin_client.get(reverse("admin:sla_slaclock_add")).status_code == 403
     assert SlaClock.objects.count() == 2
+
+
+def test_admin_target_rows_changed_and_deleted_inline_are_audited(admin_client, berlin):
+    response = admin_client.post(reverse("admin:sla_slapolicy_add"), policy_form(berlin))
+    assert response.status_code == 302, form_errors(response)
+    policy, target = SlaPolicy.objects.get(), SlaTarget.objects.get()
+    data = policy_form(
+        berlin,
+        **{
+            "targets-INITIAL_FORMS": "1",
+            "targets-0-id": str(target.pk),
+            "targets-0-policy": str(policy.pk),
+            "targets-0-minutes": "240",
+        },
+    )
+    url = reverse("admin:sla_slapolicy_change", args=[policy.pk])
+    assert admin_client.post(url, data).status_code == 302
+    event = AuditEvent.objects.get(action="slatarget.updated_in_admin")
+    assert event.object_id == str(target.pk) and event.changes == {"minutes": [480, 240]}
+    assert admin_client.post(url, {**data, "targets-0-DELETE": "on"}).status_code == 302
+    assert not SlaTarget.objects.exists()
+    event = AuditEvent.objects.get(action="slatarget.deleted_in_admin")
+    assert event.object_id == str(target.pk)

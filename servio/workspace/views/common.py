@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest
 
-from servio.core.errors import NotFound
+from servio.core.errors import NotFound, PermissionDenied
 from servio.tickets import selectors as ticket_selectors
 from servio.tickets.models import Ticket
 
@@ -21,7 +21,9 @@ def agent_required(view):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if not request.user.has_capability("workspace.use"):
-            raise Http404("No such page.")
+            # 404 as if the page did not exist; the refusal still goes to the security log.
+            refusal = PermissionDenied("Only service desk staff may use the workspace.")
+            raise Http404("No such page.") from refusal
         return view(request, *args, **kwargs)
 
     return wrapper
