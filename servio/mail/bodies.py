@@ -15,7 +15,13 @@ from email.message import Message
 
 from servio.mail.charsets import decode_bytes, html_meta_charset
 from servio.mail.filenames import clean_filename
-from servio.mail.headers import decode_header_text, header_text, raw_items, raw_values
+from servio.mail.headers import (
+    decode_header_text,
+    header_text,
+    raw_items,
+    raw_values,
+    undo_8bit,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -242,7 +248,9 @@ def _filename(part: Message) -> str | None:
         # that RFC 2231 values in charsets the stdlib does not know still reach decode_bytes.
         shim = Message()
         try:
-            shim[header] = raw[0]
+            # Raw 8-bit bytes (kept as surrogates) are decoded first: UTF-8 when they are valid
+            # UTF-8, else the charset fallback chain. compat32 would turn each byte into U+FFFD.
+            shim[header] = undo_8bit(raw[0])
             value = shim.get_param(param, header=header)
         except Exception:
             logger.info("unreadable %s parameter", param, exc_info=True)

@@ -100,7 +100,7 @@ def addresses(message: Message, name: str) -> list[tuple[str, str]]:
         try:
             found = [
                 (decode_header_text(display), address)
-                for display, address in getaddresses([_undo_8bit(value) for value in values])
+                for display, address in getaddresses([undo_8bit(value) for value in values])
             ]
         except Exception:
             found = []
@@ -112,7 +112,7 @@ def addresses(message: Message, name: str) -> list[tuple[str, str]]:
     return result
 
 
-def _undo_8bit(raw: str) -> str:
+def undo_8bit(raw: str) -> str:
     """Decode raw 8-bit bytes kept as surrogates; encoded words are left for later."""
     if _SURROGATE.search(raw):
         return decode_bytes(raw.encode("utf-8", "surrogateescape"))
