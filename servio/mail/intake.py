@@ -23,12 +23,10 @@ quarantines the message with the reason instead of losing it.
 from __future__ import annotations
 
 import copy
-import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
-from email.parser import BytesHeaderParser
 from typing import Any
 
 from django.conf import settings
@@ -40,11 +38,9 @@ from servio.audit.services import audit_atomic
 from servio.core import configcache, outbox
 from servio.core.errors import DomainError
 from servio.core.rows import insert_instance, insert_rows, update_instance
-from servio.mail import headers as hdr
-from servio.mail import mailpolicy
+from servio.mail.identity import content_hash, peek_message_id
 from servio.mail.models import InboundMessage, InboundStatus, Mailbox, ThreadMessage
 from servio.mail.parsing import (
-    SYNTHETIC_ID_DOMAIN,
     MessageParseError,
     ParsedAttachment,
     ParsedMessage,
@@ -84,38 +80,40 @@ def rate_window() -> timedelta:
 # --- storing ----------------------------------------------------------------------------------
 
 
-def peek_message_id(raw: bytes) -> str:
-    """The Message-ID without parsing the body; the same synthetic id parse_message would give."""
-    try:
-        head = BytesHeaderParser(policy=mailpolicy.POLICY).parsebytes(
-            raw.removeprefix(b"\xef\xbb\xbf").lstrip(b"\r\n")
-        )
-        found = hdr.first_message_id(head, "message-id")
-    except Exception:  # the header parser is lenient; this is belt and braces
-        found = None
-    return found or f"{hashlib.sha256(raw).hexdigest()}@{SYNTHETIC_ID_DOMAIN}"
-
-
 @dataclass(frozen=True)
 class Stored:
     message: InboundMessage
     created: bool
 
+    @property
+    def duplicate(self) -> bool:
+        """This mailbox already had the message (same Message-ID and content)."""
+        return not self.created
+
 
 def store(*, raw: bytes, mailbox: Mailbox, via: str, imap_uid: str = "") -> Stored:
-    """Write the raw message (its own transaction); a known Message-ID returns the first copy."""
+    """Write the raw message (its own transaction); the same message again (Message-ID and
+    content hash) returns the first copy. A different message that reuses a Message-ID is
+    stored as a message of its own."""
     raw = bytes(raw)
     message_id = peek_message_id(raw)[:998]
+    digest = content_hash(raw)
     message = InboundMessage(
-        mailbox=mailbox, message_id=message_id, raw=raw, size=len(raw), via=via, imap_uid=imap_uid
+        mailbox=mailbox,
+        message_id=message_id,
+        content_hash=digest,
+        raw=raw,
+        size=len(raw),
+        via=via,
+        imap_uid=imap_uid,
     )
     # One statement (outside a transaction, committed at once); a second delivery of the same
-    # Message-ID to this mailbox inserts nothing and gets the first copy.
+    # message to this mailbox inserts nothing and gets the first copy.
     if insert_instance(message, ignore_conflicts=True):
         setattr(message, AS_STORED, True)
         return Stored(message, True)
     existing = InboundMessage.objects.select_related("mailbox").get(
-        mailbox=mailbox, message_id=message_id
+        mailbox=mailbox, message_id=message_id, content_hash=digest
     )
     setattr(existing, AS_STORED, True)
     return Stored(existing, False)
@@ -280,7 +278,7 @@ def _route(message: InboundMessage, parsed: ParsedMessage) -> Outcome:
         return Outcome(InboundStatus.IGNORED, f"Automatic reply ({parsed.auto_reason}).")
     if "@" not in sender_address:
         return Outcome(InboundStatus.QUARANTINED, "The message has no usable sender address.")
-    recent, twin = _recent_and_twin(message, sender_address)
+    recent, twin, reused = _recent_twin_reuse(message, sender_address)
     if recent >= rate_limit():
         return Outcome(
             InboundStatus.QUARANTINED,
@@ -293,6 +291,19 @@ def _route(message: InboundMessage, parsed: ParsedMessage) -> Outcome:
             f"Already received through {twin[1]}.",
             ticket=Ticket.objects.filter(pk=twin[0]).first(),
         )
+    outcome = _act(message, parsed, sender_address, own)
+    if reused is not None:
+        # Replies naming this Message-ID keep threading to where it was first seen (find_ticket).
+        outcome.reason = (
+            f"The Message-ID <{message.message_id}> was already used by message #{reused} "
+            f"with other content; this message was processed as a different one. " + outcome.reason
+        ).strip()
+    return outcome
+
+
+def _act(
+    message: InboundMessage, parsed: ParsedMessage, sender_address: str, own: set[str]
+) -> Outcome:
     user = User.objects.filter(email=sender_address).first()
     if user is not None and not user.is_active:
         return Outcome(
@@ -320,30 +331,36 @@ def _route(message: InboundMessage, parsed: ParsedMessage) -> Outcome:
     return _create_ticket(message, parsed, user, follows=ticket, own=own)
 
 
-def _recent_and_twin(
+def _recent_twin_reuse(
     message: InboundMessage, sender_address: str
-) -> tuple[int, tuple[int, str] | None]:
-    """How many other messages the sender sent within the rate window, and the ticket and
-    mailbox of the newest copy of this message that another mailbox already turned into a
-    ticket (if any): two lookups, one round trip."""
+) -> tuple[int, tuple[int, str] | None, int | None]:
+    """How many other messages the sender sent within the rate window; the ticket and mailbox
+    of the newest copy of this message (same Message-ID and content) that another mailbox
+    already turned into a ticket (if any); and the first other message that used this
+    Message-ID with other content (if any): three lookups, one round trip."""
     inbound = connection.ops.quote_name(InboundMessage._meta.db_table)
     mailbox = connection.ops.quote_name(Mailbox._meta.db_table)
     sql = (
         f"SELECT (SELECT COUNT(*) FROM {inbound} WHERE from_address = %s "  # noqa: S608
-        f"AND received_at >= %s AND id <> %s), twin.ticket_id, twin.address "
+        f"AND received_at >= %s AND id <> %s), twin.ticket_id, twin.address, "
+        f"(SELECT MIN(o.id) FROM {inbound} o WHERE o.message_id = %s AND o.content_hash <> %s) "
         f"FROM (SELECT 1 AS one) AS here LEFT JOIN ("
         f"SELECT m.ticket_id, b.address FROM {inbound} m "
         f"JOIN {mailbox} b ON b.id = m.mailbox_id "
-        f"WHERE m.message_id = %s AND m.ticket_id IS NOT NULL AND m.id <> %s "
-        f"ORDER BY m.received_at DESC, m.id DESC LIMIT 1) AS twin ON 1 = 1"
+        f"WHERE m.message_id = %s AND m.content_hash = %s AND m.ticket_id IS NOT NULL "
+        f"AND m.id <> %s ORDER BY m.received_at DESC, m.id DESC LIMIT 1) AS twin ON 1 = 1"
     )
     since = InboundMessage._meta.get_field("received_at").get_db_prep_value(
         timezone.now() - rate_window(), connection
     )
+    mid, digest = message.message_id, message.content_hash
     with connection.cursor() as cursor:
-        cursor.execute(sql, [sender_address, since, message.pk, message.message_id, message.pk])
-        recent, ticket_id, address = cursor.fetchone()
-    return int(recent), (ticket_id, address) if ticket_id is not None else None
+        cursor.execute(
+            sql, [sender_address, since, message.pk, mid, digest, mid, digest, message.pk]
+        )
+        recent, ticket_id, address, reused = cursor.fetchone()
+    twin = (ticket_id, address) if ticket_id is not None else None
+    return int(recent), twin, reused
 
 
 _MAILBOXES = configcache.Cached(
@@ -378,12 +395,15 @@ def find_ticket(parsed: ParsedMessage) -> Ticket | None:
     """The ticket a reply belongs to: by the Message-IDs it answers, else by the subject tag."""
     answered = list(parsed.thread_message_ids)
     if answered:
-        links = {
-            link.message_id: link.ticket
-            for link in ThreadMessage.objects.filter(message_id__in=answered[:50]).select_related(
-                "ticket"
-            )
-        }
+        # A Message-ID belongs to the ticket it was first linked to: a later message reusing
+        # it (servio.mail.identity) cannot pull the conversation's replies to its own ticket.
+        links: dict[str, Ticket] = {}
+        for link in (
+            ThreadMessage.objects.filter(message_id__in=answered[:50])
+            .select_related("ticket")
+            .order_by("-id")
+        ):
+            links[link.message_id] = link.ticket
         for message_id in answered:
             if message_id in links:
                 return links[message_id]

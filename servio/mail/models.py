@@ -115,6 +115,12 @@ class InboundMessage(models.Model):
 
     mailbox = models.ForeignKey(Mailbox, on_delete=models.PROTECT, related_name="messages")
     message_id = models.CharField(max_length=998)
+    content_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="SHA-256 of the content headers and body (servio.mail.identity): with the "
+        "Message-ID, what makes a second delivery the same message.",
+    )
     raw = models.BinaryField()
     size = models.PositiveIntegerField(default=0)
     via = models.CharField(max_length=10, default="pipe")  # pipe, imap, api
@@ -162,7 +168,10 @@ class InboundMessage(models.Model):
     class Meta:
         ordering = ["-received_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["message_id", "mailbox"], name="inbound_once"),
+            # A reused Message-ID with other content is another message (stored, processed).
+            models.UniqueConstraint(
+                fields=["message_id", "mailbox", "content_hash"], name="inbound_once"
+            ),
         ]
         indexes = [
             models.Index(fields=["from_address", "received_at"], name="inbound_sender_rate"),

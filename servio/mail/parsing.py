@@ -26,6 +26,7 @@ from servio.mail.bodies import (
 from servio.mail.charsets import decode_bytes
 from servio.mail.classify import Classification, classify, ticket_ref
 from servio.mail.htmltext import html_to_text, sanitize_html
+from servio.mail.identity import SYNTHETIC_ID_DOMAIN
 from servio.mail.quotes import ForwardedInfo, detect_forward, extract_reply
 
 __all__ = [
@@ -38,7 +39,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-SYNTHETIC_ID_DOMAIN = "message-id.servio.invalid"
 _MAX_EMBEDDED_DEPTH = 2  # a forward of a forward is parsed; deeper ones stay attachments
 # At least one of these must be present for bytes to count as an email.
 _EMAIL_HEADERS = {

@@ -79,19 +79,29 @@ def mailbox_for_delivery(*, raw: bytes, address: str | None = None) -> Mailbox:
     return mailboxes[0]
 
 
-def inbound_ingest(
+def inbound_deliver(
     *, raw: bytes, mailbox: Mailbox, via: str = "pipe", imap_uid: str = ""
-) -> InboundMessage:
-    """Store the raw message (committed before parsing), then process it once.
+) -> intake.Stored:
+    """Store the raw message (committed before parsing), then process it once; the answer says
+    whether it was a duplicate.
 
-    A message whose Message-ID this mailbox already has changes nothing and returns the first copy.
+    The same message again (same Message-ID and content hash) changes nothing and answers the
+    first copy, `duplicate` (processed now only if the first delivery never was). A different
+    message reusing a Message-ID is stored and processed as a message of its own.
     """
     if not raw or not bytes(raw).strip():
         raise ValidationFailed.field("message", "The message is empty.")
     stored = intake.store(raw=raw, mailbox=mailbox, via=via, imap_uid=imap_uid)
     if stored.message.status != InboundStatus.RECEIVED:
-        return stored.message
-    return intake.process(stored.message)
+        return stored
+    return intake.Stored(intake.process(stored.message), stored.created)
+
+
+def inbound_ingest(
+    *, raw: bytes, mailbox: Mailbox, via: str = "pipe", imap_uid: str = ""
+) -> InboundMessage:
+    """`inbound_deliver`, answering the stored message (the first copy for a duplicate)."""
+    return inbound_deliver(raw=raw, mailbox=mailbox, via=via, imap_uid=imap_uid).message
 
 
 def inbound_process_pending(
