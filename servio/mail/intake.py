@@ -38,8 +38,15 @@ from servio.audit.services import audit_atomic
 from servio.core import configcache, outbox
 from servio.core.errors import DomainError
 from servio.core.rows import insert_instance, insert_rows, update_instance
+from servio.mail import authentication
 from servio.mail.identity import content_hash, peek_message_id
-from servio.mail.models import InboundMessage, InboundStatus, Mailbox, ThreadMessage
+from servio.mail.models import (
+    Authentication,
+    InboundMessage,
+    InboundStatus,
+    Mailbox,
+    ThreadMessage,
+)
 from servio.mail.parsing import (
     MessageParseError,
     ParsedAttachment,
@@ -62,7 +69,7 @@ _TICKET_TAG = re.compile(r"\[(INC|REQ|PRB|CHG|TSK)-\d{6,}\]\s*", re.IGNORECASE)
 PROCESSED_FIELDS = (
     "status", "reason", "ticket", "comment", "sender", "notes", "processed_at", "attempts",
     "from_address", "from_name", "subject", "text_body", "html_body", "is_automatic",
-    "suppress_autoresponse",
+    "suppress_autoresponse", "authentication", "authentication_detail",
 )  # fmt: skip
 TRUNCATED = "\n\n[The message was longer; the full text is kept with the email.]"
 # Marks a message object `store` returned: every field is as stored (see `_lock`).
@@ -309,7 +316,22 @@ def _act(
         return Outcome(
             InboundStatus.QUARANTINED, f"The account of {sender_address} is deactivated."
         )
+    staff = user is not None and user.is_staff_member
+    _authenticate(message, parsed, staff=staff)
     ticket = find_ticket(parsed)
+    if staff and message.authentication != Authentication.PASS:
+        # Whatever it would do (a reply, on an open or a closed ticket, a new request with
+        # colleagues in Cc), unauthenticated mail never acts as a member of the desk.
+        assert user is not None  # noqa: S101 - staff implies a user
+        on = f" on {ticket.reference}" if ticket is not None else ""
+        return Outcome(
+            InboundStatus.HELD,
+            f"{sender_address} is a staff address, but the message is not authenticated "
+            f"({message.authentication_detail}); it was not posted as {user.get_full_name()}"
+            f"{on}. Accept it only if you know it is genuine.",
+            ticket=ticket,
+            sender=user,
+        )
     if ticket is not None:
         final = workflows.get(ticket.kind).is_final(ticket.status)
         agent = user is not None and ticket_policies.is_agent(user)
@@ -328,7 +350,22 @@ def _act(
         if isinstance(resolved, Outcome):
             return resolved
         user = resolved
-    return _create_ticket(message, parsed, user, follows=ticket, own=own)
+    return create_ticket(message, parsed, user, follows=ticket, own=own)
+
+
+def _authenticate(message: InboundMessage, parsed: ParsedMessage, *, staff: bool) -> None:
+    """Record whether the message is really from its From domain: from the mailbox's trusted
+    receiving hosts' Authentication-Results (cheap, whenever some are configured), and DKIM
+    verified here for staff addresses only, where the answer decides what the mail may do."""
+    trusted = message.mailbox.trusted_hosts()
+    if not trusted and not staff:
+        message.authentication, message.authentication_detail = Authentication.UNCHECKED, ""
+        return
+    verdict = authentication.authenticate(
+        bytes(message.raw), parsed.from_address, trusted=trusted, check_dkim=staff
+    )
+    message.authentication = verdict.result
+    message.authentication_detail = verdict.detail[:500]
 
 
 def _recent_twin_reuse(
@@ -611,14 +648,15 @@ def _description(parsed: ParsedMessage) -> str:
     return text
 
 
-def _create_ticket(
+def create_ticket(
     message: InboundMessage,
     parsed: ParsedMessage,
     user: User,
     *,
-    follows: Ticket | None,
     own: set[str],
+    follows: Ticket | None = None,
 ) -> Outcome:
+    """A new ticket from the message, requested by `user` (Cc colleagues become watchers)."""
     from servio.tickets.services import ticket_create
 
     mailbox = message.mailbox
