@@ -205,3 +205,18 @@ def test_unauthenticated_mail_is_flagged_in_the_admin_list(personas, trusting, t
     assert "⚠ FAILED AUTHENTICATION" in listing.content.decode()
     form = client.get(f"/admin/mail/mailbox/{trusting.pk}/change/")
     assert b"trusted_authserv_ids" in form.content
+
+
+def test_the_workspace_timeline_flags_unauthenticated_email(
+    personas, trusting, ticket, ingest, api_as
+):
+    forged = ingest(FORGED + _reply(ticket, body="Accepted after a phone call."))
+    api_as(personas.agent_desk).post(f"mail/held/{forged.pk}/accept", json={})
+    ingest(PASSED + RECEIVED + _reply(ticket, body="Signed and sealed."))
+    client = Client()
+    client.force_login(personas.lead_desk)
+    page = client.get(f"/desk/t/{ticket.reference}/part/timeline/").content.decode()
+    entries = page.split('<li class="timeline-entry')[1:]
+    flagged = [e for e in entries if ">Unauthenticated</span>" in e]
+    assert len(flagged) == 1 and "Accepted after a phone call." in flagged[0]
+    assert any("Signed and sealed." in e and "Unauthenticated" not in e for e in entries)
