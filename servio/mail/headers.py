@@ -120,8 +120,10 @@ def undo_8bit(raw: str) -> str:
 
 
 def _clean_address(address: str) -> str:
-    address = _CONTROL.sub("", "".join(address.split())).strip("<>")
-    return address.lower()
+    """Lower-cased, without folding whitespace or brackets. Other control characters become
+    U+FFFD (storable anywhere), so that the intake refuses such an address
+    (servio.mail.addresses) instead of reading a different one (`rit\x01a@` is not `rita@`)."""
+    return _CONTROL.sub("\ufffd", "".join(address.split())).strip("<>").lower()
 
 
 def parse_date(value: str | None) -> datetime | None:

@@ -39,6 +39,7 @@ from servio.core import configcache, outbox
 from servio.core.errors import DomainError
 from servio.core.rows import insert_instance, insert_rows, update_instance
 from servio.mail import authentication
+from servio.mail.addresses import address_problem, printable
 from servio.mail.identity import content_hash, peek_message_id
 from servio.mail.models import (
     Authentication,
@@ -253,7 +254,7 @@ def _failure(message: InboundMessage, exc: Exception) -> Outcome:
 
 
 def _record_parsed(message: InboundMessage, parsed: ParsedMessage) -> None:
-    message.from_address = parsed.from_address[:320]
+    message.from_address = printable(parsed.from_address)[:320]
     message.from_name = parsed.from_name[:200]
     message.subject = parsed.subject[:500]
     message.text_body = parsed.text_body
@@ -283,8 +284,11 @@ def _route(message: InboundMessage, parsed: ParsedMessage) -> Outcome:
         return Outcome(InboundStatus.IGNORED, f"Bounce ({parsed.auto_reason}).")
     if parsed.is_auto_reply:
         return Outcome(InboundStatus.IGNORED, f"Automatic reply ({parsed.auto_reason}).")
-    if "@" not in sender_address:
+    if not sender_address:
         return Outcome(InboundStatus.QUARANTINED, "The message has no usable sender address.")
+    problem = address_problem(sender_address)
+    if problem is not None:  # before any look-up: the same answer on every database
+        return Outcome(InboundStatus.QUARANTINED, f"{problem} No account is created for it.")
     recent, twin, reused = _recent_twin_reuse(message, sender_address)
     if recent >= rate_limit():
         return Outcome(

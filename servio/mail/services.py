@@ -24,6 +24,7 @@ from servio.core.errors import Conflict, NotFound, PermissionDenied, ValidationF
 from servio.core.models import OutboxMessage
 from servio.mail import headers as hdr
 from servio.mail import imap, intake, outbound
+from servio.mail.addresses import address_problem
 from servio.mail.models import (
     InboundMessage,
     InboundStatus,
@@ -181,6 +182,9 @@ def held_accept(
             intake.remember(locked, ticket)
             outcome = intake.Outcome(InboundStatus.COMMENT_ADDED, ticket=ticket, comment=comment)
         else:
+            problem = address_problem(parsed.from_address)
+            if problem is not None:
+                raise ValidationFailed.field("sender", f"{problem} Discard the email.")
             author = User.objects.filter(email=parsed.from_address).first()
             if author is None:
                 organization = (
