@@ -1,33 +1,36 @@
 """Inbound email: store the raw bytes first, then decide what the message is and act on it.
 
 `store` writes the raw message in its own transaction before anything is parsed, keyed by
-mailbox and Message-ID so that a second delivery of the same message changes nothing. `process`
+mailbox, Message-ID and content hash (servio.mail.identity), so that a second delivery of the
+same message changes nothing while another message reusing a Message-ID is kept. `process`
 parses it and takes exactly one outcome, in this order:
 
 1. not an email at all -> quarantined (the reason says why; an admin can retry it);
 2. sent by Servio itself, a bounce or an automatic reply -> ignored (never a ticket, never a reply);
-3. no sender, or more than SERVIO_MAIL_RATE_LIMIT messages from the sender within
-   SERVIO_MAIL_RATE_WINDOW_MINUTES -> quarantined (this stops mail loops);
-4. a reply to a ticket (In-Reply-To/References naming a message we sent or received for it, or
+3. no sender, an invalid sender address (servio.mail.addresses), or more than
+   SERVIO_MAIL_RATE_LIMIT messages from the sender within SERVIO_MAIL_RATE_WINDOW_MINUTES ->
+   quarantined (this stops mail loops);
+4. from a staff address but not authenticated (servio.mail.authentication) -> held for an agent,
+   whatever it would have done: unauthenticated mail never acts as a member of the desk;
+5. a reply to a ticket (In-Reply-To/References naming a message we sent or received for it, or
    ``[INC-000123]`` in the subject) -> a public comment when the sender takes part in the ticket
    (requester, watcher, assignee, member of its team), else held for an agent to accept;
-5. anything else -> a new ticket (source email). Unknown senders become requesters of the
+6. anything else -> a new ticket (source email). Unknown senders become requesters of the
    organisation whose email domains match, else the mailbox's policy applies (create in its
    default organisation, reject with a reply, or quarantine).
 
 Attachments go through the ticket attachment service with its limits; one that is too large is
 dropped with a note in the comment, never the whole message. Any failure of a ticket service
-quarantines the message with the reason instead of losing it.
+quarantines the message with the reason instead of losing it. Acting on a message (the ticket or
+comment, its attachments, threading, Cc watchers) is in `servio.mail.acting`.
 """
 
 from __future__ import annotations
 
 import copy
 import logging
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -37,8 +40,16 @@ from servio.accounts.models import Organization, Team, User
 from servio.audit.services import audit_atomic
 from servio.core import configcache, outbox
 from servio.core.errors import DomainError
-from servio.core.rows import insert_instance, insert_rows, update_instance
+from servio.core.rows import insert_instance, update_instance
 from servio.mail import authentication
+from servio.mail.acting import (
+    Outcome,
+    add_comment,
+    bounded,
+    clean_title,
+    create_ticket,
+    remember,
+)
 from servio.mail.addresses import address_problem, printable
 from servio.mail.identity import content_hash, peek_message_id
 from servio.mail.models import (
@@ -50,29 +61,21 @@ from servio.mail.models import (
 )
 from servio.mail.parsing import (
     MessageParseError,
-    ParsedAttachment,
     ParsedMessage,
     parse_message,
 )
 from servio.tickets import policies as ticket_policies
 from servio.tickets import workflows
-from servio.tickets.models import Comment, Ticket, Watcher, parse_number
-from servio.tickets.services import MAX_TEXT, MAX_TITLE
+from servio.tickets.models import Ticket, Watcher, parse_number
 
 log = logging.getLogger(__name__)
 
 REJECTED_TOPIC = "mail.sender_rejected"
-_SUBJECT_PREFIX = re.compile(
-    r"^\s*((re|fwd?|aw|wg|sv|vs|tr|rv|antw|odp|ynt|vl)\s*(\[\d+\])?\s*[:\uff1a]\s*)+",
-    re.IGNORECASE,
-)
-_TICKET_TAG = re.compile(r"\[(INC|REQ|PRB|CHG|TSK)-\d{6,}\]\s*", re.IGNORECASE)
 PROCESSED_FIELDS = (
     "status", "reason", "ticket", "comment", "sender", "notes", "processed_at", "attempts",
     "from_address", "from_name", "subject", "text_body", "html_body", "is_automatic",
     "suppress_autoresponse", "authentication", "authentication_detail",
 )  # fmt: skip
-TRUNCATED = "\n\n[The message was longer; the full text is kept with the email.]"
 # Marks a message object `store` returned: every field is as stored (see `_lock`).
 AS_STORED = "_intake_as_stored"
 
@@ -128,18 +131,6 @@ def store(*, raw: bytes, mailbox: Mailbox, via: str, imap_uid: str = "") -> Stor
 
 
 # --- processing -------------------------------------------------------------------------------
-
-
-@dataclass
-class Outcome:
-    """What processing decided; applied to the stored message at the end."""
-
-    status: str
-    reason: str = ""
-    ticket: Ticket | None = None
-    comment: Comment | None = None
-    sender: User | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 class _Refused(Exception):
@@ -526,180 +517,21 @@ def organization_for_domain(domain: str) -> Organization | None:
     return copy.copy(org) if org is not None else None  # the cached one stays untouched
 
 
-# --- acting -----------------------------------------------------------------------------------
-
-
-def clean_title(subject: str, body: str) -> str:
-    title = _TICKET_TAG.sub("", _SUBJECT_PREFIX.sub("", subject)).strip()
-    title = _SUBJECT_PREFIX.sub("", title).strip()
-    if not title:
-        first_line = next((line.strip() for line in body.splitlines() if line.strip()), "")
-        title = first_line[:80] or "(no subject)"
-    return title[:MAX_TITLE]
-
-
-def bounded(text: str) -> str:
-    if len(text) <= MAX_TEXT:
-        return text
-    return text[: MAX_TEXT - len(TRUNCATED)] + TRUNCATED
-
-
-def _plan_attachments(
-    ticket: Ticket | None, attachments: tuple[ParsedAttachment, ...]
-) -> tuple[list[ParsedAttachment], list[str]]:
-    """Which attachments fit the per-file and per-ticket limits; a note for each that does not."""
-    per_file = settings.SERVIO_ATTACHMENT_MAX_BYTES
-    per_ticket = settings.SERVIO_TICKET_ATTACHMENTS_MAX_BYTES
-    if not attachments:
-        return [], []
-    used = 0
-    if ticket is not None:
-        used = sum(ticket.attachments.values_list("size", flat=True))
-    keep, notes = [], []
-    for attachment in attachments:
-        size_mb = attachment.size / 1048576
-        if attachment.size == 0:
-            continue
-        if attachment.size > per_file:
-            notes.append(
-                f"The attachment {attachment.filename} ({size_mb:.1f} MB) was not stored: files "
-                f"may be at most {per_file / 1048576:.0f} MB."
-            )
-        elif used + attachment.size > per_ticket:
-            notes.append(
-                f"The attachment {attachment.filename} ({size_mb:.1f} MB) was not stored: the "
-                f"ticket's attachments may total at most {per_ticket / 1048576:.0f} MB."
-            )
-        else:
-            keep.append(attachment)
-            used += attachment.size
-    return keep, notes
-
-
-def _with_notes(body: str, notes: list[str]) -> str:
-    if not notes:
-        return body
-    return body.rstrip() + "\n\n" + "\n".join(f"[{note}]" for note in notes)
-
-
-def _store_attachments(
-    *,
-    actor: User,
-    ticket: Ticket,
-    comment: Comment | None,
-    attachments: list[ParsedAttachment],
-    notes: list[str],
-) -> None:
-    from servio.tickets.services import attachment_add
-
-    for attachment in attachments:
-        try:
-            with transaction.atomic():
-                attachment_add(
-                    actor=actor,
-                    ticket=ticket,
-                    filename=attachment.filename,
-                    content=attachment.content,
-                    comment=comment,
-                )
-        except DomainError as exc:
-            notes.append(f"The attachment {attachment.filename} was not stored: {exc.detail}")
-
-
-def remember(message: InboundMessage, ticket: Ticket) -> None:
-    """Link the message's Message-ID to the ticket, so that replies to it thread there."""
-    insert_rows(
-        ThreadMessage,
-        ("message_id", "ticket", "direction", "created_at"),
-        [(message.message_id, ticket.pk, ThreadMessage.Direction.IN.value, timezone.now())],
-        ignore_conflicts=True,  # a retried message may already be linked
-    )
-
-
-def add_comment(
-    message: InboundMessage, parsed: ParsedMessage, ticket: Ticket, user: User
-) -> Outcome:
-    from servio.tickets.services import comment_add
-
-    keep, notes = _plan_attachments(ticket, parsed.attachments)
-    text = parsed.reply_text.strip() or parsed.text_body.strip()
-    if not text:
-        text = "(The reply has attachments only.)" if parsed.attachments else "(Empty reply.)"
-    comment = comment_add(
-        actor=user,
-        ticket=ticket,
-        body=bounded(_with_notes(text, notes)),
-        source=Ticket.Source.EMAIL,
-    )
-    _store_attachments(actor=user, ticket=ticket, comment=comment, attachments=keep, notes=notes)
-    remember(message, ticket)
-    return Outcome(
-        InboundStatus.COMMENT_ADDED, ticket=ticket, comment=comment, sender=user, notes=notes
-    )
-
-
-def _description(parsed: ParsedMessage) -> str:
-    if parsed.forwarded is None:
-        return parsed.reply_text.strip() or parsed.text_body.strip()
-    text = parsed.text_body.strip()
-    forwarded = parsed.forwarded
-    if forwarded.kind == "attachment" and forwarded.text.strip():
-        sender = f"{forwarded.from_name} <{forwarded.from_address}>".strip()
-        text += (
-            f"\n\n---------- Forwarded message ----------\nFrom: {sender}\n"
-            f"Subject: {forwarded.subject}\n\n{forwarded.text.strip()}"
-        )
-    return text
-
-
-def create_ticket(
-    message: InboundMessage,
-    parsed: ParsedMessage,
-    user: User,
-    *,
-    own: set[str],
-    follows: Ticket | None = None,
-) -> Outcome:
-    """A new ticket from the message, requested by `user` (Cc colleagues become watchers)."""
-    from servio.tickets.services import ticket_create
-
-    mailbox = message.mailbox
-    keep, notes = _plan_attachments(None, parsed.attachments)
-    description = _description(parsed)
-    if follows is not None:
-        description = (
-            f"(Follow-up to {follows.reference}, which is {follows.status}.)\n\n" + description
-        )
-    team: Any = (
-        mailbox.default_team if mailbox.default_team and mailbox.default_team.is_active else None
-    )
-    ticket = ticket_create(
-        actor=None,
-        kind=mailbox.default_kind,
-        title=clean_title(parsed.subject, parsed.text_body),
-        description=bounded(_with_notes(description, notes)),
-        requester=user,
-        team=team,
-        source=Ticket.Source.EMAIL,
-    )
-    _store_attachments(actor=user, ticket=ticket, comment=None, attachments=keep, notes=notes)
-    remember(message, ticket)
-    _add_cc_watchers(ticket, user, parsed, own)
-    return Outcome(InboundStatus.TICKET_CREATED, ticket=ticket, sender=user, notes=notes)
-
-
-def _add_cc_watchers(ticket: Ticket, requester: User, parsed: ParsedMessage, own: set[str]) -> None:
-    """Known colleagues in Cc (same organisation) keep being informed, as a desk expects."""
-    from servio.tickets.services import watcher_add
-
-    wanted = [a for a in parsed.cc[:20] if a not in own and a != requester.email]
-    if not wanted:
-        return
-    for colleague in User.objects.filter(
-        email__in=wanted, organization_id=requester.organization_id, is_active=True
-    ):
-        try:
-            with transaction.atomic():
-                watcher_add(actor=requester, ticket=ticket, user=colleague)
-        except DomainError:
-            continue
+# Acting lives in servio.mail.acting; these names stay reachable as intake.<name>.
+__all__ = [
+    "Outcome",
+    "Stored",
+    "add_comment",
+    "bounded",
+    "clean_title",
+    "create_ticket",
+    "find_ticket",
+    "finish",
+    "is_participant",
+    "mailboxes",
+    "organization_for_domain",
+    "own_addresses",
+    "process",
+    "remember",
+    "store",
+]  # fmt: skip
