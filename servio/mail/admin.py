@@ -34,7 +34,7 @@ class MailboxForm(forms.ModelForm):
         fields = (
             "name", "address", "is_active", "imap_host", "imap_port", "security", "folder",
             "username", "password", "default_kind", "default_team", "default_organization",
-            "unknown_sender_policy",
+            "unknown_sender_policy", "trusted_authserv_ids",
         )  # fmt: skip
 
     def clean_password(self) -> str:
@@ -68,9 +68,9 @@ class MailboxAdmin(AuditedAdmin):
 class InboundMessageAdmin(AuditedAdmin):
     """The inbound log: read only; deleting a message (privacy, retention) is audited."""
 
-    list_display = ("received_at", "mailbox", "from_address", "subject", "status", "reason",
-                    "ticket")  # fmt: skip
-    list_filter = ("status", "mailbox", "via")
+    list_display = ("received_at", "mailbox", "from_address", "sender_check", "subject",
+                    "status", "reason", "ticket")  # fmt: skip
+    list_filter = ("status", "authentication", "mailbox", "via")
     search_fields = ("from_address", "subject", "message_id")
     date_hierarchy = "received_at"
     exclude = ("raw",)
@@ -87,6 +87,12 @@ class InboundMessageAdmin(AuditedAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    @admin.display(description="sender", ordering="authentication")
+    def sender_check(self, obj: InboundMessage) -> str:
+        """The authentication verdict, flagged when it was checked and did not pass."""
+        label = obj.get_authentication_display()
+        return f"⚠ {label.upper()}" if obj.unauthenticated else label
 
     @admin.action(description="Retry processing (quarantined messages)")
     def retry(self, request: HttpRequest, queryset: QuerySet[InboundMessage]) -> None:

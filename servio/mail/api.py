@@ -16,6 +16,7 @@ from servio.core.errors import ValidationFailed
 from servio.mail import selectors, services
 from servio.mail.models import InboundMessage, OutboundMessage
 from servio.tickets import selectors as ticket_selectors
+from servio.tickets.models import Comment
 
 router = Router(tags=["mail"])
 ORDER = ["-received_at", "-id"]
@@ -34,6 +35,8 @@ class InboundOut(Schema):
     from_address: str
     from_name: str
     subject: str
+    authentication: str  # pass, fail, none, or "" (not checked); see docs/email.md
+    authentication_detail: str
     ticket: str | None
     comment_id: int | None
     processed_at: datetime | None
@@ -60,7 +63,7 @@ class AcceptIn(Schema):
 
 class AcceptedOut(Schema):
     email: InboundOut
-    comment_id: int
+    comment_id: int | None  # None when accepting created a ticket (email.ticket names it)
 
 
 class OutboundOut(Schema):
@@ -108,6 +111,8 @@ def inbound_out(message: InboundMessage, *, detail: bool = False) -> dict[str, A
         "from_address": message.from_address,
         "from_name": message.from_name,
         "subject": message.subject,
+        "authentication": message.authentication,
+        "authentication_detail": message.authentication_detail,
         "ticket": message.ticket.reference if message.ticket_id and message.ticket else None,
         "comment_id": message.comment_id,
         "processed_at": message.processed_at,
@@ -188,11 +193,13 @@ def list_held(request: HttpRequest, cursor: str | None = None, limit: int | None
 
 @router.post("/mail/held/{message_id}/accept", response=AcceptedOut)
 def accept_held(request: HttpRequest, message_id: int, payload: AcceptIn):
-    """Add the held reply to its ticket: as the sender's public reply, or as an internal note."""
+    """Add held email to its ticket: as the sender's public reply, or as an internal note; held
+    email that names no ticket (unauthenticated mail from a staff address) becomes its ticket."""
     message = selectors.inbound_get(user=request.auth, message_id=message_id)
-    comment = services.held_accept(actor=request.auth, message=message, internal=payload.internal)
-    done = selectors.inbound_get(user=request.auth, message_id=message_id)
-    return {"email": inbound_out(done), "comment_id": comment.pk}
+    done = services.held_accept(actor=request.auth, message=message, internal=payload.internal)
+    email = selectors.inbound_get(user=request.auth, message_id=message_id)
+    comment_id = done.pk if isinstance(done, Comment) else None
+    return {"email": inbound_out(email), "comment_id": comment_id}
 
 
 @router.post("/mail/held/{message_id}/discard", response=InboundOut)

@@ -13,9 +13,17 @@ from dataclasses import dataclass, field
 from email import policy
 from email.message import Message
 
+from servio.mail.blobs import Blobs
+from servio.mail.blobs import payload as blob_payload
 from servio.mail.charsets import decode_bytes, html_meta_charset
 from servio.mail.filenames import clean_filename
-from servio.mail.headers import decode_header_text, header_text, raw_items, raw_values
+from servio.mail.headers import (
+    decode_header_text,
+    header_text,
+    raw_items,
+    raw_values,
+    undo_8bit,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +58,7 @@ class CollectedParts:
     has_delivery_status: bool = False
     defects: set[str] = field(default_factory=set)
     parts_seen: int = 0
+    blobs: Blobs = field(default_factory=Blobs)  # large bodies kept out of the parser
 
 
 def normalise_text(text: str) -> str:
@@ -58,9 +67,10 @@ def normalise_text(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
-def collect_parts(message: Message) -> CollectedParts:
-    """Walk ``message`` and sort its leaves into bodies and attachments."""
-    out = CollectedParts()
+def collect_parts(message: Message, blobs: Blobs | None = None) -> CollectedParts:
+    """Walk ``message`` and sort its leaves into bodies and attachments (``blobs``: the large
+    bodies `servio.mail.blobs.skeleton` took out before parsing)."""
+    out = CollectedParts(blobs=blobs or Blobs())
     _visit(message, 0, out)
     return out
 
@@ -99,19 +109,19 @@ def _sort_part(part: Message, depth: int, out: CollectedParts) -> None:
     filename = _filename(part)
     if maintype == "multipart":
         # Declared multipart but the boundary is missing: keep the raw text as the body.
-        out.plain.append(_decode_text(part, "text/plain"))
+        out.plain.append(_decode_text(part, "text/plain", out))
         return
     if ctype in _BODY_TYPES and disposition != "attachment" and not filename:
-        text = _decode_text(part, ctype)
+        text = _decode_text(part, ctype, out)
         (out.plain if ctype == "text/plain" else out.html).append(text)
         return
-    _add_attachment(part, ctype, disposition, filename, _payload_bytes(part), out)
+    _add_attachment(part, ctype, disposition, filename, _payload_bytes(part, out), out)
 
 
 def _add_message_part(part: Message, ctype: str, out: CollectedParts) -> None:
     if ctype == "message/delivery-status":
         out.has_delivery_status = True
-    content = _serialise_embedded(part)
+    content = out.blobs.restore(_serialise_embedded(part))
     filename = _filename(part)
     if ctype in ("message/rfc822", "message/global"):
         out.embedded_messages.append(content)
@@ -146,15 +156,18 @@ def _add_attachment(
     )
 
 
-def _decode_text(part: Message, ctype: str) -> str:
-    data = _payload_bytes(part)
+def _decode_text(part: Message, ctype: str, out: CollectedParts) -> str:
+    data = _payload_bytes(part, out)
     charset = _charset(part)
     if charset is None and ctype == "text/html":
         charset = html_meta_charset(data)
     return normalise_text(decode_bytes(data, charset))
 
 
-def _payload_bytes(part: Message) -> bytes:
+def _payload_bytes(part: Message, out: CollectedParts) -> bytes:
+    span = out.blobs.span_of(part.get_payload())
+    if span is not None:
+        return blob_payload(out.blobs, span, str(part.get("content-transfer-encoding", "")))
     try:
         payload = part.get_payload(decode=True)
     except Exception:  # the stdlib decoders are lenient, but a broken part must not stop us
@@ -242,7 +255,9 @@ def _filename(part: Message) -> str | None:
         # that RFC 2231 values in charsets the stdlib does not know still reach decode_bytes.
         shim = Message()
         try:
-            shim[header] = raw[0]
+            # Raw 8-bit bytes (kept as surrogates) are decoded first: UTF-8 when they are valid
+            # UTF-8, else the charset fallback chain. compat32 would turn each byte into U+FFFD.
+            shim[header] = undo_8bit(raw[0])
             value = shim.get_param(param, header=header)
         except Exception:
             logger.info("unreadable %s parameter", param, exc_info=True)

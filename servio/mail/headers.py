@@ -100,7 +100,7 @@ def addresses(message: Message, name: str) -> list[tuple[str, str]]:
         try:
             found = [
                 (decode_header_text(display), address)
-                for display, address in getaddresses([_undo_8bit(value) for value in values])
+                for display, address in getaddresses([undo_8bit(value) for value in values])
             ]
         except Exception:
             found = []
@@ -112,7 +112,7 @@ def addresses(message: Message, name: str) -> list[tuple[str, str]]:
     return result
 
 
-def _undo_8bit(raw: str) -> str:
+def undo_8bit(raw: str) -> str:
     """Decode raw 8-bit bytes kept as surrogates; encoded words are left for later."""
     if _SURROGATE.search(raw):
         return decode_bytes(raw.encode("utf-8", "surrogateescape"))
@@ -120,8 +120,10 @@ def _undo_8bit(raw: str) -> str:
 
 
 def _clean_address(address: str) -> str:
-    address = _CONTROL.sub("", "".join(address.split())).strip("<>")
-    return address.lower()
+    """Lower-cased, without folding whitespace or brackets. Other control characters become
+    U+FFFD (storable anywhere), so that the intake refuses such an address
+    (servio.mail.addresses) instead of reading a different one (`rit\x01a@` is not `rita@`)."""
+    return _CONTROL.sub("\ufffd", "".join(address.split())).strip("<>").lower()
 
 
 def parse_date(value: str | None) -> datetime | None:

@@ -1,75 +1,81 @@
 """Inbound email: store the raw bytes first, then decide what the message is and act on it.
 
 `store` writes the raw message in its own transaction before anything is parsed, keyed by
-mailbox and Message-ID so that a second delivery of the same message changes nothing. `process`
+mailbox, Message-ID and content hash (servio.mail.identity), so that a second delivery of the
+same message changes nothing while another message reusing a Message-ID is kept. `process`
 parses it and takes exactly one outcome, in this order:
 
 1. not an email at all -> quarantined (the reason says why; an admin can retry it);
 2. sent by Servio itself, a bounce or an automatic reply -> ignored (never a ticket, never a reply);
-3. no sender, or more than SERVIO_MAIL_RATE_LIMIT messages from the sender within
-   SERVIO_MAIL_RATE_WINDOW_MINUTES -> quarantined (this stops mail loops);
-4. a reply to a ticket (In-Reply-To/References naming a message we sent or received for it, or
+3. no sender, an invalid sender address (servio.mail.addresses), or more than
+   SERVIO_MAIL_RATE_LIMIT messages from the sender within SERVIO_MAIL_RATE_WINDOW_MINUTES ->
+   quarantined (this stops mail loops);
+4. from a staff address but not authenticated (servio.mail.authentication) -> held for an agent,
+   whatever it would have done: unauthenticated mail never acts as a member of the desk;
+5. a reply to a ticket (In-Reply-To/References naming a message we sent or received for it, or
    ``[INC-000123]`` in the subject) -> a public comment when the sender takes part in the ticket
    (requester, watcher, assignee, member of its team), else held for an agent to accept;
-5. anything else -> a new ticket (source email). Unknown senders become requesters of the
+6. anything else -> a new ticket (source email). Unknown senders become requesters of the
    organisation whose email domains match, else the mailbox's policy applies (create in its
    default organisation, reject with a reply, or quarantine).
 
 Attachments go through the ticket attachment service with its limits; one that is too large is
 dropped with a note in the comment, never the whole message. Any failure of a ticket service
-quarantines the message with the reason instead of losing it.
+quarantines the message with the reason instead of losing it. Acting on a message (the ticket or
+comment, its attachments, threading, Cc watchers) is in `servio.mail.acting`.
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
 import logging
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
-from email.parser import BytesHeaderParser
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from servio.accounts import scope
 from servio.accounts.models import Organization, Team, User
 from servio.audit.services import audit_atomic
 from servio.core import configcache, outbox
 from servio.core.errors import DomainError
-from servio.core.rows import insert_instance, insert_rows, update_instance
-from servio.mail import headers as hdr
-from servio.mail import mailpolicy
-from servio.mail.models import InboundMessage, InboundStatus, Mailbox, ThreadMessage
+from servio.core.rows import insert_instance, update_instance
+from servio.mail import authentication
+from servio.mail.acting import (
+    Outcome,
+    add_comment,
+    bounded,
+    clean_title,
+    create_ticket,
+    remember,
+)
+from servio.mail.addresses import address_problem, printable
+from servio.mail.identity import content_hash, peek_message_id
+from servio.mail.models import (
+    Authentication,
+    InboundMessage,
+    InboundStatus,
+    Mailbox,
+    ThreadMessage,
+)
 from servio.mail.parsing import (
-    SYNTHETIC_ID_DOMAIN,
     MessageParseError,
-    ParsedAttachment,
     ParsedMessage,
     parse_message,
 )
 from servio.tickets import policies as ticket_policies
 from servio.tickets import workflows
-from servio.tickets.models import Comment, Ticket, Watcher, parse_number
-from servio.tickets.services import MAX_TEXT, MAX_TITLE
+from servio.tickets.models import Ticket, Watcher, parse_number
 
 log = logging.getLogger(__name__)
 
 REJECTED_TOPIC = "mail.sender_rejected"
-_SUBJECT_PREFIX = re.compile(
-    r"^\s*((re|fwd?|aw|wg|sv|vs|tr|rv|antw|odp|ynt|vl)\s*(\[\d+\])?\s*[:\uff1a]\s*)+",
-    re.IGNORECASE,
-)
-_TICKET_TAG = re.compile(r"\[(INC|REQ|PRB|CHG|TSK)-\d{6,}\]\s*", re.IGNORECASE)
 PROCESSED_FIELDS = (
     "status", "reason", "ticket", "comment", "sender", "notes", "processed_at", "attempts",
     "from_address", "from_name", "subject", "text_body", "html_body", "is_automatic",
-    "suppress_autoresponse",
+    "suppress_autoresponse", "authentication", "authentication_detail",
 )  # fmt: skip
-TRUNCATED = "\n\n[The message was longer; the full text is kept with the email.]"
 # Marks a message object `store` returned: every field is as stored (see `_lock`).
 AS_STORED = "_intake_as_stored"
 
@@ -85,56 +91,46 @@ def rate_window() -> timedelta:
 # --- storing ----------------------------------------------------------------------------------
 
 
-def peek_message_id(raw: bytes) -> str:
-    """The Message-ID without parsing the body; the same synthetic id parse_message would give."""
-    try:
-        head = BytesHeaderParser(policy=mailpolicy.POLICY).parsebytes(
-            raw.removeprefix(b"\xef\xbb\xbf").lstrip(b"\r\n")
-        )
-        found = hdr.first_message_id(head, "message-id")
-    except Exception:  # the header parser is lenient; this is belt and braces
-        found = None
-    return found or f"{hashlib.sha256(raw).hexdigest()}@{SYNTHETIC_ID_DOMAIN}"
-
-
 @dataclass(frozen=True)
 class Stored:
     message: InboundMessage
     created: bool
 
+    @property
+    def duplicate(self) -> bool:
+        """This mailbox already had the message (same Message-ID and content)."""
+        return not self.created
+
 
 def store(*, raw: bytes, mailbox: Mailbox, via: str, imap_uid: str = "") -> Stored:
-    """Write the raw message (its own transaction); a known Message-ID returns the first copy."""
+    """Write the raw message (its own transaction); the same message again (Message-ID and
+    content hash) returns the first copy. A different message that reuses a Message-ID is
+    stored as a message of its own."""
     raw = bytes(raw)
     message_id = peek_message_id(raw)[:998]
+    digest = content_hash(raw)
     message = InboundMessage(
-        mailbox=mailbox, message_id=message_id, raw=raw, size=len(raw), via=via, imap_uid=imap_uid
+        mailbox=mailbox,
+        message_id=message_id,
+        content_hash=digest,
+        raw=raw,
+        size=len(raw),
+        via=via,
+        imap_uid=imap_uid,
     )
     # One statement (outside a transaction, committed at once); a second delivery of the same
-    # Message-ID to this mailbox inserts nothing and gets the first copy.
+    # message to this mailbox inserts nothing and gets the first copy.
     if insert_instance(message, ignore_conflicts=True):
         setattr(message, AS_STORED, True)
         return Stored(message, True)
     existing = InboundMessage.objects.select_related("mailbox").get(
-        mailbox=mailbox, message_id=message_id
+        mailbox=mailbox, message_id=message_id, content_hash=digest
     )
     setattr(existing, AS_STORED, True)
     return Stored(existing, False)
 
 
 # --- processing -------------------------------------------------------------------------------
-
-
-@dataclass
-class Outcome:
-    """What processing decided; applied to the stored message at the end."""
-
-    status: str
-    reason: str = ""
-    ticket: Ticket | None = None
-    comment: Comment | None = None
-    sender: User | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 class _Refused(Exception):
@@ -249,7 +245,7 @@ def _failure(message: InboundMessage, exc: Exception) -> Outcome:
 
 
 def _record_parsed(message: InboundMessage, parsed: ParsedMessage) -> None:
-    message.from_address = parsed.from_address[:320]
+    message.from_address = printable(parsed.from_address)[:320]
     message.from_name = parsed.from_name[:200]
     message.subject = parsed.subject[:500]
     message.text_body = parsed.text_body
@@ -279,9 +275,12 @@ def _route(message: InboundMessage, parsed: ParsedMessage) -> Outcome:
         return Outcome(InboundStatus.IGNORED, f"Bounce ({parsed.auto_reason}).")
     if parsed.is_auto_reply:
         return Outcome(InboundStatus.IGNORED, f"Automatic reply ({parsed.auto_reason}).")
-    if "@" not in sender_address:
+    if not sender_address:
         return Outcome(InboundStatus.QUARANTINED, "The message has no usable sender address.")
-    recent, twin = _recent_and_twin(message, sender_address)
+    problem = address_problem(sender_address)
+    if problem is not None:  # before any look-up: the same answer on every database
+        return Outcome(InboundStatus.QUARANTINED, f"{problem} No account is created for it.")
+    recent, twin, reused = _recent_twin_reuse(message, sender_address)
     if recent >= rate_limit():
         return Outcome(
             InboundStatus.QUARANTINED,
@@ -294,12 +293,40 @@ def _route(message: InboundMessage, parsed: ParsedMessage) -> Outcome:
             f"Already received through {twin[1]}.",
             ticket=Ticket.objects.filter(pk=twin[0]).first(),
         )
+    outcome = _act(message, parsed, sender_address, own)
+    if reused is not None:
+        # Replies naming this Message-ID keep threading to where it was first seen (find_ticket).
+        outcome.reason = (
+            f"The Message-ID <{message.message_id}> was already used by message #{reused} "
+            f"with other content; this message was processed as a different one. " + outcome.reason
+        ).strip()
+    return outcome
+
+
+def _act(
+    message: InboundMessage, parsed: ParsedMessage, sender_address: str, own: set[str]
+) -> Outcome:
     user = User.objects.filter(email=sender_address).first()
     if user is not None and not user.is_active:
         return Outcome(
             InboundStatus.QUARANTINED, f"The account of {sender_address} is deactivated."
         )
+    staff = user is not None and user.is_staff_member
+    _authenticate(message, parsed, staff=staff)
     ticket = find_ticket(parsed)
+    if staff and message.authentication != Authentication.PASS:
+        # Whatever it would do (a reply, on an open or a closed ticket, a new request with
+        # colleagues in Cc), unauthenticated mail never acts as a member of the desk.
+        assert user is not None  # noqa: S101 - staff implies a user
+        on = f" on {ticket.reference}" if ticket is not None else ""
+        return Outcome(
+            InboundStatus.HELD,
+            f"{sender_address} is a staff address, but the message is not authenticated "
+            f"({message.authentication_detail}); it was not posted as {user.get_full_name()}"
+            f"{on}. Accept it only if you know it is genuine.",
+            ticket=ticket,
+            sender=user,
+        )
     if ticket is not None:
         final = workflows.get(ticket.kind).is_final(ticket.status)
         agent = user is not None and ticket_policies.is_agent(user)
@@ -318,33 +345,54 @@ def _route(message: InboundMessage, parsed: ParsedMessage) -> Outcome:
         if isinstance(resolved, Outcome):
             return resolved
         user = resolved
-    return _create_ticket(message, parsed, user, follows=ticket, own=own)
+    return create_ticket(message, parsed, user, follows=ticket, own=own)
 
 
-def _recent_and_twin(
+def _authenticate(message: InboundMessage, parsed: ParsedMessage, *, staff: bool) -> None:
+    """Record whether the message is really from its From domain: from the mailbox's trusted
+    receiving hosts' Authentication-Results (cheap, whenever some are configured), and DKIM
+    verified here for staff addresses only, where the answer decides what the mail may do."""
+    trusted = message.mailbox.trusted_hosts()
+    if not trusted and not staff:
+        message.authentication, message.authentication_detail = Authentication.UNCHECKED, ""
+        return
+    verdict = authentication.authenticate(
+        bytes(message.raw), parsed.from_address, trusted=trusted, check_dkim=staff
+    )
+    message.authentication = verdict.result
+    message.authentication_detail = verdict.detail[:500]
+
+
+def _recent_twin_reuse(
     message: InboundMessage, sender_address: str
-) -> tuple[int, tuple[int, str] | None]:
-    """How many other messages the sender sent within the rate window, and the ticket and
-    mailbox of the newest copy of this message that another mailbox already turned into a
-    ticket (if any): two lookups, one round trip."""
+) -> tuple[int, tuple[int, str] | None, int | None]:
+    """How many other messages the sender sent within the rate window; the ticket and mailbox
+    of the newest copy of this message (same Message-ID and content) that another mailbox
+    already turned into a ticket (if any); and the first other message that used this
+    Message-ID with other content (if any): three lookups, one round trip."""
     inbound = connection.ops.quote_name(InboundMessage._meta.db_table)
     mailbox = connection.ops.quote_name(Mailbox._meta.db_table)
     sql = (
         f"SELECT (SELECT COUNT(*) FROM {inbound} WHERE from_address = %s "  # noqa: S608
-        f"AND received_at >= %s AND id <> %s), twin.ticket_id, twin.address "
+        f"AND received_at >= %s AND id <> %s), twin.ticket_id, twin.address, "
+        f"(SELECT MIN(o.id) FROM {inbound} o WHERE o.message_id = %s AND o.content_hash <> %s) "
         f"FROM (SELECT 1 AS one) AS here LEFT JOIN ("
         f"SELECT m.ticket_id, b.address FROM {inbound} m "
         f"JOIN {mailbox} b ON b.id = m.mailbox_id "
-        f"WHERE m.message_id = %s AND m.ticket_id IS NOT NULL AND m.id <> %s "
-        f"ORDER BY m.received_at DESC, m.id DESC LIMIT 1) AS twin ON 1 = 1"
+        f"WHERE m.message_id = %s AND m.content_hash = %s AND m.ticket_id IS NOT NULL "
+        f"AND m.id <> %s ORDER BY m.received_at DESC, m.id DESC LIMIT 1) AS twin ON 1 = 1"
     )
     since = InboundMessage._meta.get_field("received_at").get_db_prep_value(
         timezone.now() - rate_window(), connection
     )
+    mid, digest = message.message_id, message.content_hash
     with connection.cursor() as cursor:
-        cursor.execute(sql, [sender_address, since, message.pk, message.message_id, message.pk])
-        recent, ticket_id, address = cursor.fetchone()
-    return int(recent), (ticket_id, address) if ticket_id is not None else None
+        cursor.execute(
+            sql, [sender_address, since, message.pk, mid, digest, mid, digest, message.pk]
+        )
+        recent, ticket_id, address, reused = cursor.fetchone()
+    twin = (ticket_id, address) if ticket_id is not None else None
+    return int(recent), twin, reused
 
 
 _MAILBOXES = configcache.Cached(
@@ -379,12 +427,15 @@ def find_ticket(parsed: ParsedMessage) -> Ticket | None:
     """The ticket a reply belongs to: by the Message-IDs it answers, else by the subject tag."""
     answered = list(parsed.thread_message_ids)
     if answered:
-        links = {
-            link.message_id: link.ticket
-            for link in ThreadMessage.objects.filter(message_id__in=answered[:50]).select_related(
-                "ticket"
-            )
-        }
+        # A Message-ID belongs to the ticket it was first linked to: a later message reusing
+        # it (servio.mail.identity) cannot pull the conversation's replies to its own ticket.
+        links: dict[str, Ticket] = {}
+        for link in (
+            ThreadMessage.objects.filter(message_id__in=answered[:50])
+            .select_related("ticket")
+            .order_by("-id")
+        ):
+            links[link.message_id] = link.ticket
         for message_id in answered:
             if message_id in links:
                 return links[message_id]
@@ -466,181 +517,21 @@ def organization_for_domain(domain: str) -> Organization | None:
     return copy.copy(org) if org is not None else None  # the cached one stays untouched
 
 
-# --- acting -----------------------------------------------------------------------------------
-
-
-def clean_title(subject: str, body: str) -> str:
-    title = _TICKET_TAG.sub("", _SUBJECT_PREFIX.sub("", subject)).strip()
-    title = _SUBJECT_PREFIX.sub("", title).strip()
-    if not title:
-        first_line = next((line.strip() for line in body.splitlines() if line.strip()), "")
-        title = first_line[:80] or "(no subject)"
-    return title[:MAX_TITLE]
-
-
-def bounded(text: str) -> str:
-    if len(text) <= MAX_TEXT:
-        return text
-    return text[: MAX_TEXT - len(TRUNCATED)] + TRUNCATED
-
-
-def _plan_attachments(
-    ticket: Ticket | None, attachments: tuple[ParsedAttachment, ...]
-) -> tuple[list[ParsedAttachment], list[str]]:
-    """Which attachments fit the per-file and per-ticket limits; a note for each that does not."""
-    per_file = settings.SERVIO_ATTACHMENT_MAX_BYTES
-    per_ticket = settings.SERVIO_TICKET_ATTACHMENTS_MAX_BYTES
-    if not attachments:
-        return [], []
-    used = 0
-    if ticket is not None:
-        used = sum(ticket.attachments.values_list("size", flat=True))
-    keep, notes = [], []
-    for attachment in attachments:
-        size_mb = attachment.size / 1048576
-        if attachment.size == 0:
-            continue
-        if attachment.size > per_file:
-            notes.append(
-                f"The attachment {attachment.filename} ({size_mb:.1f} MB) was not stored: files "
-                f"may be at most {per_file / 1048576:.0f} MB."
-            )
-        elif used + attachment.size > per_ticket:
-            notes.append(
-                f"The attachment {attachment.filename} ({size_mb:.1f} MB) was not stored: the "
-                f"ticket's attachments may total at most {per_ticket / 1048576:.0f} MB."
-            )
-        else:
-            keep.append(attachment)
-            used += attachment.size
-    return keep, notes
-
-
-def _with_notes(body: str, notes: list[str]) -> str:
-    if not notes:
-        return body
-    return body.rstrip() + "\n\n" + "\n".join(f"[{note}]" for note in notes)
-
-
-def _store_attachments(
-    *,
-    actor: User,
-    ticket: Ticket,
-    comment: Comment | None,
-    attachments: list[ParsedAttachment],
-    notes: list[str],
-) -> None:
-    from servio.tickets.services import attachment_add
-
-    for attachment in attachments:
-        try:
-            with transaction.atomic():
-                attachment_add(
-                    actor=actor,
-                    ticket=ticket,
-                    filename=attachment.filename,
-                    content=attachment.content,
-                    comment=comment,
-                )
-        except DomainError as exc:
-            notes.append(f"The attachment {attachment.filename} was not stored: {exc.detail}")
-
-
-def remember(message: InboundMessage, ticket: Ticket) -> None:
-    """Link the message's Message-ID to the ticket, so that replies to it thread there."""
-    insert_rows(
-        ThreadMessage,
-        ("message_id", "ticket", "direction", "created_at"),
-        [(message.message_id, ticket.pk, ThreadMessage.Direction.IN.value, timezone.now())],
-        ignore_conflicts=True,  # a retried message may already be linked
-    )
-
-
-def add_comment(
-    message: InboundMessage, parsed: ParsedMessage, ticket: Ticket, user: User
-) -> Outcome:
-    from servio.tickets.services import comment_add
-
-    keep, notes = _plan_attachments(ticket, parsed.attachments)
-    text = parsed.reply_text.strip() or parsed.text_body.strip()
-    if not text:
-        text = "(The reply has attachments only.)" if parsed.attachments else "(Empty reply.)"
-    comment = comment_add(
-        actor=user,
-        ticket=ticket,
-        body=bounded(_with_notes(text, notes)),
-        source=Ticket.Source.EMAIL,
-    )
-    _store_attachments(actor=user, ticket=ticket, comment=comment, attachments=keep, notes=notes)
-    remember(message, ticket)
-    return Outcome(
-        InboundStatus.COMMENT_ADDED, ticket=ticket, comment=comment, sender=user, notes=notes
-    )
-
-
-def _description(parsed: ParsedMessage) -> str:
-    if parsed.forwarded is None:
-        return parsed.reply_text.strip() or parsed.text_body.strip()
-    text = parsed.text_body.strip()
-    forwarded = parsed.forwarded
-    if forwarded.kind == "attachment" and forwarded.text.strip():
-        sender = f"{forwarded.from_name} <{forwarded.from_address}>".strip()
-        text += (
-            f"\n\n---------- Forwarded message ----------\nFrom: {sender}\n"
-            f"Subject: {forwarded.subject}\n\n{forwarded.text.strip()}"
-        )
-    return text
-
-
-def _create_ticket(
-    message: InboundMessage,
-    parsed: ParsedMessage,
-    user: User,
-    *,
-    follows: Ticket | None,
-    own: set[str],
-) -> Outcome:
-    from servio.tickets.services import ticket_create
-
-    mailbox = message.mailbox
-    keep, notes = _plan_attachments(None, parsed.attachments)
-    description = _description(parsed)
-    if follows is not None:
-        description = (
-            f"(Follow-up to {follows.reference}, which is {follows.status}.)\n\n" + description
-        )
-    team: Any = (
-        mailbox.default_team if mailbox.default_team and mailbox.default_team.is_active else None
-    )
-    if team is not None and not scope.team_serves(team.pk, user.organization_id):
-        team = None  # it may not take this organisation's tickets: unassigned (decision 16)
-    ticket = ticket_create(
-        actor=None,
-        kind=mailbox.default_kind,
-        title=clean_title(parsed.subject, parsed.text_body),
-        description=bounded(_with_notes(description, notes)),
-        requester=user,
-        team=team,
-        source=Ticket.Source.EMAIL,
-    )
-    _store_attachments(actor=user, ticket=ticket, comment=None, attachments=keep, notes=notes)
-    remember(message, ticket)
-    _add_cc_watchers(ticket, user, parsed, own)
-    return Outcome(InboundStatus.TICKET_CREATED, ticket=ticket, sender=user, notes=notes)
-
-
-def _add_cc_watchers(ticket: Ticket, requester: User, parsed: ParsedMessage, own: set[str]) -> None:
-    """Known colleagues in Cc (same organisation) keep being informed, as a desk expects."""
-    from servio.tickets.services import watcher_add
-
-    wanted = [a for a in parsed.cc[:20] if a not in own and a != requester.email]
-    if not wanted:
-        return
-    for colleague in User.objects.filter(
-        email__in=wanted, organization_id=requester.organization_id, is_active=True
-    ):
-        try:
-            with transaction.atomic():
-                watcher_add(actor=requester, ticket=ticket, user=colleague)
-        except DomainError:
-            continue
+# Acting lives in servio.mail.acting; these names stay reachable as intake.<name>.
+__all__ = [
+    "Outcome",
+    "Stored",
+    "add_comment",
+    "bounded",
+    "clean_title",
+    "create_ticket",
+    "find_ticket",
+    "finish",
+    "is_participant",
+    "mailboxes",
+    "organization_for_domain",
+    "own_addresses",
+    "process",
+    "remember",
+    "store",
+]  # fmt: skip

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -60,6 +61,16 @@ class Mailbox(models.Model):
     unknown_sender_policy = models.CharField(
         max_length=12, choices=SenderPolicy.choices, default=SenderPolicy.CREATE
     )
+    trusted_authserv_ids = models.CharField(
+        "trusted receiving hosts",
+        max_length=1000,
+        blank=True,
+        help_text="The authserv-ids (usually host names) of the receiving mail servers whose "
+        "Authentication-Results headers count for this mailbox, separated by commas or spaces, "
+        "e.g. 'mx.provider.example'. Those servers must remove such headers that arrive with "
+        "the message. Mail from a staff address acts as that person only when it is "
+        "authenticated (see docs/email.md).",
+    )
     is_active = models.BooleanField(default=True)
     last_polled_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_error = models.TextField(blank=True, editable=False)
@@ -84,6 +95,24 @@ class Mailbox(models.Model):
     def polls_imap(self) -> bool:
         return bool(self.imap_host)
 
+    def trusted_hosts(self) -> set[str]:
+        """The authserv-ids whose Authentication-Results headers this mailbox trusts."""
+        from servio.mail.authentication import parse_authserv_ids
+
+        return parse_authserv_ids(self.trusted_authserv_ids)
+
+    def clean(self) -> None:
+        from servio.mail.authentication import invalid_authserv_ids
+
+        invalid = invalid_authserv_ids(self.trusted_authserv_ids)
+        if invalid:
+            raise ValidationError(
+                {
+                    "trusted_authserv_ids": f"Not a host name: {', '.join(invalid)}. Give the "
+                    "authserv-ids as the receiving servers write them, separated by commas."
+                }
+            )
+
 
 class InboundStatus(models.TextChoices):
     RECEIVED = "received", "Stored, not processed yet"
@@ -96,9 +125,23 @@ class InboundStatus(models.TextChoices):
     DISCARDED = "discarded", "Discarded by an agent"
 
 
+class Authentication(models.TextChoices):
+    """Whether a message is really from its From domain (servio.mail.authentication)."""
+
+    UNCHECKED = "", "Not checked"
+    PASS = "pass", "Authenticated"
+    FAIL = "fail", "Failed authentication"
+    NONE = "none", "Unauthenticated"
+
+
+# The verdicts agents see flagged: checked, and not authenticated.
+UNAUTHENTICATED = (Authentication.FAIL, Authentication.NONE)
+
+
 class InboundMessageQuerySet(models.QuerySet["InboundMessage"]):
     def visible_to(self, user) -> InboundMessageQuerySet:
-        """Admins: all. Agents: messages of tickets they may see. Others: none."""
+        """Admins: all. Agents: messages of tickets they may see, and held mail not yet on a
+        ticket that came in through a mailbox of their team. Others: none."""
         from servio.tickets.models import Ticket
 
         if not user.is_authenticated or not user.is_active:
@@ -107,7 +150,14 @@ class InboundMessageQuerySet(models.QuerySet["InboundMessage"]):
             return self
         if not user.has_capability("ticket.work"):
             return self.none()
-        return self.filter(ticket__in=Ticket.objects.visible_to(user))
+        return self.filter(
+            Q(ticket__in=Ticket.objects.visible_to(user))
+            | Q(
+                ticket__isnull=True,
+                status=InboundStatus.HELD,
+                mailbox__default_team__in=user.teams.all(),
+            )
+        )
 
 
 class InboundMessage(models.Model):
@@ -115,6 +165,12 @@ class InboundMessage(models.Model):
 
     mailbox = models.ForeignKey(Mailbox, on_delete=models.PROTECT, related_name="messages")
     message_id = models.CharField(max_length=998)
+    content_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="SHA-256 of the content headers and body (servio.mail.identity): with the "
+        "Message-ID, what makes a second delivery the same message.",
+    )
     raw = models.BinaryField()
     size = models.PositiveIntegerField(default=0)
     via = models.CharField(max_length=10, default="pipe")  # pipe, imap, api
@@ -135,6 +191,10 @@ class InboundMessage(models.Model):
     html_body = models.TextField(blank=True)
     is_automatic = models.BooleanField(default=False)
     suppress_autoresponse = models.BooleanField(default=False)
+    authentication = models.CharField(
+        max_length=4, choices=Authentication.choices, blank=True, default=""
+    )
+    authentication_detail = models.CharField(max_length=500, blank=True)
     sender = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -162,7 +222,10 @@ class InboundMessage(models.Model):
     class Meta:
         ordering = ["-received_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["message_id", "mailbox"], name="inbound_once"),
+            # A reused Message-ID with other content is another message (stored, processed).
+            models.UniqueConstraint(
+                fields=["message_id", "mailbox", "content_hash"], name="inbound_once"
+            ),
         ]
         indexes = [
             models.Index(fields=["from_address", "received_at"], name="inbound_sender_rate"),
@@ -175,6 +238,11 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.message_id} ({self.status})"
+
+    @property
+    def unauthenticated(self) -> bool:
+        """Checked and not authenticated: agents see it flagged."""
+        return self.authentication in UNAUTHENTICATED
 
 
 class ThreadMessage(models.Model):

@@ -118,10 +118,17 @@ def render(key: str, context: dict[str, Any]) -> Rendered | None:
 
 
 def _render(source: TemplateSource, context: dict[str, Any]) -> Rendered:
-    subject = _TEXT_ENGINE.from_string(source.subject).render(Context(context))
-    text = _TEXT_ENGINE.from_string(source.text).render(Context(context))
-    html = _HTML_ENGINE.from_string(source.html).render(Context(context)) if source.html else ""
+    subject = _render_part(_TEXT_ENGINE, source.subject, context)
+    text = _render_part(_TEXT_ENGINE, source.text, context)
+    html = _render_part(_HTML_ENGINE, source.html, context) if source.html else ""
     return Rendered(clean_subject(subject), text, html)
+
+
+def _render_part(engine: Engine, source: str, context: dict[str, Any]) -> str:
+    """Render with the engine's escaping: a `Context` escapes unless told otherwise (the
+    engine's own `autoescape` only applies through a template backend), so plain text and
+    subjects would show `&amp;` and `Can&#x27;t`."""
+    return engine.from_string(source).render(Context(context, autoescape=engine.autoescape))
 
 
 def clean_subject(subject: str) -> str:

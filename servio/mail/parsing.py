@@ -17,6 +17,8 @@ from email.parser import BytesHeaderParser, BytesParser
 
 from servio.mail import headers as hdr
 from servio.mail import mailpolicy
+from servio.mail.blobs import Blobs
+from servio.mail.blobs import skeleton as blob_skeleton
 from servio.mail.bodies import (
     CollectedParts,
     ParsedAttachment,
@@ -26,6 +28,7 @@ from servio.mail.bodies import (
 from servio.mail.charsets import decode_bytes
 from servio.mail.classify import Classification, classify, ticket_ref
 from servio.mail.htmltext import html_to_text, sanitize_html
+from servio.mail.identity import SYNTHETIC_ID_DOMAIN
 from servio.mail.quotes import ForwardedInfo, detect_forward, extract_reply
 
 __all__ = [
@@ -38,7 +41,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-SYNTHETIC_ID_DOMAIN = "message-id.servio.invalid"
 _MAX_EMBEDDED_DEPTH = 2  # a forward of a forward is parsed; deeper ones stay attachments
 # At least one of these must be present for bytes to count as an email.
 _EMAIL_HEADERS = {
@@ -116,12 +118,13 @@ def _parse(raw: bytes, *, depth: int) -> ParsedMessage:
     data = raw.removeprefix(b"\xef\xbb\xbf").lstrip(b"\r\n")
     if not data.strip():
         raise MessageParseError("empty message")
-    message, structured = _read(data)
+    skeleton, blobs = blob_skeleton(data)
+    message, structured = _read(skeleton)
     names = {key.lower() for key, _ in hdr.raw_items(message)}
     if not names & _EMAIL_HEADERS:
         raise MessageParseError("no email headers found")
     try:
-        return _build(message, raw, data, depth=depth, structured=structured)
+        return _build(message, raw, data, depth=depth, structured=structured, blobs=blobs)
     except Exception:  # a bug in one stage must not lose the message: keep headers and raw text
         logger.exception("mail parsing failed; falling back to headers and raw text")
         headers_only = BytesHeaderParser(policy=mailpolicy.POLICY).parsebytes(data)
@@ -138,7 +141,13 @@ def _read(data: bytes) -> tuple[Message, bool]:
 
 
 def _build(
-    message: Message, raw: bytes, data: bytes, *, depth: int, structured: bool
+    message: Message,
+    raw: bytes,
+    data: bytes,
+    *,
+    depth: int,
+    structured: bool,
+    blobs: Blobs | None = None,
 ) -> ParsedMessage:
     message_id = hdr.first_message_id(message, "message-id")
     synthesised = message_id is None
@@ -153,7 +162,7 @@ def _build(
     from_name, from_address = sender[0] if sender else ("", "")
     reply_to = hdr.addresses(message, "reply-to")
 
-    parts = _collect(message, data, structured)
+    parts = _collect(message, data, structured, blobs)
     text_body = "\n".join(parts.plain).strip("\n")
     html_source = "\n".join(parts.html)
     html_body = sanitize_html(html_source).strip() if html_source.strip() else None
@@ -189,10 +198,12 @@ def _build(
     )
 
 
-def _collect(message: Message, data: bytes, structured: bool) -> CollectedParts:
+def _collect(
+    message: Message, data: bytes, structured: bool, blobs: Blobs | None
+) -> CollectedParts:
     if structured:
         try:
-            return collect_parts(message)
+            return collect_parts(message, blobs)
         except Exception:
             logger.warning("MIME walk failed; using the raw body as text", exc_info=True)
     parts = CollectedParts(defects={"UnparsedBody"})

@@ -24,6 +24,7 @@ from servio.core.errors import Conflict, NotFound, PermissionDenied, ValidationF
 from servio.core.models import OutboxMessage
 from servio.mail import headers as hdr
 from servio.mail import imap, intake, outbound
+from servio.mail.addresses import address_problem
 from servio.mail.models import (
     InboundMessage,
     InboundStatus,
@@ -79,19 +80,29 @@ def mailbox_for_delivery(*, raw: bytes, address: str | None = None) -> Mailbox:
     return mailboxes[0]
 
 
-def inbound_ingest(
+def inbound_deliver(
     *, raw: bytes, mailbox: Mailbox, via: str = "pipe", imap_uid: str = ""
-) -> InboundMessage:
-    """Store the raw message (committed before parsing), then process it once.
+) -> intake.Stored:
+    """Store the raw message (committed before parsing), then process it once; the answer says
+    whether it was a duplicate.
 
-    A message whose Message-ID this mailbox already has changes nothing and returns the first copy.
+    The same message again (same Message-ID and content hash) changes nothing and answers the
+    first copy, `duplicate` (processed now only if the first delivery never was). A different
+    message reusing a Message-ID is stored and processed as a message of its own.
     """
     if not raw or not bytes(raw).strip():
         raise ValidationFailed.field("message", "The message is empty.")
     stored = intake.store(raw=raw, mailbox=mailbox, via=via, imap_uid=imap_uid)
     if stored.message.status != InboundStatus.RECEIVED:
-        return stored.message
-    return intake.process(stored.message)
+        return stored
+    return intake.Stored(intake.process(stored.message), stored.created)
+
+
+def inbound_ingest(
+    *, raw: bytes, mailbox: Mailbox, via: str = "pipe", imap_uid: str = ""
+) -> InboundMessage:
+    """`inbound_deliver`, answering the stored message (the first copy for a duplicate)."""
+    return inbound_deliver(raw=raw, mailbox=mailbox, via=via, imap_uid=imap_uid).message
 
 
 def inbound_process_pending(
@@ -135,7 +146,7 @@ def _held(actor: User, message: InboundMessage) -> InboundMessage:
     if not InboundMessage.objects.visible_to(actor).filter(pk=message.pk).exists():
         raise NotFound("No such email is visible to you.")
     locked = InboundMessage.objects.select_for_update(of=("self",)).get(pk=message.pk)
-    if locked.status != InboundStatus.HELD or locked.ticket_id is None:
+    if locked.status != InboundStatus.HELD:
         raise Conflict(
             f"This email is {locked.status}; only held email can be accepted or discarded.",
             current_status=locked.status,
@@ -143,15 +154,21 @@ def _held(actor: User, message: InboundMessage) -> InboundMessage:
     return locked
 
 
-def held_accept(*, actor: User, message: InboundMessage, internal: bool = False) -> Comment:
-    """Accept a reply from someone outside the ticket: as their public reply (they become a
-    watcher where their organisation allows), or as an internal note quoting them."""
+def held_accept(
+    *, actor: User, message: InboundMessage, internal: bool = False
+) -> Comment | Ticket:
+    """Accept held mail: a reply from someone outside the ticket, or mail from a staff address
+    that was not authenticated. Publicly, it becomes the sender's reply (they become a watcher
+    where their organisation allows), or the new ticket it asked for when it named none; as an
+    internal note it quotes them. Answers the comment, or the new ticket."""
     from servio.accounts.services import user_create
     from servio.tickets.services import comment_add, watcher_add
 
     with transaction.atomic():
         locked = _held(actor, message)
-        ticket = Ticket.objects.get(pk=locked.ticket_id or 0)
+        if locked.ticket_id is None:
+            return _held_accept_as_ticket(actor, locked, internal=internal)
+        ticket = Ticket.objects.get(pk=locked.ticket_id)
         parsed = parse_message(bytes(locked.raw))
         if internal:
             quoted = parsed.reply_text.strip() or parsed.text_body.strip() or "(empty)"
@@ -165,6 +182,9 @@ def held_accept(*, actor: User, message: InboundMessage, internal: bool = False)
             intake.remember(locked, ticket)
             outcome = intake.Outcome(InboundStatus.COMMENT_ADDED, ticket=ticket, comment=comment)
         else:
+            problem = address_problem(parsed.from_address)
+            if problem is not None:
+                raise ValidationFailed.field("sender", f"{problem} Discard the email.")
             author = User.objects.filter(email=parsed.from_address).first()
             if author is None:
                 organization = (
@@ -187,21 +207,46 @@ def held_accept(*, actor: User, message: InboundMessage, internal: bool = False)
             outcome = intake.add_comment(locked, parsed, ticket, author)
         outcome.sender = locked.sender
         intake.finish(locked, outcome)
-        locked.decided_by = actor
-        locked.decided_at = timezone.now()
-        locked.reason = f"Accepted by {actor.email}" + (
-            " as an internal note." if internal else "."
-        )
-        locked.save(update_fields=["decided_by", "decided_at", "reason"])
-        audit_record(
-            actor=actor,
-            action="mail.held_accepted",
-            target=ticket,
-            object_repr=ticket.reference,
-            changes={"email": [None, locked.pk], "internal": [None, internal]},
-        )
+        _decided(actor, locked, ticket, internal=internal)
         assert outcome.comment is not None  # noqa: S101 - both branches add a comment
         return outcome.comment
+
+
+def _held_accept_as_ticket(actor: User, locked: InboundMessage, *, internal: bool) -> Ticket:
+    """Held mail that named no ticket (a new request from a staff address that was not
+    authenticated): accepting it creates the ticket it asked for, as its sender's."""
+    if internal:
+        raise ValidationFailed.field(
+            "internal",
+            "This email is not on a ticket, so it cannot become an internal note: accept it "
+            "as the new ticket it asks for, or discard it.",
+        )
+    parsed = parse_message(bytes(locked.raw))
+    author = locked.sender or User.objects.filter(email=parsed.from_address).first()
+    if author is None or not author.is_active:
+        raise ValidationFailed.field(
+            "sender", f"{parsed.from_address} has no active account; discard the email."
+        )
+    outcome = intake.create_ticket(locked, parsed, author, own=intake.own_addresses())
+    outcome.sender = locked.sender
+    intake.finish(locked, outcome)
+    assert outcome.ticket is not None  # noqa: S101 - a ticket was created
+    _decided(actor, locked, outcome.ticket, internal=False)
+    return outcome.ticket
+
+
+def _decided(actor: User, locked: InboundMessage, ticket: Ticket, *, internal: bool) -> None:
+    locked.decided_by = actor
+    locked.decided_at = timezone.now()
+    locked.reason = f"Accepted by {actor.email}" + (" as an internal note." if internal else ".")
+    locked.save(update_fields=["decided_by", "decided_at", "reason"])
+    audit_record(
+        actor=actor,
+        action="mail.held_accepted",
+        target=ticket,
+        object_repr=ticket.reference,
+        changes={"email": [None, locked.pk], "internal": [None, internal]},
+    )
 
 
 def held_discard(*, actor: User, message: InboundMessage) -> InboundMessage:

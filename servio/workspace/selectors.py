@@ -10,12 +10,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Min, QuerySet
+from django.db.models import F, Min, QuerySet
 
 from servio.accounts import scope
 from servio.accounts.models import Organization, Team, User
 from servio.audit.models import AuditEvent
 from servio.core.text import render_markdown
+from servio.mail.models import UNAUTHENTICATED
 from servio.sla.models import SlaClock
 from servio.tickets import selectors as ticket_selectors
 from servio.tickets import services as ticket_services
@@ -319,6 +320,7 @@ class TimelineEntry:
     attachments: list[Any] = field(default_factory=list)
     internal: bool = False
     source: str = ""
+    unauthenticated: bool = False  # came by email that was checked and not authenticated
 
 
 def _names(events: list[AuditEvent], user) -> dict[str, dict[Any, str]]:
@@ -430,7 +432,10 @@ def timeline(*, user, ticket: Ticket, limit: int = 300) -> list[TimelineEntry]:
     A fixed number of queries whatever the length of the conversation.
     """
     comments = list(
-        _of_ticket(Comment, user, ticket).select_related("author").order_by("-pk")[:limit]
+        _of_ticket(Comment, user, ticket)
+        .select_related("author")
+        .annotate(mail_authentication=F("inbound_message__authentication"))
+        .order_by("-pk")[:limit]
     )
     files = list(
         _of_ticket(Attachment, user, ticket).select_related("uploaded_by").order_by("-pk")[:limit]
@@ -460,6 +465,7 @@ def timeline(*, user, ticket: Ticket, limit: int = 300) -> list[TimelineEntry]:
                 attachments=by_comment.get(c.pk, []),
                 internal=c.is_internal,
                 source=c.source,
+                unauthenticated=c.mail_authentication in UNAUTHENTICATED,
             )
         )
     for f in loose:

@@ -234,6 +234,46 @@ def test_clean_filename_bounds_length_and_keeps_extension():
     assert cleaned.startswith("ää")
 
 
+def _with_attachment_headers(headers: bytes) -> bytes:
+    return (
+        b"From: a@example.com\r\nTo: desk@example.com\r\nSubject: Invoice\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=XX\r\n\r\n"
+        b"--XX\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n"
+        b"--XX\r\n" + headers + b"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        b"JVBERi0xLjQK\r\n--XX--\r\n"
+    )
+
+
+_UTF8_NAME = "Überweisung März.pdf".encode()
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        # Raw UTF-8 in quoted and unquoted parameters, in either header.
+        (b'Content-Type: application/pdf\r\nContent-Disposition: attachment; filename="'
+         + _UTF8_NAME + b'"', "Überweisung März.pdf"),
+        (b'Content-Type: application/pdf; name="' + _UTF8_NAME + b'"', "Überweisung März.pdf"),
+        (b"Content-Type: application/pdf; name=" + _UTF8_NAME.replace(b" ", b"_"),
+         "Überweisung_März.pdf"),
+        (b"Content-Type: application/pdf\r\nContent-Disposition: attachment;\r\n"
+         b' filename="\xe8\xa1\xa8\xe6\xa0\xbc.pdf"', "表格.pdf"),
+        # Raw bytes that are not UTF-8 still read as the sender's (Windows) code page.
+        (b'Content-Type: application/pdf; name="\xdcberweisung M\xe4rz.pdf"',
+         "Überweisung März.pdf"),
+        # RFC 2231 and encoded words are unchanged.
+        (b"Content-Type: application/pdf\r\nContent-Disposition: attachment;"
+         b" filename*=utf-8''%C3%9Cberweisung%20M%C3%A4rz.pdf", "Überweisung März.pdf"),
+        (b'Content-Type: application/pdf; name="=?utf-8?q?=C3=9Cberweisung_M=C3=A4rz.pdf?="',
+         "Überweisung März.pdf"),
+    ],
+)  # fmt: skip
+def test_raw_8bit_attachment_names_decode(headers, expected):
+    (attachment,) = parse_message(_with_attachment_headers(headers)).attachments
+    assert attachment.filename == expected
+    assert "\ufffd" not in attachment.filename
+
+
 def test_fallback_names_use_content_type():
     assert clean_filename(None, index=1, content_type="application/ms-tnef") == "attachment-1.bin"
     assert clean_filename(None, index=2, content_type="image/png") == "attachment-2.png"

@@ -1,5 +1,7 @@
 """`servio mail ingest [--mailbox ADDRESS] < message.eml` (for an MTA pipe) and `servio mail poll`.
 
+The line it prints names the outcome, or "duplicate" when the mailbox already had the message
+(same Message-ID and content; another message reusing a Message-ID is processed as a new one).
 Exit codes follow sysexits.h, which MTAs understand: 0 the message is stored (whatever the
 outcome: ticket, comment, held, quarantined, ignored, or a duplicate that changed nothing);
 65 the input is empty or too large (the MTA bounces it); 75 a temporary failure on our side
@@ -58,7 +60,7 @@ class Command(BaseCommand):
             )
         try:
             mailbox = services.mailbox_for_delivery(raw=raw, address=options.get("mailbox"))
-            message = services.inbound_ingest(raw=raw, mailbox=mailbox, via="pipe")
+            delivered = services.inbound_deliver(raw=raw, mailbox=mailbox, via="pipe")
         except DomainError as exc:
             raise CommandError(exc.detail, returncode=EX_TEMPFAIL) from exc
         except DatabaseError as exc:
@@ -70,11 +72,13 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Unexpected error: {type(exc).__name__}: {exc}", returncode=EX_TEMPFAIL
             ) from exc
+        message = delivered.message
         ticket = f" {message.ticket.reference}" if message.ticket_id and message.ticket else ""
         reason = f": {message.reason}" if message.reason else ""
-        self.stdout.write(
-            f"{mailbox.address}: message #{message.pk} {message.status}{ticket}{reason}"
-        )
+        outcome = f"{message.status}{ticket}{reason}"
+        if delivered.duplicate:  # only the same Message-ID with the same content
+            outcome = f"duplicate, nothing changed (first copy: {outcome})"
+        self.stdout.write(f"{mailbox.address}: message #{message.pk} {outcome}")
 
     def _poll(self, options: dict[str, Any]) -> None:
         from servio.mail import services
