@@ -764,6 +764,8 @@ class Desk:
         span = min(self.wait(10 * MINUTE, 0.5), 0.5 * _secs(min(resolve_at, self.now), when))
         t = when + timedelta(seconds=span)
         agent = self.pick(self.d.first_line.members)
+        if not self.d.serves(team, child.organization_id):
+            team = self.d.first_line  # the lead team does not serve this customer
         if child.team_id != team.id:
             story.assign(t, agent, team, None)
         story.set_parent(t + timedelta(milliseconds=5), agent, parent)

@@ -8,10 +8,11 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from servio.accounts import scope
 from servio.accounts.models import Team, User
 from servio.accounts.roles import STAFF_ROLES
 from servio.audit.models import AuditEvent
-from servio.tickets.models import Comment, Ticket
+from servio.tickets.models import Comment, Ticket, Watcher
 
 FINISHED = ("resolved", "closed")
 WORKED = ("in_progress", "on_hold", "resolved", "closed")
@@ -28,6 +29,11 @@ def ticket_problems(tickets=None) -> list[str]:
         object_type="tickets.ticket", object_id__in=[str(i) for i in ids]
     ).order_by("seq"):
         events[int(e.object_id)].append(e)
+    watchers = defaultdict(list)
+    for ticket_id, user_id in Watcher.objects.filter(ticket_id__in=ids).values_list(
+        "ticket_id", "user_id"
+    ):
+        watchers[ticket_id].append(user_id)
     comments = defaultdict(dict)
     for c in Comment.objects.filter(ticket_id__in=ids):
         comments[c.ticket_id][c.pk] = c
@@ -44,6 +50,16 @@ def ticket_problems(tickets=None) -> list[str]:
         requester = users[t.requester_id]
         if t.organization_id != requester.organization_id:
             bad("organisation is not the requester's")
+        # Decision 16: nobody and no team attached who may not see the organisation.
+        if t.team_id is not None and not scope.team_serves(t.team_id, t.organization_id):
+            bad("team does not serve the organisation")
+        if t.assignee_id is not None and not scope.sees_organization(
+            users[t.assignee_id], t.organization_id
+        ):
+            bad("assignee may not see the organisation")
+        for watcher_id in watchers[t.pk]:
+            if not scope.sees_organization(users[watcher_id], t.organization_id):
+                bad("a watcher may not see the organisation")
         if t.assignee_id is not None:
             if t.team_id is None or t.assignee_id not in members[t.team_id]:
                 bad("assignee is not a member of the team")
