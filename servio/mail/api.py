@@ -183,7 +183,8 @@ def retry_inbound(request: HttpRequest, message_id: int):
 
 @router.get("/mail/held", response=InboundDetailPage)
 def list_held(request: HttpRequest, cursor: str | None = None, limit: int | None = None):
-    """Replies from people outside their ticket, waiting for an agent to accept or discard."""
+    """Held mail waiting for an agent to accept or discard: replies from people outside their
+    ticket, and mail from staff addresses that was not authenticated (`authentication`)."""
     page = paginate(selectors.held_list(user=request.auth), order=ORDER, cursor=cursor, limit=limit)
     return {
         "items": [inbound_out(m, detail=True) for m in page.items],

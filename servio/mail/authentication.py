@@ -25,14 +25,11 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from email import policy
-from email.parser import BytesHeaderParser
 
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from servio.mail import headers as hdr
-from servio.mail.identity import head_of
+from servio.mail.identity import header_fields
 
 log = logging.getLogger(__name__)
 
@@ -128,10 +125,7 @@ def _trusted_block(items: Iterable[tuple[str, str]], trusted: set[str]) -> list[
 
 
 def _read_headers(raw: bytes) -> list[tuple[str, str]]:
-    try:
-        return hdr.raw_items(BytesHeaderParser(policy=policy.compat32).parsebytes(head_of(raw)))
-    except Exception:  # the parser is lenient; unreadable headers are no evidence
-        return []
+    return header_fields(raw)
 
 
 def _from_trusted_headers(

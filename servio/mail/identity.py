@@ -15,15 +15,14 @@ bytes, so neither function copies a large message.
 from __future__ import annotations
 
 import hashlib
-from email import policy
-from email.parser import BytesHeaderParser
+import re
 
 from servio.mail import headers as hdr
-from servio.mail import mailpolicy
 
 SYNTHETIC_ID_DOMAIN = "message-id.servio.invalid"
 MAX_HEAD = 1024 * 1024  # a header block longer than this is read (and hashed) this far only
 _CHUNK = 1024 * 1024
+_FIELD_NAME = re.compile(rb"^[\x21-\x39\x3b-\x7e]+$")
 # Headers that say what the message is; trace headers (added on the way) are left out.
 CONTENT_HEADERS = (
     "from", "sender", "reply-to", "to", "cc", "subject", "date", "in-reply-to", "references",
@@ -54,27 +53,41 @@ def head_of(raw: bytes) -> bytes:
     return raw[start:body]
 
 
+def header_fields(raw: bytes) -> list[tuple[str, str]]:
+    """The (name, value) header fields of a raw message, in order, values unfolded; read as the
+    parser reads them (a name is printable ASCII without a colon or space; the first line that
+    is neither a field nor a continuation ends the header), without building a message."""
+    fields: list[tuple[str, str]] = []
+    for line in head_of(raw).splitlines():
+        if not line.strip():
+            break
+        if line[:1] in (b" ", b"\t"):
+            if fields:
+                name, value = fields[-1]
+                fields[-1] = (name, f"{value} {line.strip().decode('ascii', 'surrogateescape')}")
+            continue
+        name, colon, value = line.partition(b":")
+        if not colon or not _FIELD_NAME.match(name):
+            if fields or not line.startswith(b"From "):  # an mbox From_ line may come first
+                break
+            continue
+        fields.append((name.decode("ascii"), value.strip().decode("ascii", "surrogateescape")))
+    return fields
+
+
 def peek_message_id(raw: bytes) -> str:
     """The Message-ID without parsing the body; the same synthetic id parse_message would give."""
-    try:
-        head = BytesHeaderParser(policy=mailpolicy.POLICY).parsebytes(head_of(raw))
-        found = hdr.first_message_id(head, "message-id")
-    except Exception:  # the header parser is lenient; this is belt and braces
-        found = None
-    return found or f"{hashlib.sha256(raw).hexdigest()}@{SYNTHETIC_ID_DOMAIN}"
+    value = next((v for n, v in header_fields(raw) if n.lower() == "message-id"), None)
+    ids = hdr.message_ids(value)
+    return ids[0] if ids else f"{hashlib.sha256(raw).hexdigest()}@{SYNTHETIC_ID_DOMAIN}"
 
 
 def content_hash(raw: bytes) -> str:
     """SHA-256 (hex) of what the message says: its content headers and its body."""
     digest = hashlib.sha256()
     _, body = body_offset(raw)
-    try:
-        head = BytesHeaderParser(policy=policy.compat32).parsebytes(head_of(raw))
-        items = hdr.raw_items(head)
-    except Exception:  # never raises in practice: hash the header block as it is
-        items = [("", head_of(raw).decode("ascii", "surrogateescape"))]
-    for name, value in items:
-        if not name or name.lower() in CONTENT_HEADERS:
+    for name, value in header_fields(raw):
+        if name.lower() in CONTENT_HEADERS:
             line = f"{name.lower()}:{' '.join(value.split())}\n"
             digest.update(line.encode("utf-8", "surrogateescape"))
     digest.update(b"\n")

@@ -52,7 +52,9 @@ def inbound_list(*, user, status: str | None = None) -> QuerySet[InboundMessage]
 
 
 def held_list(*, user) -> QuerySet[InboundMessage]:
-    """Replies held for an agent, on tickets the user may see."""
+    """Mail held for an agent: replies on tickets the user may see, and unauthenticated mail
+    from staff addresses (on such a ticket, or naming none: then for the agents of the
+    mailbox's team; see InboundMessage.objects.visible_to)."""
     return (
         InboundMessage.objects.visible_to(user)
         .filter(status=InboundStatus.HELD)

@@ -103,3 +103,17 @@ def test_another_mailbox_ignores_only_the_same_message(personas, mailbox, ingest
     )
     assert different.status == "ticket_created" and different.ticket != first.ticket
     assert Ticket.objects.count() == 2
+
+
+def test_the_peeked_message_id_is_the_parsers_for_every_corpus_message():
+    from servio.mail.identity import peek_message_id
+    from servio.mail.parsing import MessageParseError, parse_message
+    from tests.mail.conftest import CORPUS
+
+    for path in sorted(CORPUS.glob("*.eml")):
+        raw = path.read_bytes()
+        try:
+            parsed = parse_message(raw)
+        except MessageParseError:
+            continue
+        assert peek_message_id(raw) == parsed.message_id, path.name
