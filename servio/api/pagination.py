@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Field as ModelField
 from django.db.models import Model, Q, QuerySet
 from ninja import Field, Schema
 
-from servio.api.parser import storable_text_error
-from servio.audit.services import json_safe
+from servio.api.cursors import (
+    MAX_CURSOR_LENGTH,
+    InvalidCursor,
+    cursor_scope,
+    decode_cursor,
+    encode_cursor,
+)
 from servio.core.errors import ValidationFailed
+
+__all__ = ["InvalidCursor", "Page", "PageQuery", "encode_cursor", "page_limit", "paginate"]
 
 T = TypeVar("T", bound=Model)
 
@@ -25,7 +30,9 @@ class PageQuery(Schema):
 
     # Typed without "| None" so the document says "integer" / "string" (a nullable query
     # parameter invites clients, and schemathesis, to send the text "null"); absent is None.
-    cursor: str = Field(None, max_length=2000, description="The `next_cursor` of a previous page.")
+    cursor: str = Field(
+        None, max_length=MAX_CURSOR_LENGTH, description="The `next_cursor` of a previous page."
+    )
     limit: int = Field(
         None,
         ge=1,
@@ -38,30 +45,6 @@ class PageQuery(Schema):
 class Page(Generic[T]):
     items: list[T]
     next_cursor: str | None
-
-
-def encode_cursor(values: list[Any]) -> str:
-    raw = json.dumps(json_safe(values), separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, expected: int) -> list[Any]:
-    invalid = ValidationFailed.field(
-        "cursor", "The cursor is not valid. Use the next_cursor value of a previous page."
-    )
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise invalid from exc
-    if not isinstance(values, list) or len(values) != expected:
-        raise invalid
-    for value in values:  # a forged cursor: refuse what no column holds or a database rejects
-        if isinstance(value, str) and storable_text_error(value):
-            raise invalid
-        if isinstance(value, int) and not -(2**63) <= value < 2**63:
-            raise invalid
-    return values
 
 
 def _attr(obj: Any, path: str) -> Any:
@@ -85,25 +68,22 @@ def page_limit(limit: int | None) -> int:
 def paginate(
     queryset: QuerySet[T], *, order: list[str], cursor: str | None, limit: int | None
 ) -> Page[T]:
-    """Order by `order` (its last field must be unique and no field may be null) and cut a page."""
+    """Order by `order` (its last field must be unique and no field may be null) and cut a page.
+
+    A cursor this list did not issue raises InvalidCursor (a ValidationFailed naming `cursor`:
+    422 in the API; pages catch it and show the first page)."""
     size = page_limit(limit)
     fields = [(name.lstrip("-"), name.startswith("-")) for name in order]
+    scope = cursor_scope(queryset.model, order)
     qs = queryset.order_by(*order)
     if cursor:
-        values = decode_cursor(cursor, len(fields))
-        model = queryset.model
-        converted = []
-        for (name, _), value in zip(fields, values, strict=True):
-            field = _model_field(model, name) or _annotation_field(queryset, name)
-            try:
-                converted.append(field.to_python(value) if field is not None else value)
-            except Exception as exc:  # any bad value is a bad cursor, never a 500
-                raise ValidationFailed.field("cursor", "The cursor is not valid.") from exc
+        columns = [_sort_field(queryset, name) for name, _ in fields]
+        values = decode_cursor(cursor, scope=scope, fields=columns)
         condition = Q()
         for i, (name, descending) in enumerate(fields):
-            step = Q(**{f"{name}__{'lt' if descending else 'gt'}": converted[i]})
+            step = Q(**{f"{name}__{'lt' if descending else 'gt'}": values[i]})
             for j in range(i):
-                step &= Q(**{fields[j][0]: converted[j]})
+                step &= Q(**{fields[j][0]: values[j]})
             condition |= step
         qs = qs.filter(condition)
     items = list(qs[: size + 1])
@@ -111,19 +91,22 @@ def paginate(
     if len(items) > size:
         items = items[:size]
         last = items[-1]
-        next_cursor = encode_cursor([_attr(last, name) for name, _ in fields])
+        next_cursor = encode_cursor([_attr(last, name) for name, _ in fields], scope=scope)
     return Page(items=items, next_cursor=next_cursor)
 
 
-def _annotation_field(queryset: QuerySet, name: str):
-    """The output field of an annotation we sort by (e.g. an SLA due time), for cursor values."""
-    annotation = queryset.query.annotations.get(name)
-    if annotation is None:
-        raise ValidationFailed.field("cursor", "The cursor is not valid.")
-    return annotation.output_field
+def _sort_field(queryset: QuerySet, name: str) -> ModelField:
+    """The column (or annotation output) a sort key reads, to type the cursor's values."""
+    field = _model_field(queryset.model, name)
+    if field is None:
+        annotation = queryset.query.annotations.get(name)
+        if annotation is None:
+            raise ValueError(f"cannot paginate by {name!r}: not a field or annotation")
+        field = annotation.output_field
+    return field
 
 
-def _model_field(model, path: str):
+def _model_field(model, path: str) -> ModelField | None:
     parts = path.split("__")
     field = None
     for part in parts:

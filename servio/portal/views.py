@@ -11,8 +11,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from servio.api.pagination import paginate
-from servio.core.errors import DomainError, NotFound, ValidationFailed
+from servio.api.pagination import InvalidCursor, paginate
+from servio.core.errors import DomainError, NotFound
 from servio.portal import selectors
 from servio.portal.forms import RatingForm, ReplyForm, TicketForm
 from servio.tickets import selectors as ticket_selectors
@@ -46,7 +46,7 @@ def home(request: HttpRequest) -> HttpResponse:
     tickets, order = selectors.my_tickets(user=user, scope=scope)
     try:
         page = paginate(tickets, order=order, cursor=request.GET.get("cursor"), limit=PAGE_SIZE)
-    except ValidationFailed:  # a damaged cursor: start again at the first page
+    except InvalidCursor:  # a cursor of another list, or damaged: start at the first page
         page = paginate(tickets, order=order, cursor=None, limit=PAGE_SIZE)
     context = {"nav": "portal", "page": page, "scope": scope, "shares": shares}
     return render(request, "portal/home.html", context)

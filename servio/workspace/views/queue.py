@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from pydantic import ValidationError
 
 from servio.accounts.models import Organization, Team
-from servio.api.pagination import paginate
+from servio.api.pagination import InvalidCursor, paginate
 from servio.core.errors import DomainError, ValidationFailed
 from servio.tickets.filters import TicketFilter
 from servio.tickets.models import Service
@@ -81,6 +81,8 @@ def _queue_context(request: HttpRequest, params: QueryDict) -> dict:
     cursor = params.get("cursor") or None
     try:
         page = _page(user, queue, filters, cursor)
+    except InvalidCursor:  # a cursor of another list or sort, or damaged: the first page
+        page = _page(user, queue, filters, None)
     except ValidationFailed as exc:
         add_errors(form, exc)
         page = _page(user, queue, TicketFilter(sort=filters.sort), None)
