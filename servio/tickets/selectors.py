@@ -15,6 +15,7 @@ from servio.tickets.models import (
     Comment,
     Link,
     Ticket,
+    Watcher,
     is_visible_to,
     parse_number,
 )
@@ -58,8 +59,13 @@ def ticket_get(*, user, reference: str) -> Ticket:
     # (kind, number) is unique. A precompiled read: compiling the ORM's query cost about half
     # of a ticket read.
     ticket = fetch_related(Ticket, PEOPLE_AND_TREE, kind=parsed[0], number=parsed[1])
-    if ticket is None or not is_visible_to(ticket, user):
-        raise _missing(reference, exists=ticket is not None)
+    if ticket is None:
+        # The watcher look-up a hidden ticket costs (`is_visible_to`), done for a missing one
+        # too: otherwise the time of a 404 would tell that the ticket exists.
+        Watcher.objects.filter(user_id=getattr(user, "pk", None), ticket_id=0).exists()
+        raise _missing(reference, exists=False)
+    if not is_visible_to(ticket, user):
+        raise _missing(reference, exists=True)
     refs.attach([ticket])
     return ticket
 

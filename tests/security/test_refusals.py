@@ -73,6 +73,19 @@ def test_hidden_and_missing_lookups_run_the_same_statements(personas, api_as):
     assert statements[0].count("INSERT") == 1  # the log row, for either
 
 
+def test_hidden_and_missing_tickets_run_the_same_statements(personas, api_as, acme_ticket):
+    """The detail read decides a hidden ticket after a look-up of the reader's watching; a
+    missing one makes the same look-up, so neither the statements nor their time differ."""
+    api = api_as(personas.requester_globex)
+    api.get("tickets/INC-999998")  # warm what is cached per token (configuration, throttle)
+    statements = []
+    for reference in (acme_ticket.reference, "INC-999999"):
+        with CaptureQueriesContext(connection) as queries:
+            assert api.get(f"tickets/{reference}").status_code == 404
+        statements.append([q["sql"].split()[0] for q in queries.captured_queries])
+    assert statements[0] == statements[1]
+
+
 def test_get_visible_lookups_flag_hidden_records(personas, api_as):
     """Records read through `get_visible` (here another tenant's organisation)."""
     api = api_as(personas.requester_acme)
