@@ -72,3 +72,44 @@ def search(queryset: QuerySet, text: str) -> QuerySet:
     for word in words:
         condition &= Q(title__icontains=word) | Q(description__icontains=word)
     return queryset.filter(condition)
+
+
+# --- the SQLite full-text index's triggers ----------------------------------------------------
+
+SQLITE_TRIGGERS = {
+    "tickets_ticket_fts_ai": "AFTER INSERT ON tickets_ticket BEGIN "
+    "INSERT INTO tickets_ticket_fts(rowid, title, description) "
+    "VALUES (new.id, new.title, new.description); END",
+    "tickets_ticket_fts_ad": "AFTER DELETE ON tickets_ticket BEGIN "
+    "INSERT INTO tickets_ticket_fts(tickets_ticket_fts, rowid, title, description) "
+    "VALUES ('delete', old.id, old.title, old.description); END",
+    "tickets_ticket_fts_au": "AFTER UPDATE OF title, description ON tickets_ticket BEGIN "
+    "INSERT INTO tickets_ticket_fts(tickets_ticket_fts, rowid, title, description) "
+    "VALUES ('delete', old.id, old.title, old.description); "
+    "INSERT INTO tickets_ticket_fts(rowid, title, description) "
+    "VALUES (new.id, new.title, new.description); END",
+}
+
+
+def install_sqlite_triggers(using: str = "default", **_: object) -> bool:
+    """After every `migrate` (post_migrate): put back the triggers that keep the FTS5 index in
+    step with the ticket table. SQLite drops a table's triggers when a migration rebuilds the
+    table (AlterField and friends), and search would then silently miss every new ticket.
+    When one was missing, the index is rebuilt from the table. Returns whether it was."""
+    from django.db import connections
+
+    conn = connections[using]
+    if conn.vendor != "sqlite":
+        return False
+    tables = set(conn.introspection.table_names())
+    if not {"tickets_ticket", "tickets_ticket_fts"} <= tables:
+        return False  # not migrated that far yet (migration 0002 creates the index)
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        present = {row[0] for row in cursor.fetchall()}
+        missing = [name for name in SQLITE_TRIGGERS if name not in present]
+        for name in missing:
+            cursor.execute(f"CREATE TRIGGER {name} {SQLITE_TRIGGERS[name]}")
+        if missing:
+            cursor.execute("INSERT INTO tickets_ticket_fts(tickets_ticket_fts) VALUES ('rebuild')")
+    return bool(missing)
