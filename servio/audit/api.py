@@ -9,8 +9,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from servio.api.pagination import PageQuery, paginate
-from servio.audit.models import AuditEvent
-from servio.core.errors import PermissionDenied
+from servio.audit import selectors
 
 router = Router(tags=["audit"])
 
@@ -46,11 +45,11 @@ class AuditQuery(PageQuery):
 @router.get("/audit-events", response=AuditPage)
 def list_audit_events(request: HttpRequest, query: Query[AuditQuery]):
     """Newest first; filter by object or action."""
-    if not request.auth.has_capability("audit.read"):
-        raise PermissionDenied("Only administrators may read the audit trail.")
-    qs = AuditEvent.objects.visible_to(request.auth)
-    for name in ("object_type", "object_id", "action"):
-        if (value := getattr(query, name)) is not None:
-            qs = qs.filter(**{name: value})
+    qs = selectors.audit_events(
+        user=request.auth,
+        object_type=query.object_type,
+        object_id=query.object_id,
+        action=query.action,
+    )
     result = paginate(qs, order=["-seq"], cursor=query.cursor, limit=query.limit)
     return {"items": result.items, "next_cursor": result.next_cursor}
