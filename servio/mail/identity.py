@@ -63,8 +63,9 @@ def header_fields(raw: bytes) -> list[tuple[str, str]]:
             break
         if line[:1] in (b" ", b"\t"):
             if fields:
-                name, value = fields[-1]
-                fields[-1] = (name, f"{value} {line.strip().decode('ascii', 'surrogateescape')}")
+                last_name, last_value = fields[-1]
+                more = line.strip().decode("ascii", "surrogateescape")
+                fields[-1] = (last_name, f"{last_value} {more}")
             continue
         name, colon, value = line.partition(b":")
         if not colon or not _FIELD_NAME.match(name):

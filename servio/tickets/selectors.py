@@ -62,7 +62,7 @@ def ticket_get(*, user, reference: str) -> Ticket:
     if ticket is None:
         # The watcher look-up a hidden ticket costs (`is_visible_to`), done for a missing one
         # too: otherwise the time of a 404 would tell that the ticket exists.
-        Watcher.objects.filter(user_id=getattr(user, "pk", None), ticket_id=0).exists()
+        Watcher.objects.filter(user_id=getattr(user, "pk", None) or 0, ticket_id=0).exists()
         raise _missing(reference, exists=False)
     if not is_visible_to(ticket, user):
         raise _missing(reference, exists=True)
