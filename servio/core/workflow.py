@@ -22,9 +22,14 @@ Guard = Callable[[Any, Any], str | None]  # (record, actor) -> reason it is not 
 
 @dataclass(frozen=True)
 class State:
+    """A status. Everything that sorts statuses (queues, indexes, SLA clocks, reports) reads
+    these flags, so a practice's new status is classified once, here."""
+
     name: str
     label: str
     open: bool = True  # counts as open work (queues, SLA clocks)
+    paused: bool = False  # open, but the work waits (on hold): clocks may pause
+    abandoned: bool = False  # closed without the goal reached (cancelled): clocks cancel
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,23 @@ class Workflow:
 
     def open_states(self) -> list[str]:
         return [s.name for s in self.states if s.open]
+
+    def paused_states(self) -> list[str]:
+        return [s.name for s in self.states if s.open and s.paused]
+
+    def closed_states(self) -> list[str]:
+        """No longer open work: done or given up."""
+        return [s.name for s in self.states if not s.open]
+
+    def done_states(self) -> list[str]:
+        """Closed with the goal reached (resolved, closed): clocks stop met or breached."""
+        return [s.name for s in self.states if not s.open and not s.abandoned]
+
+    def abandoned_states(self) -> list[str]:
+        return [s.name for s in self.states if not s.open and s.abandoned]
+
+    def final_states(self) -> list[str]:
+        return [s.name for s in self.states if self.is_final(s.name)]
 
     def is_final(self, state: str) -> bool:
         """No transition leaves this state: the record is finished and read-only."""
@@ -134,7 +156,17 @@ class Workflow:
         return {
             "name": self.name,
             "initial": self.initial,
-            "states": [{"name": s.name, "label": s.label, "open": s.open} for s in self.states],
+            "states": [
+                {
+                    "name": s.name,
+                    "label": s.label,
+                    "open": s.open,
+                    "paused": s.paused,
+                    "abandoned": s.abandoned,
+                    "final": self.is_final(s.name),
+                }
+                for s in self.states
+            ],
             "transitions": [
                 {
                     "name": t.name,

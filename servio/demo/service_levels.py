@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from servio.sla.models import Calendar, SlaPolicy, SlaTarget
 from servio.sla.services import calendar_save, policy_save, sla_sync
-from servio.tickets.models import CLOSED_STATUSES, Ticket
+from servio.tickets.models import Ticket
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 OFFICE = "Office hours (Berlin)"
@@ -67,7 +67,7 @@ def start_open_clocks() -> int:
     """Clocks for the open tickets loaded as history (see the module's docstring)."""
     now = timezone.now()
     count = 0
-    for ticket in Ticket.objects.exclude(status__in=CLOSED_STATUSES).order_by("pk").iterator():
+    for ticket in Ticket.objects.open().order_by("pk").iterator():
         sla_sync(ticket=ticket, at=now)
         count += 1
     return count

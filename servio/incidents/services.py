@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from servio.core import outbox
 from servio.core.workflow import Transition
-from servio.incidents.workflow import OPEN
 from servio.tickets.models import Kind, Ticket
 
 # What a child incident's resolution notes start with when its major incident resolves it.
@@ -27,7 +26,7 @@ def cascade_major_incident(
 
     if not ticket.is_major or transition.target != "resolved":
         return
-    children = Ticket.objects.filter(parent=ticket, status__in=OPEN).order_by("pk")
+    children = Ticket.objects.filter(parent=ticket).open().order_by("pk")
     for child in children:
         transition_as_system(
             ticket=child,

@@ -22,7 +22,15 @@ RESOLUTION_CODES = (
     "user_education",
     "resolved_by_change",
 )
-OPEN = ("new", "in_progress", "on_hold")
+STATES = (
+    State("new", "New"),
+    State("in_progress", "In progress"),
+    State("on_hold", "On hold", paused=True),
+    State("resolved", "Resolved", open=False),
+    State("closed", "Closed", open=False),
+    State("cancelled", "Cancelled", open=False, abandoned=True),
+)
+OPEN = tuple(s.name for s in STATES if s.open)  # where "cancel" may start
 
 
 def reopen_window() -> timedelta:
@@ -44,14 +52,7 @@ def within_reopen_window(ticket, actor) -> str | None:
 INCIDENT_WORKFLOW = Workflow(
     name="incident",
     initial="new",
-    states=(
-        State("new", "New"),
-        State("in_progress", "In progress"),
-        State("on_hold", "On hold"),
-        State("resolved", "Resolved", open=False),
-        State("closed", "Closed", open=False),
-        State("cancelled", "Cancelled", open=False),
-    ),
+    states=STATES,
     transitions=(
         Transition("start", "Start work", frozenset({"new"}), "in_progress", frozenset({AGENT})),
         Transition(

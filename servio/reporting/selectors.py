@@ -35,7 +35,8 @@ from servio.accounts.roles import STAFF_ROLES
 from servio.core.errors import NotFound, PermissionDenied, ValidationFailed
 from servio.sla.models import ClockState, SlaClock, SlaPolicy
 from servio.surveys.models import SurveyResponse
-from servio.tickets.models import CLOSED_STATUSES, Comment, Kind, Ticket
+from servio.tickets import workflows
+from servio.tickets.models import Comment, Kind, Ticket
 
 # The service desk's own work; problems, changes and tasks have lifecycles of another scale.
 SERVICE_DESK_KINDS = (Kind.INCIDENT, Kind.REQUEST)
@@ -128,7 +129,7 @@ def service_desk_metrics(
     # resolved_at is set only while a ticket is resolved or closed; the status makes the
     # (status, resolved_at) index usable.
     resolved = tickets.filter(
-        status__in=CLOSED_STATUSES, resolved_at__gte=start, resolved_at__lt=end
+        status__in=workflows.closed_statuses(), resolved_at__gte=start, resolved_at__lt=end
     )
     with _reporting_queries(tickets.db):
         mtta = _timing(created, begin="created_at", finish="first_response_at")
@@ -245,7 +246,7 @@ def _backlog(tickets: QuerySet[Ticket]) -> list[dict[str, Any]]:
     indexes of open tickets (`t_open_team_queue`), so PostgreSQL reads only those.
     """
     rows = (
-        tickets.exclude(status__in=CLOSED_STATUSES)
+        tickets.exclude(status__in=workflows.closed_statuses())
         .values("team_id", "team__name", "priority")
         .annotate(count=Count("id"))
         .order_by(F("team__name").asc(nulls_last=True), "team_id", "priority")

@@ -26,16 +26,15 @@ from servio.sla import clocks, selectors
 from servio.sla.calendar import BusinessCalendar, business_seconds_between
 from servio.sla.models import Calendar, ClockState, SlaClock, SlaPolicy, SlaTarget
 from servio.tickets import services as tickets
+from servio.tickets import workflows
 from servio.tickets.models import Kind, Priority, Ticket
 
 log = logging.getLogger(__name__)
 Metric = SlaTarget.Metric
 PolicyType = SlaPolicy.Type
-FINISHED = ("resolved", "closed")
 PRECEDENCE = ("order", "created_at", "pk")
 NOTIFY_ACTIONS = ("notify_assignee", "notify_team_lead", "notify_team", "notify_group")
 TICKET_ACTIONS = ("raise_priority", "reassign")
-PAUSABLE_STATUSES = ("new", "in_progress", "on_hold")
 SCHEDULE_FIELDS = ["elapsed_seconds", "running_since", "due_at", "next_threshold_at"]
 
 
@@ -173,7 +172,7 @@ def sla_sync(
         )
         before = {clock.pk: _snapshot(clock) for clock in existing}
         started: list[SlaClock] = []
-        if ticket.status == "cancelled":
+        if ticket.status in workflows.abandoned_statuses():
             for clock in existing:
                 clocks.cancel(clock, at)
         else:
@@ -286,7 +285,7 @@ def _goal_reached_at(clock: SlaClock, ticket: Ticket, at: datetime) -> datetime 
         and ticket.first_response_at >= clock.started_at
     ):
         return ticket.first_response_at
-    if ticket.status in FINISHED:
+    if ticket.status in workflows.done_statuses():
         return ticket.resolved_at or ticket.closed_at or at
     return None
 
@@ -484,12 +483,12 @@ def validate_policy(policy: SlaPolicy) -> None:
     else:
         for rule in policy.pause_on:
             status, _, reason = str(rule).partition(":")
-            if status not in PAUSABLE_STATUSES or (
+            if status not in workflows.open_statuses() or (
                 reason and reason not in Ticket.HoldReason.values
             ):
                 add(
                     "pause_on",
-                    f"'{rule}' is not an open status ({', '.join(PAUSABLE_STATUSES)}), "
+                    f"'{rule}' is not an open status ({', '.join(workflows.open_statuses())}), "
                     f"optionally with a hold reason ({', '.join(Ticket.HoldReason.values)}).",
                 )
     if not isinstance(policy.escalations, list):

@@ -10,9 +10,9 @@ from ninja import Field, Schema
 
 from servio.api.types import UtcDateTime
 from servio.core.errors import ValidationFailed
-from servio.tickets import search
+from servio.tickets import search, workflows
 from servio.tickets.inputs import MAX_ID
-from servio.tickets.models import CLOSED_STATUSES, Category
+from servio.tickets.models import Category
 
 # An id in a filter: larger values cannot exist and would overflow the database driver.
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -85,9 +85,9 @@ class TicketFilter(Schema):
         }
         qs = qs.filter(**{k: v for k, v in simple.items() if v is not None})
         if self.open is True:
-            qs = qs.exclude(status__in=CLOSED_STATUSES)
+            qs = qs.exclude(status__in=workflows.closed_statuses())
         elif self.open is False:
-            qs = qs.filter(status__in=CLOSED_STATUSES)
+            qs = qs.filter(status__in=workflows.closed_statuses())
         if self.assignee is not None:
             if self.assignee == "me":
                 qs = qs.filter(assignee=user)

@@ -175,7 +175,7 @@ def _breaching(*, user, filters: TicketFilter) -> QueuePage:
     cost follows the page, not the size of the desk.
     """
     visible = ticket_selectors.ticket_list(user=user, filters=filters).filter(
-        status__in=_open_statuses()
+        status__in=workflows.open_statuses()
     )
     clocks = (
         SlaClock.objects.filter(
@@ -198,16 +198,6 @@ def _breaching(*, user, filters: TicketFilter) -> QueuePage:
     rows = [tickets[pk] for pk in order if pk in tickets]
     annotate_sla(rows)
     return QueuePage("breaching", QUEUE_LABELS["breaching"], rows, None, "sla")
-
-
-def _open_statuses() -> list[str]:
-    names: set[str] = set()
-    for kind in ("incident", "request", "problem", "change", "task"):
-        try:
-            names.update(workflows.get(kind).open_states())
-        except LookupError:
-            continue
-    return sorted(names) or ["new", "in_progress", "on_hold"]
 
 
 def saved_views(*, user) -> QuerySet[SavedView]:
