@@ -112,3 +112,34 @@ def _major_incident(payload: dict) -> str:
     reader = User.objects.filter(pk=payload.get("requester_id")).first()
     name = reference_for(reader, payload.get("parent_id"), otherwise="")
     return f"major incident {name}" if name else "a major incident"
+
+
+ESCALATION_TELLS = {
+    "notify_assignee": "you are assigned",
+    "notify_team_lead": "you lead its team",
+    "notify_team": "your team holds it",
+    "notify_group": "the SLA policy names your team",
+}
+
+
+@handler("sla.escalation", name="notifications.sla_escalation")
+def sla_escalation(event: Event) -> None:
+    """Tell the people a notify escalation names (the scan chose them; `notify` leaves out
+    anyone who may not see the ticket's organisation)."""
+    p = event.payload
+    why = ESCALATION_TELLS.get(p.get("action", ""))
+    if why is None:
+        return  # raise_priority and reassign change the ticket (servio.sla.handlers)
+    metric = str(p.get("metric", "")).replace("_", " ")
+    subject = (
+        f"[{p['reference']}] SLA escalation: {p.get('percent')}% of the {metric} target used "
+        f"({p.get('policy', '')}); you are told because {why}"
+    )
+    for recipient_id in p.get("recipient_ids") or ():
+        notify(
+            recipient_id=recipient_id,
+            event_id=event.id,
+            kind="sla.escalation",
+            subject=subject,
+            ticket_id=p["ticket_id"],
+        )

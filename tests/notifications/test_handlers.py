@@ -97,3 +97,26 @@ def test_marking_read(personas):
     first = read.read_at
     assert first is not None
     assert notification_mark_read(actor=p.requester_acme, notification=read).read_at == first
+
+
+def test_notify_escalations_reach_the_people_they_name(personas):
+    """An escalation that says "notify" tells its recipients (it used to reach nobody); the
+    organisation rule of decision 16 still applies to each of them."""
+    import uuid
+
+    from servio.core import outbox
+
+    p = personas
+    ticket = log(p.requester_acme)
+    base = {"ticket_id": ticket.pk, "reference": ticket.reference, "metric": "resolution",
+            "policy": "Incidents", "percent": 90}  # fmt: skip
+    outbox.publish(
+        "sla.escalation",
+        {**base, "action": "notify_team", "recipient_ids": [p.agent_desk.pk, p.agent_network.pk]},
+        event_id=uuid.uuid4(),
+    )
+    outbox.publish("sla.escalation", {**base, "action": "raise_priority", "recipient_ids": []})
+    drain()
+    told = Notification.objects.filter(kind="sla.escalation")
+    assert list(told.values_list("recipient_id", flat=True)) == [p.agent_desk.pk]
+    assert "90% of the resolution target" in told.get().subject
