@@ -77,6 +77,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "servio.web.csp.ContentSecurityPolicyMiddleware",
     "servio.core.middleware.RequestContextMiddleware",
     "servio.security.middleware.RefusalMiddleware",
     "servio.api.middleware.ApiProblemMiddleware",

@@ -8,16 +8,18 @@ from ninja import NinjaAPI
 
 from servio.api import errors
 from servio.api.auth import DEFAULT_AUTH, TokenRateThrottle
+from servio.api.links import add_links
 from servio.api.openapi import add_problem_responses
 from servio.api.parser import StrictJsonParser
 from servio.api.renderer import JsonRenderer
 
 
 class ServioApi(NinjaAPI):
-    """NinjaAPI whose OpenAPI document also declares the problem+json errors of each operation."""
+    """NinjaAPI whose OpenAPI document also declares the problem+json errors of each operation
+    and the links between operations."""
 
     def get_openapi_schema(self, **kwargs: Any):
-        return add_problem_responses(super().get_openapi_schema(**kwargs))
+        return add_links(add_problem_responses(super().get_openapi_schema(**kwargs)))
 
 
 api = ServioApi(

@@ -12,12 +12,15 @@ from servio.api.problems import PROBLEM_CONTENT_TYPE, TITLES
 from servio.api.schemas import Problem
 
 PROBLEM_REF = "#/components/schemas/Problem"
+WRITES = frozenset({"post", "put", "patch", "delete"})
 WHEN = {
     400: "The request is malformed (a body that is not JSON, a broken query string).",
     401: "No valid credentials: send `Authorization: Bearer <token>` or sign in.",
     403: "The credentials may not do this (a read-only token writing, a missing capability).",
     404: "Nothing with this identifier exists, or you may not see it (the same answer).",
-    409: "A request with the same `Idempotency-Key` is still being processed.",
+    409: "The record changed since you read it (a stale `version`), its state refuses this "
+    "change (a closed ticket), or a request with the same `Idempotency-Key` is still being "
+    "processed.",
     413: "The body is larger than the server accepts.",
     415: "The body is not JSON.",
     422: "A field is invalid; `errors[].field` names each one.",
@@ -34,7 +37,7 @@ def error_statuses(path: str, method: str, operation: dict[str, Any]) -> set[int
         statuses.add(404)
     if "requestBody" in operation:
         statuses |= {413, 415}
-    if method == "post":
+    if method in WRITES:  # stale versions, finished records, idempotent replays in progress
         statuses.add(409)
     return statuses
 

@@ -99,9 +99,10 @@ class TicketFilter(Schema):
                 raise ValidationFailed.field("assignee", "must be a user id, 'me' or 'none'.")
         if self.category is not None:
             root = Category.objects.filter(pk=self.category).first()
-            if root is None:
-                return qs.none()
-            qs = qs.filter(Q(category=root) | Q(category__path__startswith=f"{root.path} > "))
+            if root is None:  # matches nothing; the sort below still needs its annotation
+                qs = qs.none()
+            else:
+                qs = qs.filter(Q(category=root) | Q(category__path__startswith=f"{root.path} > "))
         if self.q:
             qs = search.search(qs, self.q)
         if self.sort == "breaching":

@@ -40,7 +40,7 @@ def test_every_operation_declares_its_problem_responses(document):
             expected.add(404)
         if "requestBody" in operation:
             expected |= {413, 415}
-        if method == "post":
+        if method in {"post", "put", "patch", "delete"}:
             expected.add(409)
         assert expected <= declared, (method, path, expected - declared)
         assert all(int(s) < 400 for s in operation["responses"] if int(s) not in declared)
@@ -87,3 +87,51 @@ def test_page_query_is_typed_and_bounded(document):
     }
     assert params["cursor"]["type"] == "string"
     assert params["limit"] == params["limit"] | {"type": "integer", "minimum": 1, "maximum": 200}
+
+
+# --- links: what to call next ----------------------------------------------------------------
+
+
+def _links(document: dict) -> list[tuple[str, str, str, str, dict]]:
+    return [
+        (method, path, str(status), name, link)
+        for path, method, operation in operations(document)
+        for status, response in operation["responses"].items()
+        for name, link in response.get("links", {}).items()
+    ]
+
+
+def test_every_link_names_a_real_operation_and_its_parameters(document):
+    by_id = {op["operationId"]: (path, op) for path, _m, op in operations(document)}
+    links = _links(document)
+    assert len(links) > 100
+    for method, path, _status, name, link in links:
+        target_path, target = by_id[link["operationId"]]  # KeyError: a link to nowhere
+        names = {p["name"] for p in target.get("parameters", [])}
+        assert set(link["parameters"]) <= names, (method, path, name)
+        required = {p["name"] for p in target.get("parameters", []) if p["in"] == "path"}
+        assert required <= set(link["parameters"]), (method, path, name, target_path)
+
+
+def test_every_list_links_to_its_next_page(document):
+    for path, method, operation in operations(document):
+        if method != "get" or "cursor" not in {p["name"] for p in operation.get("parameters", [])}:
+            continue
+        link = operation["responses"]["200"]["links"]["next_page"]
+        assert link["operationId"] == operation["operationId"], path
+        assert link["parameters"]["cursor"] == "$response.body#/next_cursor", path
+
+
+@pytest.mark.parametrize(
+    ("post", "targets"),
+    [
+        ("/api/v1/tickets", {"get_ticket", "update_ticket", "add_comment", "transition_ticket"}),
+        ("/api/v1/me/tokens", {"revoke_token"}),
+        ("/api/v1/sla/calendars", {"update_calendar"}),
+        ("/api/v1/tickets/{reference}/links", {"remove_link"}),
+        ("/api/v1/tickets/{reference}/attachments", {"download_attachment"}),
+    ],
+)
+def test_what_a_post_creates_links_to_what_acts_on_it(document, post, targets):
+    responses = document["paths"][post]["post"]["responses"]
+    assert targets <= set(responses["201"]["links"]), sorted(responses["201"]["links"])

@@ -1,0 +1,129 @@
+"""OpenAPI links, derived from the document itself: from what an operation answers (a ticket's
+`reference`, a record's `id`, a page's `next_cursor`) to the operations that take it in their
+path or as `cursor`. Clients read them as "what to call next"; schemathesis follows them to test
+sequences (create, then read, change and delete what was created; walk a list page by page)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+PARAM = re.compile(r"\{([^}]+)\}")
+# Path parameters read from a record's own field: a ticket is addressed by its reference.
+BY_FIELD = {"reference": "reference"}
+
+
+def add_links(document: dict[str, Any]) -> dict[str, Any]:
+    """Add `links` to each operation's success responses (links already declared are kept)."""
+    schemas = document.get("components", {}).get("schemas", {})
+    operations = [
+        (path, method, operation)
+        for path, item in document.get("paths", {}).items()
+        for method, operation in item.items()
+        if isinstance(operation, dict) and "operationId" in operation
+    ]
+    for path, method, operation in operations:
+        for status, response in operation.get("responses", {}).items():
+            if not str(status).startswith("2"):
+                continue
+            schema = response.get("content", {}).get("application/json", {}).get("schema")
+            if schema is None:
+                continue
+            links = response.setdefault("links", {})
+            for name, link in _links_from(path, method, operation, schema, schemas, operations):
+                links.setdefault(name, link)
+            if not links:
+                del response["links"]
+    return document
+
+
+def _links_from(path, method, operation, schema, schemas, operations):
+    body = _resolve(schema, schemas)
+    own_params = set(PARAM.findall(path))
+    if _is_page(body, schemas) and _takes(operation, "cursor"):
+        yield "next_page", {
+            "operationId": operation["operationId"],
+            "parameters": {
+                "cursor": "$response.body#/next_cursor",
+                **({"limit": "$request.query.limit"} if _takes(operation, "limit") else {}),
+                **{p: f"$request.path.{p}" for p in sorted(own_params)},
+            },
+            "description": "The next page of the same list, of the same size (there is none "
+            "when next_cursor is null).",
+        }
+    pointer, record = _record(body, schemas)
+    if record is None:
+        return
+    fields = set(record.get("properties", {}))
+    collection = _collection_of(path, method)
+    for target_path, _target_method, target in operations:
+        if target is operation:
+            continue
+        parameters = {}
+        from_body = False
+        for name in PARAM.findall(target_path):
+            if name in own_params and not (name == "reference" and "reference" in fields):
+                parameters[name] = f"$request.path.{name}"
+            elif BY_FIELD.get(name) in fields:
+                parameters[name] = f"$response.body#{pointer}/{BY_FIELD[name]}"
+                from_body = True
+            elif "id" in fields and target_path.startswith(f"{collection}/{{{name}}}"):
+                parameters[name] = f"$response.body#{pointer}/id"
+                from_body = True
+            else:
+                break
+        else:
+            if from_body:
+                yield _link_name(target), {
+                    "operationId": target["operationId"],
+                    "parameters": parameters,
+                }
+
+
+def _collection_of(path: str, method: str) -> str:
+    """The collection a response's records belong to: the path itself for a list or a POST,
+    the path without its last `/{id}` for an operation on one record."""
+    if method in ("get", "post") and not path.endswith("}"):
+        return path
+    return path.rsplit("/", 1)[0]
+
+
+def _record(body: dict, schemas: dict) -> tuple[str, dict | None]:
+    """(JSON pointer prefix, schema) of the record a response carries: the body itself, the
+    first element of an array, or the first item of a page."""
+    if body.get("type") == "array":
+        return "/0", _resolve(body.get("items", {}), schemas)
+    if _is_page(body, schemas):
+        items = _resolve(body["properties"]["items"], schemas)
+        return "/items/0", _resolve(items.get("items", {}), schemas)
+    if body.get("type") == "object" or "properties" in body:
+        return "", body
+    return "", None
+
+
+def _is_page(body: dict, schemas: dict) -> bool:
+    properties = body.get("properties", {})
+    return "next_cursor" in properties and "items" in properties
+
+
+def _takes(operation: dict, name: str) -> bool:
+    return any(p.get("name") == name for p in operation.get("parameters", []))
+
+
+def _link_name(operation: dict) -> str:
+    """A short name: the handler's name without its module prefix (`servio_tickets_api_`)."""
+    return re.sub(r"^servio_[a-z_]+?_api_", "", operation["operationId"])
+
+
+def _resolve(schema: Any, schemas: dict) -> dict:
+    for _ in range(20):
+        if not isinstance(schema, dict):
+            return {}
+        if "$ref" in schema:
+            schema = schemas.get(schema["$ref"].rsplit("/", 1)[-1], {})
+            continue
+        if "allOf" in schema and len(schema["allOf"]) == 1:
+            schema = schema["allOf"][0]
+            continue
+        return schema
+    return {}
