@@ -9,6 +9,7 @@ admin.site.site_header = "Servio administration"
 admin.site.site_title = "Servio admin"
 admin.site.login_form = AdminSignInForm  # the sign-in throttles' messages (security.signin)
 
+
 def no_icon(request):
     """Pages that name no icon (the admin's) make browsers ask for /favicon.ico: nothing here,
     and no 404 in the log or the browser's console."""

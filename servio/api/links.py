@@ -41,16 +41,19 @@ def _links_from(path, method, operation, schema, schemas, operations):
     body = _resolve(schema, schemas)
     own_params = set(PARAM.findall(path))
     if _is_page(body, schemas) and _takes(operation, "cursor"):
-        yield "next_page", {
-            "operationId": operation["operationId"],
-            "parameters": {
-                "cursor": "$response.body#/next_cursor",
-                **({"limit": "$request.query.limit"} if _takes(operation, "limit") else {}),
-                **{p: f"$request.path.{p}" for p in sorted(own_params)},
+        yield (
+            "next_page",
+            {
+                "operationId": operation["operationId"],
+                "parameters": {
+                    "cursor": "$response.body#/next_cursor",
+                    **({"limit": "$request.query.limit"} if _takes(operation, "limit") else {}),
+                    **{p: f"$request.path.{p}" for p in sorted(own_params)},
+                },
+                "description": "The next page of the same list, of the same size (there is none "
+                "when next_cursor is null).",
             },
-            "description": "The next page of the same list, of the same size (there is none "
-            "when next_cursor is null).",
-        }
+        )
     pointer, record = _record(body, schemas)
     if record is None:
         return
@@ -74,10 +77,13 @@ def _links_from(path, method, operation, schema, schemas, operations):
                 break
         else:
             if from_body:
-                yield _link_name(target), {
-                    "operationId": target["operationId"],
-                    "parameters": parameters,
-                }
+                yield (
+                    _link_name(target),
+                    {
+                        "operationId": target["operationId"],
+                        "parameters": parameters,
+                    },
+                )
 
 
 def _collection_of(path: str, method: str) -> str:
