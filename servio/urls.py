@@ -7,6 +7,7 @@ from servio.api.instance import api
 admin.site.site_header = "Servio administration"
 admin.site.site_title = "Servio admin"
 
+
 def no_icon(request):
     """Pages that name no icon (the admin's) make browsers ask for /favicon.ico: nothing here,
     and no 404 in the log or the browser's console."""
