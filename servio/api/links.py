@@ -39,51 +39,52 @@ def add_links(document: dict[str, Any]) -> dict[str, Any]:
 
 def _links_from(path, method, operation, schema, schemas, operations):
     body = _resolve(schema, schemas)
-    own_params = set(PARAM.findall(path))
     if _is_page(body, schemas) and _takes(operation, "cursor"):
-        yield (
-            "next_page",
-            {
-                "operationId": operation["operationId"],
-                "parameters": {
-                    "cursor": "$response.body#/next_cursor",
-                    **({"limit": "$request.query.limit"} if _takes(operation, "limit") else {}),
-                    **{p: f"$request.path.{p}" for p in sorted(own_params)},
-                },
-                "description": "The next page of the same list, of the same size (there is none "
-                "when next_cursor is null).",
-            },
-        )
+        yield "next_page", _next_page(path, operation)
     pointer, record = _record(body, schemas)
     if record is None:
         return
     fields = set(record.get("properties", {}))
     collection = _collection_of(path, method)
-    for target_path, _target_method, target in operations:
-        if target is operation:
+    for target_path, _method, target in operations:
+        parameters = _parameters(target_path, path, pointer, fields, collection)
+        if target is not operation and parameters is not None:
+            yield (
+                _link_name(target),
+                {"operationId": target["operationId"], "parameters": parameters},
+            )
+
+
+def _next_page(path: str, operation: dict) -> dict:
+    parameters = {"cursor": "$response.body#/next_cursor"}
+    if _takes(operation, "limit"):
+        parameters["limit"] = "$request.query.limit"
+    parameters |= {name: f"$request.path.{name}" for name in PARAM.findall(path)}
+    return {
+        "operationId": operation["operationId"],
+        "parameters": parameters,
+        "description": "The next page of the same list, of the same size (there is none when "
+        "next_cursor is null).",
+    }
+
+
+def _parameters(target_path, path, pointer, fields, collection) -> dict[str, str] | None:
+    """How to fill each path parameter of `target_path` from a response with the record
+    `fields` (at `pointer`) to a request on `path`; None when one cannot be, or when none comes
+    from the response (that is no link, only the same request again)."""
+    parameters, from_body = {}, False
+    for name in PARAM.findall(target_path):
+        if BY_FIELD.get(name) in fields:
+            parameters[name] = f"$response.body#{pointer}/{BY_FIELD[name]}"
+        elif "id" in fields and target_path.startswith(f"{collection}/{{{name}}}"):
+            parameters[name] = f"$response.body#{pointer}/id"
+        elif name in PARAM.findall(path):
+            parameters[name] = f"$request.path.{name}"
             continue
-        parameters = {}
-        from_body = False
-        for name in PARAM.findall(target_path):
-            if name in own_params and not (name == "reference" and "reference" in fields):
-                parameters[name] = f"$request.path.{name}"
-            elif BY_FIELD.get(name) in fields:
-                parameters[name] = f"$response.body#{pointer}/{BY_FIELD[name]}"
-                from_body = True
-            elif "id" in fields and target_path.startswith(f"{collection}/{{{name}}}"):
-                parameters[name] = f"$response.body#{pointer}/id"
-                from_body = True
-            else:
-                break
         else:
-            if from_body:
-                yield (
-                    _link_name(target),
-                    {
-                        "operationId": target["operationId"],
-                        "parameters": parameters,
-                    },
-                )
+            return None
+        from_body = True
+    return parameters if from_body else None
 
 
 def _collection_of(path: str, method: str) -> str:

@@ -11,6 +11,8 @@ from inscriptis import get_text
 from inscriptis.css_profiles import CSS_PROFILES
 from inscriptis.model.config import ParserConfig
 
+from servio.core.css import clean_style
+
 logger = logging.getLogger(__name__)
 
 _TAGS = (set(nh3.ALLOWED_TAGS) | {"font"}) - {"area", "map"}
@@ -95,6 +97,9 @@ def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
     # Images only from the message itself (cid:): remote images are tracking beacons.
     if tag == "img" and attribute == "src":
         return value if value.strip().lower().startswith("cid:") else None
+    # Styles only format text: no url(), expression(), bindings, escapes (servio.core.css).
+    if attribute == "style":
+        return clean_style(value, _STYLE_PROPERTIES) or None
     return value
 
 
