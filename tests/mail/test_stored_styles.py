@@ -43,7 +43,7 @@ def test_arriving_html_is_stored_without_hostile_css(personas, ingest):
 def test_the_migration_cleans_bodies_stored_before(personas, ingest):
     message = ingest(html_email(personas.requester_acme.email, "<p>Hello</p>"))
     InboundMessage.objects.filter(pk=message.pk).update(html_body=HOSTILE_HTML)
-    step = importlib.import_module("servio.mail.migrations.0004_clean_stored_styles")
+    step = importlib.import_module("servio.mail.migrations.0006_clean_stored_styles")
     step.clean_stored_bodies(apps, None)
     stored = InboundMessage.objects.get(pk=message.pk).html_body
     assert "Printer" in stored and "font-size:12pt" in stored
