@@ -1,11 +1,17 @@
 """The periodic level scan: warnings, breaches and escalations, each announced exactly once.
 
-Each running clock stores `next_threshold_at`, the instant its first unhandled level (a warning
-threshold, the breach, an escalation) comes. The scan reads only clocks whose instant has come,
-through a partial index, in batches of a fixed number of queries; it never looks at the other
-open tickets. Clocks are locked with SKIP LOCKED: a clock that a ticket write (a pause, a
-retarget) or another scan holds is left for the next run, and each level is re-checked on the
-locked row, so a level a pause or retarget made not yet due is never announced.
+Each clock with a level to announce stores `next_threshold_at`, the instant after which its
+first unannounced level (a warning threshold, the breach, an escalation) is passed, or an
+instant in the past when a priority change put a passed level behind it. The scan reads only
+clocks whose instant has come, through a partial index, in batches of a fixed number of
+queries; it never looks at the other open tickets. Clocks are locked with SKIP LOCKED: a clock
+that a ticket write (a pause, a retarget) or another scan holds is left for the next run, and
+each level is re-checked on the locked row, so a level a pause or retarget made not yet passed
+is never announced.
+
+A ticket write that stops a clock, pauses it or changes its target announces, through
+`announce`, the levels the clock passed before the change and the scan had not yet seen
+(`clocks.settle`), so those crossings are announced once too, and no later than the change.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from django.utils import timezone
 from servio.accounts.models import User
 from servio.core import outbox
 from servio.sla import clocks
-from servio.sla.models import Calendar, ClockState, SlaClock, SlaPolicy
+from servio.sla.models import Calendar, SlaClock, SlaPolicy
 from servio.tickets.models import Ticket, format_number
 from servio.tickets.tenancy import allowed_recipients
 
@@ -66,11 +72,7 @@ def sla_scan(*, now: datetime | None = None, batch: int = 1000) -> ScanResult:
         with transaction.atomic():
             due = list(
                 SlaClock.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(
-                    next_threshold_at__lte=now,
-                    stopped_at__isnull=True,
-                    state__in=clocks.COUNTING,
-                )
+                .filter(next_threshold_at__lt=now)
                 .order_by("next_threshold_at")[:batch]
             )
             events: list[Event] = []
@@ -114,32 +116,46 @@ def _levels_of(policy: SlaPolicy) -> _Levels:
 
 
 def _handle(clock: SlaClock, now: datetime, levels: _Levels, ticket: _TicketInfo) -> list[Event]:
-    """The events for the levels of one locked clock that `now` has reached.
+    """The events for the levels of one locked clock that it has passed by `now`.
 
-    Firing levels changes neither the business time used nor the due time; only the instant of
-    the next unhandled level moves.
+    Announcing levels changes neither the business time used nor the due time; only the
+    instant of the next unannounced level moves.
     """
+    passed = clocks.settle(clock, now, levels.all)
+    clock.next_threshold_at = clocks.next_level_at(clock, levels.all)
+    return _events(clock, passed, levels, ticket)
+
+
+def _events(
+    clock: SlaClock, passed: list[int | float], levels: _Levels, ticket: _TicketInfo
+) -> list[Event]:
     events: list[Event] = []
-    next_at = None
-    for level in levels.all:
-        if level in clock.fired:
-            continue
-        instant = clocks.instant_of(clock, level)
-        if instant > now:
-            next_at = instant
-            break
-        clock.fired = [*clock.fired, level]
-        if level >= clocks.BREACH:
-            clock.breached = True
-            clock.state = ClockState.BREACHED
+    for level in passed:
         if level == clocks.BREACH:
             events.append(("sla.breached", _payload(clock, level, ticket)))
         elif level in levels.warnings:
             events.append(("sla.warning", _payload(clock, level, ticket)))
         for escalation in levels.escalations.get(level, ()):
             events.append(("sla.escalation", _escalation(clock, level, escalation, ticket)))
-    clock.next_threshold_at = next_at
     return events
+
+
+def announce(*, ticket: Ticket, owed: list[tuple[SlaClock, list[int | float]]]) -> int:
+    """Publish the levels a ticket write settled on its clocks (`clocks.take_owed`).
+
+    Runs inside the ticket's transaction, which holds the clocks' locks; returns how many
+    events it published.
+    """
+    lead_id = ticket.team.lead_id if ticket.team is not None else None
+    info = _TicketInfo(
+        ticket.reference, ticket.assignee_id, ticket.team_id, lead_id, ticket.organization_id
+    )
+    events: list[Event] = []
+    for clock, passed in owed:
+        events += _events(clock, passed, _levels_of(clock.policy), info)
+    if events:
+        _publish_all(events)
+    return len(events)
 
 
 def _payload(clock: SlaClock, percent: float, ticket: _TicketInfo) -> dict[str, Any]:
