@@ -246,16 +246,16 @@ def settle(
 
 def _settle_owed(clock: SlaClock, at: datetime) -> None:
     passed = settle(clock, at)
-    if passed:
-        setattr(clock, _OWED, [*owed(clock), *passed])
+    if passed:  # announced with the due time the clock had when it passed them
+        setattr(clock, _OWED, [*owed(clock), *((level, clock.due_at) for level in passed)])
 
 
-def owed(clock: SlaClock) -> list[int | float]:
-    """Levels a change settled (marked announced) that the caller still has to announce."""
+def owed(clock: SlaClock) -> list[tuple[int | float, datetime | None]]:
+    """(level, due time then) a change settled (marked announced) and the caller announces."""
     return getattr(clock, _OWED, [])
 
 
-def take_owed(clock: SlaClock) -> list[int | float]:
+def take_owed(clock: SlaClock) -> list[tuple[int | float, datetime | None]]:
     """`owed`, once: the caller announces them now."""
     found = owed(clock)
     if found:

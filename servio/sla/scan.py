@@ -32,6 +32,7 @@ from servio.tickets.models import Ticket, format_number
 from servio.tickets.tenancy import allowed_recipients
 
 Event = tuple[str, dict[str, Any]]
+Passed = list[tuple[int | float, datetime | None]]  # (level, the clock's due time then)
 
 
 @dataclass(frozen=True)
@@ -123,24 +124,23 @@ def _handle(clock: SlaClock, now: datetime, levels: _Levels, ticket: _TicketInfo
     """
     passed = clocks.settle(clock, now, levels.all)
     clock.next_threshold_at = clocks.next_level_at(clock, levels.all)
-    return _events(clock, passed, levels, ticket)
+    return _events(clock, [(level, clock.due_at) for level in passed], levels, ticket)
 
 
-def _events(
-    clock: SlaClock, passed: list[int | float], levels: _Levels, ticket: _TicketInfo
-) -> list[Event]:
+def _events(clock: SlaClock, passed: Passed, levels: _Levels, ticket: _TicketInfo) -> list[Event]:
     events: list[Event] = []
-    for level in passed:
+    for level, due_at in passed:
+        payload = _payload(clock, level, due_at, ticket)
         if level == clocks.BREACH:
-            events.append(("sla.breached", _payload(clock, level, ticket)))
+            events.append(("sla.breached", payload))
         elif level in levels.warnings:
-            events.append(("sla.warning", _payload(clock, level, ticket)))
+            events.append(("sla.warning", payload))
         for escalation in levels.escalations.get(level, ()):
-            events.append(("sla.escalation", _escalation(clock, level, escalation, ticket)))
+            events.append(("sla.escalation", _escalation(payload, escalation, ticket)))
     return events
 
 
-def announce(*, ticket: Ticket, owed: list[tuple[SlaClock, list[int | float]]]) -> int:
+def announce(*, ticket: Ticket, owed: list[tuple[SlaClock, Passed]]) -> int:
     """Publish the levels a ticket write settled on its clocks (`clocks.take_owed`).
 
     Runs inside the ticket's transaction, which holds the clocks' locks; returns how many
@@ -158,7 +158,9 @@ def announce(*, ticket: Ticket, owed: list[tuple[SlaClock, list[int | float]]]) 
     return len(events)
 
 
-def _payload(clock: SlaClock, percent: float, ticket: _TicketInfo) -> dict[str, Any]:
+def _payload(
+    clock: SlaClock, percent: float, due_at: datetime | None, ticket: _TicketInfo
+) -> dict[str, Any]:
     return {
         "clock_id": clock.pk,
         "ticket_id": clock.ticket_id,
@@ -167,16 +169,16 @@ def _payload(clock: SlaClock, percent: float, ticket: _TicketInfo) -> dict[str, 
         "policy": clock.policy.name,
         "policy_type": clock.policy_type,
         "percent": percent,
-        "due_at": clock.due_at.isoformat() if clock.due_at else None,
+        "due_at": due_at.isoformat() if due_at else None,
         "assignee_id": ticket.assignee_id,
         "team_id": ticket.team_id,
     }
 
 
 def _escalation(
-    clock: SlaClock, percent: float, escalation: dict[str, Any], ticket: _TicketInfo
+    payload: dict[str, Any], escalation: dict[str, Any], ticket: _TicketInfo
 ) -> dict[str, Any]:
-    """One escalation; `recipient_ids` say whom a notify action is for."""
+    """One escalation of a level's `payload`; `recipient_ids` say whom a notify action is for."""
     action = escalation.get("action")
     team_id = escalation.get("team") or ticket.team_id
     recipients: list[int] = []
@@ -189,7 +191,7 @@ def _escalation(
         members = User.objects.filter(teams__pk=team_id, is_active=True)
         recipients = sorted(u.pk for u in allowed_recipients(members, ticket.organization_id))
     return {
-        **_payload(clock, percent, ticket),
+        **payload,
         "action": action,
         "team_id": team_id,
         "recipient_ids": recipients,
