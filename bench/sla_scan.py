@@ -412,7 +412,7 @@ def make_due(ticket_ids: range, due: int) -> list[tuple[int, Any, Any, Any]]:
         clock.fired = []
         clock.due_at = None
         clocks.schedule(clock)
-        assert clock.next_threshold_at <= NOW < clocks.instant_of(clock, 90)
+        assert clock.next_threshold_at < NOW < clocks.instant_of(clock, 90)
     SlaClock.objects.bulk_update(
         chosen,
         [

@@ -223,9 +223,10 @@ class SlaClock(models.Model):
 
     class Meta:
         indexes = [
-            # The periodic scan reads only clocks whose next level has come. Only counting clocks
-            # have a next level; the condition is one that SQLite and PostgreSQL both see is
-            # implied by the scan's `next_threshold_at <= %s`, even with bound parameters.
+            # The periodic scan reads only clocks whose next level has come. Only clocks with a
+            # level to announce (counting ones, and paused ones whose new target lies behind
+            # them) have one; the condition is one that SQLite and PostgreSQL both see is
+            # implied by the scan's `next_threshold_at < %s`, even with bound parameters.
             models.Index(
                 fields=["next_threshold_at"],
                 name="sla_clock_next_threshold",

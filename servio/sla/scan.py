@@ -1,11 +1,17 @@
 """The periodic level scan: warnings, breaches and escalations, each announced exactly once.
 
-Each running clock stores `next_threshold_at`, the instant its first unhandled level (a warning
-threshold, the breach, an escalation) comes. The scan reads only clocks whose instant has come,
-through a partial index, in batches of a fixed number of queries; it never looks at the other
-open tickets. Clocks are locked with SKIP LOCKED: a clock that a ticket write (a pause, a
-retarget) or another scan holds is left for the next run, and each level is re-checked on the
-locked row, so a level a pause or retarget made not yet due is never announced.
+Each clock with a level to announce stores `next_threshold_at`, the instant after which its
+first unannounced level (a warning threshold, the breach, an escalation) is passed, or an
+instant in the past when a priority change put a passed level behind it. The scan reads only
+clocks whose instant has come, through a partial index, in batches of a fixed number of
+queries; it never looks at the other open tickets. Clocks are locked with SKIP LOCKED: a clock
+that a ticket write (a pause, a retarget) or another scan holds is left for the next run, and
+each level is re-checked on the locked row, so a level a pause or retarget made not yet passed
+is never announced.
+
+A ticket write that stops a clock, pauses it or changes its target announces, through
+`announce`, the levels the clock passed before the change and the scan had not yet seen
+(`clocks.settle`), so those crossings are announced once too, and no later than the change.
 """
 
 from __future__ import annotations
@@ -21,11 +27,12 @@ from django.utils import timezone
 from servio.accounts.models import User
 from servio.core import outbox
 from servio.sla import clocks
-from servio.sla.models import Calendar, ClockState, SlaClock, SlaPolicy
+from servio.sla.models import Calendar, SlaClock, SlaPolicy
 from servio.tickets.models import Ticket, format_number
 from servio.tickets.tenancy import allowed_recipients
 
 Event = tuple[str, dict[str, Any]]
+Passed = list[tuple[int | float, datetime | None]]  # (level, the clock's due time then)
 
 
 @dataclass(frozen=True)
@@ -66,11 +73,7 @@ def sla_scan(*, now: datetime | None = None, batch: int = 1000) -> ScanResult:
         with transaction.atomic():
             due = list(
                 SlaClock.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(
-                    next_threshold_at__lte=now,
-                    stopped_at__isnull=True,
-                    state__in=clocks.COUNTING,
-                )
+                .filter(next_threshold_at__lt=now)
                 .order_by("next_threshold_at")[:batch]
             )
             events: list[Event] = []
@@ -114,35 +117,50 @@ def _levels_of(policy: SlaPolicy) -> _Levels:
 
 
 def _handle(clock: SlaClock, now: datetime, levels: _Levels, ticket: _TicketInfo) -> list[Event]:
-    """The events for the levels of one locked clock that `now` has reached.
+    """The events for the levels of one locked clock that it has passed by `now`.
 
-    Firing levels changes neither the business time used nor the due time; only the instant of
-    the next unhandled level moves.
+    Announcing levels changes neither the business time used nor the due time; only the
+    instant of the next unannounced level moves.
     """
+    passed = clocks.settle(clock, now, levels.all)
+    clock.next_threshold_at = clocks.next_level_at(clock, levels.all)
+    return _events(clock, [(level, clock.due_at) for level in passed], levels, ticket)
+
+
+def _events(clock: SlaClock, passed: Passed, levels: _Levels, ticket: _TicketInfo) -> list[Event]:
     events: list[Event] = []
-    next_at = None
-    for level in levels.all:
-        if level in clock.fired:
-            continue
-        instant = clocks.instant_of(clock, level)
-        if instant > now:
-            next_at = instant
-            break
-        clock.fired = [*clock.fired, level]
-        if level >= clocks.BREACH:
-            clock.breached = True
-            clock.state = ClockState.BREACHED
+    for level, due_at in passed:
+        payload = _payload(clock, level, due_at, ticket)
         if level == clocks.BREACH:
-            events.append(("sla.breached", _payload(clock, level, ticket)))
+            events.append(("sla.breached", payload))
         elif level in levels.warnings:
-            events.append(("sla.warning", _payload(clock, level, ticket)))
+            events.append(("sla.warning", payload))
         for escalation in levels.escalations.get(level, ()):
-            events.append(("sla.escalation", _escalation(clock, level, escalation, ticket)))
-    clock.next_threshold_at = next_at
+            events.append(("sla.escalation", _escalation(payload, escalation, ticket)))
     return events
 
 
-def _payload(clock: SlaClock, percent: float, ticket: _TicketInfo) -> dict[str, Any]:
+def announce(*, ticket: Ticket, owed: list[tuple[SlaClock, Passed]]) -> int:
+    """Publish the levels a ticket write settled on its clocks (`clocks.take_owed`).
+
+    Runs inside the ticket's transaction, which holds the clocks' locks; returns how many
+    events it published.
+    """
+    lead_id = ticket.team.lead_id if ticket.team is not None else None
+    info = _TicketInfo(
+        ticket.reference, ticket.assignee_id, ticket.team_id, lead_id, ticket.organization_id
+    )
+    events: list[Event] = []
+    for clock, passed in owed:
+        events += _events(clock, passed, _levels_of(clock.policy), info)
+    if events:
+        _publish_all(events)
+    return len(events)
+
+
+def _payload(
+    clock: SlaClock, percent: float, due_at: datetime | None, ticket: _TicketInfo
+) -> dict[str, Any]:
     return {
         "clock_id": clock.pk,
         "ticket_id": clock.ticket_id,
@@ -151,16 +169,16 @@ def _payload(clock: SlaClock, percent: float, ticket: _TicketInfo) -> dict[str, 
         "policy": clock.policy.name,
         "policy_type": clock.policy_type,
         "percent": percent,
-        "due_at": clock.due_at.isoformat() if clock.due_at else None,
+        "due_at": due_at.isoformat() if due_at else None,
         "assignee_id": ticket.assignee_id,
         "team_id": ticket.team_id,
     }
 
 
 def _escalation(
-    clock: SlaClock, percent: float, escalation: dict[str, Any], ticket: _TicketInfo
+    payload: dict[str, Any], escalation: dict[str, Any], ticket: _TicketInfo
 ) -> dict[str, Any]:
-    """One escalation; `recipient_ids` say whom a notify action is for."""
+    """One escalation of a level's `payload`; `recipient_ids` say whom a notify action is for."""
     action = escalation.get("action")
     team_id = escalation.get("team") or ticket.team_id
     recipients: list[int] = []
@@ -173,7 +191,7 @@ def _escalation(
         members = User.objects.filter(teams__pk=team_id, is_active=True)
         recipients = sorted(u.pk for u in allowed_recipients(members, ticket.organization_id))
     return {
-        **_payload(clock, percent, ticket),
+        **payload,
         "action": action,
         "team_id": team_id,
         "recipient_ids": recipients,

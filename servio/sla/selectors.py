@@ -32,9 +32,14 @@ GROUPS = {
 
 
 def clock_view(clock: SlaClock, now: dt.datetime | None = None) -> dict[str, Any]:
-    """Target, due time, business time left, percentage used and state of one clock."""
+    """Target, due time, business time left, percentage used and state of one clock.
+
+    Seconds are exact to the microsecond (as the clock counts them); the percentage is rounded
+    down to a tenth, so it shows 100.0 only once the whole target is used (docs/sla.md).
+    """
     now = now or timezone.now()
-    used = clocks.elapsed_at(clock, now)
+    used = clocks.used_us(clock, now)
+    target = clock.target_seconds * clocks.US
     return {
         "id": clock.pk,
         "policy": clock.policy.name,
@@ -43,9 +48,9 @@ def clock_view(clock: SlaClock, now: dt.datetime | None = None) -> dict[str, Any
         "state": clock.state,
         "breached": clock.breached,
         "target_seconds": clock.target_seconds,
-        "elapsed_seconds": round(used, 3),
-        "remaining_seconds": round(clock.target_seconds - used, 3),
-        "percent_used": round(100 * used / clock.target_seconds, 1) if clock.target_seconds else 0,
+        "elapsed_seconds": clocks.seconds(used),
+        "remaining_seconds": clocks.seconds(target - used),
+        "percent_used": used * 1000 // target / 10 if target else 0,
         "started_at": clock.started_at,
         "due_at": clock.due_at,
         "stopped_at": clock.stopped_at,

@@ -22,8 +22,8 @@ from servio.accounts.models import Team, User
 from servio.audit.services import audit_record
 from servio.core import configcache
 from servio.core.errors import ValidationFailed
-from servio.sla import clocks, selectors
-from servio.sla.calendar import BusinessCalendar, business_seconds_between
+from servio.sla import clocks, scan, selectors
+from servio.sla.calendar import BusinessCalendar
 from servio.sla.models import Calendar, ClockState, SlaClock, SlaPolicy, SlaTarget
 from servio.tickets import services as tickets
 from servio.tickets import workflows
@@ -185,6 +185,10 @@ def sla_sync(
                     _follow_ticket(clock, ticket, at)
         if started:
             SlaClock.objects.bulk_create(started)
+        # Levels the clocks passed before this change, which no scan has announced yet.
+        owed = [(c, levels) for c in [*existing, *started] if (levels := clocks.take_owed(c))]
+        if owed:
+            scan.announce(ticket=ticket, owed=owed)
         if created:  # these are all its clocks: the response shows them without a read
             setattr(ticket, selectors.CLOCKS_AS_WRITTEN, list(started))
         changed = [clock for clock in existing if _snapshot(clock) != before[clock.pk]]
@@ -404,14 +408,7 @@ def _rebank(calendar: Calendar, old: BusinessCalendar, at: datetime, chunk: int 
             return
         for clock in batch:
             clock.calendar = calendar
-            if clock.running_since is not None and at > clock.running_since:
-                clock.elapsed_seconds += business_seconds_between(
-                    calendar=old, start=clock.running_since, end=at
-                )
-                clock.running_since = at
-            if clock.elapsed_seconds < clock.target_seconds:
-                clock.due_at = None
-            clocks.schedule(clock)
+            clocks.rebank(clock, old, at)
         SlaClock.objects.bulk_update(batch, SCHEDULE_FIELDS)
         last = batch[-1].pk
 
