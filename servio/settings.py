@@ -236,6 +236,9 @@ SERVIO_API_RATE_LIMIT = env_int("SERVIO_API_RATE_LIMIT", 1200)  # requests per t
 SERVIO_API_PAGE_SIZE = env_int("SERVIO_API_PAGE_SIZE", 50)
 SERVIO_API_MAX_PAGE_SIZE = 200
 SERVIO_IDEMPOTENCY_TTL_HOURS = env_int("SERVIO_IDEMPOTENCY_TTL_HOURS", 24)
+# An unfinished key is held this long; then its request is taken for dead and a retry runs it
+# (decision 25). Keep it above the longest request: a slower one could be run twice.
+SERVIO_IDEMPOTENCY_LEASE_SECONDS = env_int("SERVIO_IDEMPOTENCY_LEASE_SECONDS", 60)
 
 # --- security log (decision 19) ---------------------------------------------------------------
 SERVIO_SECURITY_LOG_DAYS = env_int("SERVIO_SECURITY_LOG_DAYS", 365)

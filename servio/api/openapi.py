@@ -17,7 +17,8 @@ WHEN = {
     401: "No valid credentials: send `Authorization: Bearer <token>` or sign in.",
     403: "The credentials may not do this (a read-only token writing, a missing capability).",
     404: "Nothing with this identifier exists, or you may not see it (the same answer).",
-    409: "A request with the same `Idempotency-Key` is still being processed.",
+    409: "A request with the same `Idempotency-Key` has not finished: retry after the seconds "
+    "in `Retry-After`.",
     413: "The body is larger than the server accepts.",
     415: "The body is not JSON.",
     422: "A field is invalid; `errors[].field` names each one.",
