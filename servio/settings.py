@@ -239,6 +239,8 @@ SERVIO_IDEMPOTENCY_TTL_HOURS = env_int("SERVIO_IDEMPOTENCY_TTL_HOURS", 24)
 # An unfinished key is held this long; then its request is taken for dead and a retry runs it
 # (decision 25). Keep it above the longest request: a slower one could be run twice.
 SERVIO_IDEMPOTENCY_LEASE_SECONDS = env_int("SERVIO_IDEMPOTENCY_LEASE_SECONDS", 60)
+# Retry-After of a 503 answer: the database restarting or locked, file storage refusing writes.
+SERVIO_UNAVAILABLE_RETRY_AFTER_SECONDS = env_int("SERVIO_UNAVAILABLE_RETRY_AFTER_SECONDS", 10)
 
 # --- security log (decision 19) ---------------------------------------------------------------
 SERVIO_SECURITY_LOG_DAYS = env_int("SERVIO_SECURITY_LOG_DAYS", 365)

@@ -12,7 +12,7 @@ from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
 from servio.api.problems import problem_response
-from servio.core.errors import DomainError, RateLimited, ValidationFailed
+from servio.core.errors import DomainError, ValidationFailed
 
 log = logging.getLogger(__name__)
 # Where ninja says a value came from; the client only needs the field's own name.
@@ -50,7 +50,7 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
             {"field": f, "message": m} for f, messages in exc.errors.items() for m in messages
         ]
     headers = {}
-    if isinstance(exc, RateLimited):
+    if exc.retry_after is not None:
         headers["Retry-After"] = str(exc.retry_after)
     extra = {k: v for k, v in exc.extra.items() if k != "retry_after"}
     return problem_response(
