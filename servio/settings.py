@@ -109,17 +109,24 @@ TEMPLATES = [
 
 # --- database ---------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'servio.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+# Connections are kept for a minute and checked before a request reuses one, so a connection
+# that a database restart killed is replaced instead of failing the request (decision 25).
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+}
+# How long a SQLite writer waits for another's lock before the request answers 503.
+SERVIO_SQLITE_BUSY_TIMEOUT_SECONDS = env_int("SERVIO_SQLITE_BUSY_TIMEOUT_SECONDS", 20)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    busy_ms = SERVIO_SQLITE_BUSY_TIMEOUT_SECONDS * 1000
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE: a write transaction takes the write lock at BEGIN, so two writers never
         # both read and then collide on upgrade (numbering, the audit hash chain).
         "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
+        "timeout": SERVIO_SQLITE_BUSY_TIMEOUT_SECONDS,
         "init_command": (
-            "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA busy_timeout=20000;"
-            "PRAGMA foreign_keys=ON;"
+            "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;"
+            f"PRAGMA busy_timeout={busy_ms};PRAGMA foreign_keys=ON;"
         ),
     }
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SERVIO_TEST_SQLITE_NAME", "")}

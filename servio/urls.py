@@ -8,6 +8,8 @@ admin.site.site_header = "Servio administration"
 admin.site.site_title = "Servio admin"
 admin.site.login_form = AdminSignInForm  # the sign-in throttles' messages (security.signin)
 
+handler500 = "servio.web.errors.server_error"  # a database outage is a 503 page
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
