@@ -110,17 +110,24 @@ TEMPLATES = [
 
 # --- database ---------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'servio.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+# Connections are kept for a minute and checked before a request reuses one, so a connection
+# that a database restart killed is replaced instead of failing the request (decision 25).
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+}
+# How long a SQLite writer waits for another's lock before the request answers 503.
+SERVIO_SQLITE_BUSY_TIMEOUT_SECONDS = env_int("SERVIO_SQLITE_BUSY_TIMEOUT_SECONDS", 20)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    busy_ms = SERVIO_SQLITE_BUSY_TIMEOUT_SECONDS * 1000
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE: a write transaction takes the write lock at BEGIN, so two writers never
         # both read and then collide on upgrade (numbering, the audit hash chain).
         "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
+        "timeout": SERVIO_SQLITE_BUSY_TIMEOUT_SECONDS,
         "init_command": (
-            "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA busy_timeout=20000;"
-            "PRAGMA foreign_keys=ON;"
+            "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;"
+            f"PRAGMA busy_timeout={busy_ms};PRAGMA foreign_keys=ON;"
         ),
     }
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SERVIO_TEST_SQLITE_NAME", "")}
@@ -237,6 +244,11 @@ SERVIO_API_RATE_LIMIT = env_int("SERVIO_API_RATE_LIMIT", 1200)  # requests per t
 SERVIO_API_PAGE_SIZE = env_int("SERVIO_API_PAGE_SIZE", 50)
 SERVIO_API_MAX_PAGE_SIZE = 200
 SERVIO_IDEMPOTENCY_TTL_HOURS = env_int("SERVIO_IDEMPOTENCY_TTL_HOURS", 24)
+# An unfinished key is held this long; then its request is taken for dead and a retry runs it
+# (decision 25). Keep it above the longest request: a slower one could be run twice.
+SERVIO_IDEMPOTENCY_LEASE_SECONDS = env_int("SERVIO_IDEMPOTENCY_LEASE_SECONDS", 60)
+# Retry-After of a 503 answer: the database restarting or locked, file storage refusing writes.
+SERVIO_UNAVAILABLE_RETRY_AFTER_SECONDS = env_int("SERVIO_UNAVAILABLE_RETRY_AFTER_SECONDS", 10)
 
 # --- security log (decision 19) ---------------------------------------------------------------
 SERVIO_SECURITY_LOG_DAYS = env_int("SERVIO_SECURITY_LOG_DAYS", 365)

@@ -16,6 +16,8 @@ def no_icon(request):
     return HttpResponse(status=204)
 
 
+handler500 = "servio.web.errors.server_error"  # a database outage is a 503 page
+
 urlpatterns = [
     path("favicon.ico", no_icon),
     path("admin/", admin.site.urls),

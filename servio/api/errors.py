@@ -6,13 +6,15 @@ import logging
 import math
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.db import Error as DbError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
 from servio.api.problems import problem_response
-from servio.core.errors import DomainError, RateLimited, ValidationFailed
+from servio.core import outages
+from servio.core.errors import DomainError, ValidationFailed
 
 log = logging.getLogger(__name__)
 # Where ninja says a value came from; the client only needs the field's own name.
@@ -50,7 +52,7 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
             {"field": f, "message": m} for f, messages in exc.errors.items() for m in messages
         ]
     headers = {}
-    if isinstance(exc, RateLimited):
+    if exc.retry_after is not None:
         headers["Retry-After"] = str(exc.retry_after)
     extra = {k: v for k, v in exc.extra.items() if k != "retry_after"}
     return problem_response(
@@ -127,6 +129,16 @@ def overflow(request: HttpRequest, exc: OverflowError) -> HttpResponse:
     )
 
 
+def database_error(request: HttpRequest, exc: DbError) -> HttpResponse:
+    """A database outage (down, restarting, locked) is 503 with Retry-After; anything else is
+    ours to fix. Also answers for errors raised outside the API's views (web.errors)."""
+    unavailable = outages.database_unavailable(exc)
+    if unavailable is None:
+        return unexpected(request, exc)
+    log.warning("Database unavailable: %s", exc)
+    return domain_error(request, unavailable)
+
+
 def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     log.exception("Unhandled API error", exc_info=exc)
     return problem_response(
@@ -148,6 +160,7 @@ HANDLERS = {
     RequestDataTooBig: too_big,
     SuspiciousOperation: suspicious,
     OverflowError: overflow,
+    DbError: database_error,
     Exception: unexpected,
 }
 

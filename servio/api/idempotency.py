@@ -3,15 +3,21 @@
 Keys belong to one client credential: a bearer token, or a signed-in session. The stored response
 is sealed with a key derived from that credential and the server's secret, so the table never
 holds a readable copy of what the first response carried (a new API token's secret, for one).
+
+A key whose request has not finished is held for a lease (SERVIO_IDEMPOTENCY_LEASE_SECONDS): a
+retry meanwhile gets 409 with the seconds left, and a retry after it takes the key over and runs,
+because a request that outlives its lease died with its worker (decision 25).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import math
 import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -25,6 +31,7 @@ from servio.api.models import IdempotencyRecord
 from servio.api.problems import problem_response
 from servio.core.errors import Unauthorized
 
+log = logging.getLogger(__name__)
 HEADER = "Idempotency-Key"
 VALID_KEY = re.compile(r"[\x20-\x7e]{1,255}")  # printable ASCII, as header values should be
 REPLAYED_HEADERS = ("Location", "ETag", "Content-Type")
@@ -95,6 +102,19 @@ def unseal(blob: bytes, credential: str) -> bytes | None:
     return _xor(ciphertext, key, nonce)
 
 
+def _ttl() -> timedelta:
+    return timedelta(hours=settings.SERVIO_IDEMPOTENCY_TTL_HOURS)
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.SERVIO_IDEMPOTENCY_LEASE_SECONDS)
+
+
+def _lease_over(record: IdempotencyRecord, now: datetime) -> bool:
+    """An unfinished key whose lease has run out: its request is taken for dead."""
+    return record.status_code is None and record.created_at + _lease() <= now
+
+
 class IdempotencyMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -128,12 +148,23 @@ class IdempotencyMiddleware:
         ).hexdigest()
 
         existing = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
-        cutoff = timezone.now() - timedelta(hours=settings.SERVIO_IDEMPOTENCY_TTL_HOURS)
-        if existing is not None and existing.created_at < cutoff:
+        now = timezone.now()
+        if existing is not None and existing.created_at < now - _ttl():
             existing.delete()  # expired: the cleanup job had not got to it yet
             existing = None
         if existing is not None:
-            return self._replay(request, existing, body_hash, credential)
+            if not _lease_over(existing, now) or existing.body_hash != body_hash:
+                return self._replay(request, existing, body_hash, credential)
+            # Its request died (worker killed, server restarted): this retry runs it instead.
+            taken = IdempotencyRecord.objects.filter(
+                pk=existing.pk, status_code=None, created_at=existing.created_at
+            ).delete()[0]
+            log.warning(
+                "Idempotency-Key of %s %s unfinished after its lease; %s",
+                request.method,
+                request.path,
+                "the retry runs it" if taken else "another retry took it over",
+            )
         try:
             with transaction.atomic():
                 record = IdempotencyRecord.objects.create(
@@ -142,6 +173,7 @@ class IdempotencyMiddleware:
                     method=request.method,
                     path=request.path[:500],
                     body_hash=body_hash,
+                    created_at=now,
                 )
         except IntegrityError:
             existing = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
@@ -150,16 +182,23 @@ class IdempotencyMiddleware:
             return self._replay(request, existing, body_hash, credential)
 
         response = self.get_response(request)
+        # Only this run's row: if the request outlived its lease, a retry may hold the key now.
+        mine = IdempotencyRecord.objects.filter(pk=record.pk, status_code=None)
         if response.status_code >= 500 or response.status_code in NOT_STORED or response.streaming:
-            record.delete()  # let the client retry with the same key
+            mine.delete()  # let the client retry with the same key
             return response
-        record.status_code = response.status_code
-        record.content_type = response.get("Content-Type", "")
-        record.response_body = seal(bytes(response.content), credential)
-        record.response_headers = {h: response[h] for h in REPLAYED_HEADERS if h in response}
-        record.save(
-            update_fields=["status_code", "content_type", "response_body", "response_headers"]
+        stored = mine.update(
+            status_code=response.status_code,
+            content_type=response.get("Content-Type", ""),
+            response_body=seal(bytes(response.content), credential),
+            response_headers={h: response[h] for h in REPLAYED_HEADERS if h in response},
         )
+        if not stored:
+            log.warning(
+                "%s %s finished after its Idempotency-Key's lease; a retry had taken the key",
+                request.method,
+                request.path,
+            )
         return response
 
     def _replay(
@@ -168,13 +207,7 @@ class IdempotencyMiddleware:
         if record.body_hash != body_hash:
             return self._reused(request)
         if record.status_code is None:
-            return problem_response(
-                request,
-                409,
-                "A request with this Idempotency-Key is still being processed. Retry shortly.",
-                code="idempotency_in_progress",
-                headers={"Retry-After": "1"},
-            )
+            return self._in_progress(request, record)
         content = unseal(bytes(record.response_body or b""), credential)
         if content is None:
             return self._reused(request)
@@ -187,6 +220,19 @@ class IdempotencyMiddleware:
             response[name] = value
         response["Idempotent-Replayed"] = "true"
         return response
+
+    def _in_progress(self, request: HttpRequest, record: IdempotencyRecord) -> HttpResponse:
+        left = (record.created_at + _lease()) - timezone.now()
+        wait = max(1, math.ceil(left.total_seconds()))
+        return problem_response(
+            request,
+            409,
+            "A request with this Idempotency-Key has started and not finished yet. Retry with "
+            f"the same key in {wait} seconds: you then get its answer, or, if it never "
+            "finished, the retry runs it.",
+            code="idempotency_in_progress",
+            headers={"Retry-After": str(wait)},
+        )
 
     def _reused(self, request: HttpRequest) -> HttpResponse:
         return problem_response(

@@ -19,24 +19,28 @@ WHEN = {
     403: "The credentials may not do this (a read-only token writing, a missing capability).",
     404: "Nothing with this identifier exists, or you may not see it (the same answer).",
     409: "The record changed since you read it (a stale `version`), its state refuses this "
-    "change (a closed ticket), or a request with the same `Idempotency-Key` is still being "
-    "processed.",
+    "change (a closed ticket), or a request with the same `Idempotency-Key` has not finished: "
+    "retry after the seconds in `Retry-After`.",
     413: "The body is larger than the server accepts.",
     415: "The body is not JSON.",
     422: "A field is invalid; `errors[].field` names each one.",
     429: "The token's rate limit is spent; wait the seconds in `Retry-After`.",
+    503: "The database or file storage is unavailable for now; retry after `Retry-After` seconds.",
+    507: "File storage is full; nothing more can be stored until an administrator frees space.",
 }
 
 
 def error_statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
     """The problem statuses this operation can answer with."""
-    statuses = {400, 422, 429}
+    statuses = {400, 422, 429, 503}
     if operation.get("security"):
         statuses |= {401, 403}
     if "{" in path:
         statuses.add(404)
     if "requestBody" in operation:
         statuses |= {413, 415}
+        if "multipart/form-data" in operation["requestBody"].get("content", {}):
+            statuses.add(507)  # an upload
     if method in WRITES:  # stale versions, finished records, idempotent replays in progress
         statuses.add(409)
     return statuses

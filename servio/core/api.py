@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from django.db import DatabaseError, connection
+from django.conf import settings
+from django.db import Error, connection
 from django.http import HttpRequest
 from ninja import Router, Schema
 
 from servio.api.problems import problem_response
 from servio.api.schemas import Problem
-from servio.core import outbox
+from servio.core import outages, outbox
 
 router = Router(tags=["system"])
 
@@ -22,9 +23,10 @@ class HealthOut(Schema):
 
 
 class HealthProblem(Problem):
-    """503: every API error is a problem document; this one also says what is down."""
+    """503: every API error is a problem document; this one also says what is down, and why."""
 
     database: str
+    reason: str
 
 
 @router.get("/health", auth=None, response={200: HealthOut, 503: HealthProblem})
@@ -34,13 +36,16 @@ def health(request: HttpRequest):
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         stats = outbox.outbox_stats()
-    except DatabaseError:
+    except Error as exc:
+        why = outages.reason(exc) or f"the database failed ({type(exc).__name__})"
         return problem_response(
             request,
             503,
-            "The database does not answer.",
+            f"The database cannot serve requests: {why}.",
             code="unavailable",
+            headers={"Retry-After": str(settings.SERVIO_UNAVAILABLE_RETRY_AFTER_SECONDS)},
             database="unreachable",
+            reason=why,
         )
     return {
         "status": "ok",

@@ -14,6 +14,7 @@ class DomainError(Exception):
     status = 400
     title = "Bad request"
     code = "bad_request"
+    retry_after: int | None = None  # seconds, sent as Retry-After when set
 
     def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail)
@@ -133,3 +134,35 @@ class RateLimited(DomainError):
     def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail, retry_after=retry_after)
         self.retry_after = retry_after
+
+
+class ServiceUnavailable(DomainError):
+    """Something the request needs is down for now (the database, file storage): retry later."""
+
+    status = 503
+    title = "Service unavailable"
+    code = "unavailable"
+
+    def __init__(self, detail: str, retry_after: int, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.retry_after = retry_after
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database does not answer, is restarting, or is locked by another writer."""
+
+    code = "database_unavailable"
+
+
+class StorageUnavailable(ServiceUnavailable):
+    """File storage refuses to write or read (read-only, no permission, I/O error)."""
+
+    code = "storage_unavailable"
+
+
+class InsufficientStorage(DomainError):
+    """File storage is full: nothing more can be stored until an administrator frees space."""
+
+    status = 507
+    title = "Insufficient storage"
+    code = "insufficient_storage"

@@ -13,7 +13,7 @@ from ninja import File, Form, Path, Query, Router, Status, UploadedFile
 
 from servio.accounts.models import User
 from servio.api.pagination import paginate
-from servio.core import configcache
+from servio.core import configcache, storage
 from servio.core.errors import Conflict, NotFound, PayloadTooLarge, StaleVersion, ValidationFailed
 from servio.core.files import served_content_type
 from servio.core.text import render_markdown
@@ -445,6 +445,8 @@ def download_attachment(request: HttpRequest, reference: str, attachment_id: DbI
         raise NotFound(
             f"The file {attachment.filename} is no longer stored; ask the service desk."
         ) from exc
+    except OSError as exc:
+        raise storage.failure(exc, reading=True) from exc
     response = FileResponse(
         stored,
         as_attachment=True,

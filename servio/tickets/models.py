@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 
 from django.conf import settings
 from django.db import models
@@ -344,8 +345,10 @@ class Comment(models.Model):
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:
+    """attachments/<year>/<month>/<ticket id>/<random>-<name>: the random part makes the name
+    new, so a failed write is known to be ours to remove (core.storage.save_new)."""
     now = timezone.now()
-    return f"attachments/{now:%Y/%m}/{instance.ticket_id}/{filename}"
+    return f"attachments/{now:%Y/%m}/{instance.ticket_id}/{secrets.token_hex(8)}-{filename}"
 
 
 class AttachmentQuerySet(models.QuerySet["Attachment"]):

@@ -1,9 +1,16 @@
-"""Turning domain errors into messages beside the form fields they name."""
+"""Turning domain errors into messages beside the form fields they name, and the error page of
+an unexpected exception: a database outage is a 503 page, not a 500 (handler500)."""
 
 from __future__ import annotations
 
-from django import forms
+import sys
 
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.template import loader
+from django.views import defaults
+
+from servio.core import outages
 from servio.core.errors import DomainError, ValidationFailed
 
 
@@ -30,3 +37,20 @@ def _sentence(name: str, reason: str) -> str:
     if reason[:1].islower():
         return f"This field {reason}" if reason.startswith(("is ", "must ")) else reason
     return reason
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's 500 view, except for a database outage: 503 with Retry-After, as a page that
+    needs no database, or as problem+json under /api/ (mapped there, in api.errors)."""
+    exc = sys.exc_info()[1]
+    unavailable = outages.database_unavailable(exc) if exc is not None else None
+    if unavailable is None:
+        return defaults.server_error(request)
+    if request.path.startswith("/api/"):
+        from servio.api.errors import database_error
+
+        return database_error(request, exc)  # type: ignore[arg-type]
+    page = loader.render_to_string("503.html", {"detail": unavailable.detail})
+    response = HttpResponse(page, status=503)
+    response["Retry-After"] = str(unavailable.retry_after)
+    return response

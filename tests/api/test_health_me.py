@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from servio.accounts.roles import capabilities_of
 from servio.core import outbox
 from servio.core.models import OutboxMessage
 from tests.api.helpers import assert_problem
+from tests.drills import queries_fail_with, sqlite_locked, wrapped
 
 pytestmark = pytest.mark.django_db
 
@@ -49,13 +51,23 @@ def test_health_reports_backlog_dead_letters_and_lag(db):
     assert 90 <= body["outbox_lag_seconds"] < 120
 
 
-def test_health_is_503_problem_when_the_database_fails(db, monkeypatch):
-    def down():
-        raise DatabaseError("connection refused")
-
-    monkeypatch.setattr(outbox, "outbox_stats", down)
-    body = assert_problem(Client().get("/api/v1/health"), 503)
+def test_health_is_503_problem_with_the_reason_when_the_database_fails(db, tmp_path):
+    with queries_fail_with(wrapped(sqlite3, lambda: sqlite_locked(tmp_path))):
+        response = Client().get("/api/v1/health")
+    body = assert_problem(response, 503)
     assert body["database"] == "unreachable"
+    assert body["reason"] == "the database is locked by another write"
+    assert body["reason"] in body["detail"]
+    assert int(response["Retry-After"]) > 0
+
+
+def test_health_names_a_database_error_that_is_not_an_outage(db, monkeypatch):
+    def broken():
+        raise DatabaseError("no such column")
+
+    monkeypatch.setattr(outbox, "outbox_stats", broken)
+    body = assert_problem(Client().get("/api/v1/health"), 503)
+    assert body["reason"] == "the database failed (DatabaseError)"
 
 
 def test_me_shows_role_capabilities_organization_and_teams(personas, api_as):

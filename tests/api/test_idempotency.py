@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.test import Client
+from django.utils import timezone
 
 from servio.accounts.models import ApiToken
 from servio.accounts.services import token_revoke
 from servio.api.models import IdempotencyRecord
+from servio.core import outbox
+from servio.tickets.models import Ticket
 from tests.api.helpers import assert_problem, error_fields
 
 pytestmark = pytest.mark.django_db
@@ -108,13 +114,138 @@ def test_throttled_request_is_not_stored_so_the_retry_runs(personas, api_as, set
     assert "Idempotent-Replayed" not in retry
 
 
-def test_key_still_in_progress_is_409(personas, api_as):
+def test_key_still_in_progress_is_409_saying_when_to_retry(personas, api_as, settings):
+    settings.SERVIO_IDEMPOTENCY_LEASE_SECONDS = 60
     api = api_as(personas.admin)
     assert create_token(api, "key-5").status_code == 201
-    IdempotencyRecord.objects.filter(key="key-5").update(status_code=None)
+    started = timezone.now() - timedelta(seconds=15)
+    IdempotencyRecord.objects.filter(key="key-5").update(status_code=None, created_at=started)
     response = create_token(api, "key-5")
-    assert_problem(response, 409)
-    assert response["Retry-After"]
+    body = assert_problem(response, 409)
+    assert 44 <= int(response["Retry-After"]) <= 45
+    assert f"{response['Retry-After']} seconds" in body["detail"]
+
+
+# --- a request that died mid-way (worker killed) ------------------------------------------------
+
+
+# These tests run without the test transaction around them: each request commits on its own as
+# in production, so a dying request leaves exactly what a killed worker leaves.
+killed = pytest.mark.django_db(transaction=True)
+
+
+class WorkerKilled(BaseException):
+    """A worker killed mid-request: no `except Exception`, no middleware, nothing cleans up."""
+
+
+def die(*args, **kwargs):
+    raise WorkerKilled
+
+
+def create_ticket(api, key: str, title: str = "Printer on fire"):
+    return api.post("tickets", json={"title": title}, headers={"Idempotency-Key": key})
+
+
+def dies_midway(api, monkeypatch, key: str, title: str = "Printer on fire") -> None:
+    """POST with the key; the worker dies inside the service's transaction (at its event)."""
+    with monkeypatch.context() as patch:
+        patch.setattr(outbox, "publish", die)
+        with pytest.raises(WorkerKilled):
+            create_ticket(api, key, title)
+
+
+@killed
+def test_a_key_whose_request_died_runs_again_once_its_lease_is_over(
+    personas, api_as, settings, monkeypatch
+):
+    settings.SERVIO_IDEMPOTENCY_LEASE_SECONDS = 60
+    api = api_as(personas.requester_acme)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        dies_midway(api, monkeypatch, "died-1")
+        assert not Ticket.objects.filter(title="Printer on fire").exists()
+        assert IdempotencyRecord.objects.get(key="died-1").status_code is None
+
+        clock.shift(20)
+        early = create_ticket(api, "died-1")
+        assert_problem(early, 409)
+        assert early["Retry-After"] == "40"
+        assert not Ticket.objects.filter(title="Printer on fire").exists()
+
+        clock.shift(41)
+        retry = create_ticket(api, "died-1")
+        assert retry.status_code == 201, retry.content
+        assert "Idempotent-Replayed" not in retry
+        assert Ticket.objects.filter(title="Printer on fire").count() == 1
+
+        clock.shift(3600)  # a finished key replays as before, long after any lease
+        again = create_ticket(api, "died-1")
+        assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+        assert again.json()["reference"] == retry.json()["reference"]
+        assert Ticket.objects.filter(title="Printer on fire").count() == 1
+
+
+@killed
+def test_a_retry_that_takes_the_key_over_holds_a_fresh_lease(
+    personas, api_as, settings, monkeypatch
+):
+    settings.SERVIO_IDEMPOTENCY_LEASE_SECONDS = 30
+    api = api_as(personas.requester_acme)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        dies_midway(api, monkeypatch, "died-2")
+        clock.shift(31)
+        dies_midway(api, monkeypatch, "died-2")  # the retry took the key over, and died too
+        clock.shift(10)
+        held = create_ticket(api, "died-2")
+        assert_problem(held, 409)
+        assert held["Retry-After"] == "20"
+        clock.shift(21)
+        assert create_ticket(api, "died-2").status_code == 201
+    assert Ticket.objects.filter(title="Printer on fire").count() == 1
+
+
+@killed
+def test_an_unfinished_key_is_not_taken_over_by_another_request(
+    personas, api_as, settings, monkeypatch
+):
+    settings.SERVIO_IDEMPOTENCY_LEASE_SECONDS = 30
+    api = api_as(personas.requester_acme)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        dies_midway(api, monkeypatch, "died-3")
+        clock.shift(31)
+        body = assert_problem(create_ticket(api, "died-3", title="Something else"), 422)
+    assert error_fields(body) == {"Idempotency-Key"}
+    assert not Ticket.objects.filter(title="Something else").exists()
+
+
+@killed
+def test_a_request_that_outlives_its_lease_does_not_overwrite_the_retry(
+    personas, api_as, settings, monkeypatch
+):
+    """The first request is slow, not dead: a retry takes its key over meanwhile. The stored
+    answer is the retry's, and the late first request does not replace it."""
+    settings.SERVIO_IDEMPOTENCY_LEASE_SECONDS = 30
+    api = api_as(personas.requester_acme)
+    publish = outbox.publish
+    answers = []
+
+    def slow_publish(*args, **kwargs):
+        if not answers:  # the first request, half-way: 31 s pass and the client retries
+            answers.append(None)
+            clock.shift(31)
+            answers[0] = create_ticket(api, "slow-1", "Slow")
+        return publish(*args, **kwargs)
+
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        monkeypatch.setattr(outbox, "publish", slow_publish)
+        first = create_ticket(api, "slow-1", "Slow")
+        monkeypatch.setattr(outbox, "publish", publish)
+        (retry,) = answers
+        assert first.status_code == retry.status_code == 201
+        replay = create_ticket(api, "slow-1", "Slow")
+    assert replay["Idempotent-Replayed"] == "true"
+    assert replay.json()["reference"] == retry.json()["reference"]
+    # The price of a lease shorter than the request: both ran (decision 25).
+    assert Ticket.objects.filter(title="Slow").count() == 2
 
 
 def test_validation_errors_are_replayed_too(personas, api_as):

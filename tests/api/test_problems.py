@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from servio.accounts import services as account_services
 from tests.api.helpers import assert_problem, error_fields, without_request_details
 from tests.conftest import ApiClient
+from tests.drills import queries_fail_with, sqlite_locked, wrapped
 
 pytestmark = pytest.mark.django_db
 
@@ -233,3 +237,31 @@ def test_integer_beyond_64_bits_in_a_filter_is_never_a_500(personas, api_as):
     response = api_as(personas.admin).get(f"tickets?priority={10**30}")
     if response.status_code != 200:
         assert_problem(response, 422)
+
+
+# --- 503: the database is unavailable (drilled for real in test_outages.py) --------------------
+
+
+@pytest.fixture
+def database_locked(tmp_path):
+    """Queries fail as they do while another writer holds SQLite's lock past the timeout."""
+    return queries_fail_with(wrapped(sqlite3, lambda: sqlite_locked(tmp_path)))
+
+
+def test_a_database_outage_in_a_view_is_503_with_retry_after(personas, api_as, database_locked):
+    api = api_as(personas.agent_desk)
+    with database_locked:
+        response = api.get("tickets")
+    body = assert_problem(response, 503)
+    assert body["type"].endswith("/database_unavailable")
+    assert "locked by another write" in body["detail"]
+    assert response["Retry-After"] == str(settings.SERVIO_UNAVAILABLE_RETRY_AFTER_SECONDS)
+
+
+def test_a_database_outage_before_the_view_is_503_problem_too(personas, api_as, database_locked):
+    api = api_as(personas.agent_desk)
+    api.client = Client(raise_request_exception=False)  # as a server answers, not re-raised
+    with database_locked:  # the idempotency middleware's lookup fails, outside the API's views
+        response = api.post("me/tokens", json={"name": "x"}, headers={"Idempotency-Key": "k"})
+    assert_problem(response, 503)
+    assert response["Retry-After"]

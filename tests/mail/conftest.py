@@ -11,6 +11,7 @@ from servio.core import outbox
 from servio.mail import services
 from servio.mail.models import Mailbox
 from tests.factories import OrganizationFactory
+from tests.filesystems import full_disk  # noqa: F401 - fixture
 from tests.mail.servers import (  # noqa: F401 - fixtures
     _smtp_controller,
     dovecot_server,

@@ -10,6 +10,7 @@ from servio.mail.models import InboundMessage, Mailbox, OutboundMessage
 from servio.tickets.models import Comment, Ticket
 from servio.tickets.services import ticket_create
 from tests.factories import UserFactory
+from tests.filesystems import files_under
 from tests.mail.messages import make_email
 
 pytestmark = pytest.mark.django_db
@@ -200,6 +201,25 @@ def test_an_oversized_attachment_is_dropped_with_a_note(personas, mailbox, inges
     assert list(ticket.attachments.values_list("filename", flat=True)) == ["small.txt"]
     assert "huge.bin (3.0 MB) was not stored" in ticket.description
     assert message.notes and "huge.bin" in message.notes[0]
+
+
+def test_an_attachment_the_full_disk_cannot_take_is_dropped_with_a_note(
+    personas, mailbox, ingest, full_disk
+):
+    raw = make_email(
+        sender="rita@acme.example",
+        subject="Crash dump",
+        body="Dump attached.",
+        attachments=[("small.txt", b"ok\n", "text/plain"), ("dump.bin", b"\1" * 200_000, "x/y")],
+    )
+    message = ingest(raw)
+    assert message.status == "ticket_created"
+    ticket = message.ticket
+    assert list(ticket.attachments.values_list("filename", flat=True)) == ["small.txt"]
+    (note,) = message.notes
+    assert "dump.bin was not stored: The server could not store the file: its disk is full" in note
+    stored = [path.name for path in files_under(full_disk)]
+    assert stored == [ticket.attachments.get().file.name.rsplit("/", 1)[1]]
 
 
 def test_a_reply_to_a_closed_ticket_opens_a_follow_up(personas, mailbox, ingest):

@@ -1,5 +1,6 @@
 import pytest
 
+from tests.filesystems import full_disk, read_only_disk  # noqa: F401 - fixtures
 from tests.ui import ui_settings  # noqa: F401
 
 

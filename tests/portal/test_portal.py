@@ -12,6 +12,7 @@ from servio.surveys.models import SurveyResponse
 from servio.surveys.services import survey_invite
 from servio.tickets import services
 from servio.tickets.models import Attachment, Ticket
+from tests.filesystems import files_under
 from tests.ui import XSS, make_ticket
 
 
@@ -34,6 +35,20 @@ def test_report_an_incident_with_a_file(rita, personas):
     assert Attachment.objects.get(ticket=ticket).filename == "screen.png"
     rita.post("/portal/new/?kind=request", {"title": "New laptop", "urgency": "3"})
     assert Ticket.objects.get(title="New laptop").kind == "request"
+
+
+def test_a_full_disk_logs_the_ticket_and_says_the_file_was_not_stored(rita, full_disk):
+    dump = SimpleUploadedFile("dump.bin", b"\x01" * 200_000)
+    response = rita.post(
+        "/portal/new/?kind=incident",
+        {"title": "Crash", "urgency": "2", "files": [dump]},
+        follow=True,
+    )
+    ticket = Ticket.objects.get(title="Crash")
+    assert not ticket.attachments.exists()
+    page = response.content.decode()
+    assert "dump.bin: The server could not store the file: its disk is full." in page
+    assert files_under(full_disk) == []
 
 
 def test_form_errors_are_beside_the_field_and_keep_what_was_typed(rita):

@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.filesystems import full_disk, read_only_disk  # noqa: F401 - fixtures
+
 
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):

@@ -12,6 +12,8 @@ from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from servio.tickets.models import Attachment
+from tests.api.helpers import assert_problem
+from tests.filesystems import files_under
 
 pytestmark = pytest.mark.django_db
 
@@ -121,3 +123,37 @@ def test_a_file_missing_from_storage_is_a_404_not_a_500(personas, api_as, ref):
     attachment.file.storage.delete(attachment.file.name)
     missing = download(rita, body)
     assert missing.status_code == 404 and "gone.txt" in missing.json()["detail"]
+
+
+# --- storage failures: a real full or read-only file system (tests/filesystems.py) -------------
+
+
+def test_a_full_disk_is_507_and_leaves_no_partial_file(personas, api_as, ref, full_disk):
+    rita = api_as(personas.requester_acme)
+    response = upload(rita, ref, "dump.bin", b"\x01" * 200_000)
+    body = assert_problem(response, 507)
+    assert body["type"].endswith("/insufficient_storage")
+    assert "disk is full" in body["detail"] and "administrator" in body["detail"]
+    assert files_under(full_disk) == []
+    assert not Attachment.objects.exists()
+    # Nothing was left taking the space: a small file fits.
+    assert upload(rita, ref, "small.txt", b"fits").status_code == 201
+
+
+def test_a_read_only_disk_is_503_with_retry_after(personas, api_as, ref, read_only_disk):
+    response = upload(api_as(personas.requester_acme), ref, "notes.txt", b"hello")
+    body = assert_problem(response, 503)
+    assert "read-only" in body["detail"]
+    assert int(response["Retry-After"]) > 0
+    assert not Attachment.objects.exists()
+
+
+def test_an_unreadable_stored_file_is_503_not_a_500(personas, api_as, ref):
+    rita = api_as(personas.requester_acme)
+    body = upload(rita, ref, "notes.txt", b"hello").json()
+    path = Path(Attachment.objects.get(pk=body["id"]).file.path)
+    path.unlink()
+    path.mkdir()  # still there, but no longer a file the server can read
+    response = download(rita, body)
+    problem = assert_problem(response, 503)
+    assert "could not read" in problem["detail"]

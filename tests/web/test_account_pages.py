@@ -4,9 +4,11 @@ notifications page."""
 from __future__ import annotations
 
 import re
+import sqlite3
 import uuid
 
 from django.core import mail
+from django.test import Client
 
 from servio.accounts.models import ApiToken
 from servio.accounts.services import token_authenticate
@@ -14,6 +16,7 @@ from servio.core import outbox
 from servio.mail.models import MailPreference
 from servio.notifications.models import Notification
 from servio.notifications.services import notify
+from tests.drills import queries_fail_with, sqlite_locked, wrapped
 from tests.factories import PASSWORD
 from tests.ui import XSS, make_ticket
 
@@ -115,3 +118,14 @@ def test_not_found_pages_use_the_layout(client, personas, settings):
     client.force_login(personas.requester_acme)
     response = client.get("/portal/t/INC-424242/")
     assert response.status_code == 404 and "Not found" in response.content.decode()
+
+
+def test_a_database_outage_is_a_503_page_not_a_500(personas, tmp_path):
+    client = Client(raise_request_exception=False)  # as a server answers, not re-raised
+    client.force_login(personas.agent_desk)
+    with queries_fail_with(wrapped(sqlite3, lambda: sqlite_locked(tmp_path))):
+        response = client.get("/desk/")
+    assert response.status_code == 503
+    assert response["Retry-After"]
+    page = response.content.decode()
+    assert "unavailable for a moment" in page and "locked by another write" in page

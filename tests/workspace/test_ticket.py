@@ -129,6 +129,19 @@ def test_replies_notes_and_dropped_files(agent_client, personas, settings):
     assert "with a big file" in response.content.decode()
 
 
+def test_a_read_only_disk_says_so_beside_the_message(agent_client, personas, read_only_disk):
+    ticket = make_ticket(personas)
+    note = SimpleUploadedFile("trace.txt", b"stack trace", content_type="text/plain")
+    response = agent_client.post(
+        f"/desk/t/{ticket.reference}/comment/",
+        {"body": "", "visibility": "internal", "files": [note]},
+        headers=HX,
+    )
+    assert response["X-Servio-Status"] == "422"
+    assert "could not store the file: its storage is read-only" in response.content.decode()
+    assert not Attachment.objects.filter(ticket=ticket).exists()
+
+
 def test_the_timeline_escapes_and_sanitises_user_text(agent_client, personas):
     ticket = make_ticket(
         personas, title=f"T {XSS}", description=f"D {XSS} [x](javascript:alert(1))"

@@ -5,12 +5,11 @@ from __future__ import annotations
 import hashlib
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db.models import Sum
 
 from servio.accounts.models import User
 from servio.audit.services import audit_atomic
-from servio.core import outbox
+from servio.core import outbox, storage
 from servio.core.errors import (
     PayloadTooLarge,
     PermissionDenied,
@@ -138,9 +137,26 @@ def attachment_add(
     if size == 0:
         raise ValidationFailed.field("file", "The file is empty.")
     name = clean_filename(filename)
-    stored_name = ""
+    attachment = Attachment(
+        ticket=ticket,
+        comment=comment,
+        uploaded_by=actor,
+        filename=name,
+        content_type=sniff_content_type(content[:8192], name),
+        size=size,
+        sha256=hashlib.sha256(content).hexdigest(),
+        is_internal=internal or bool(comment and comment.is_internal),
+    )
+    # The file first, outside the ticket's lock; the row in the transaction; the file is
+    # removed if that transaction (or the caller's, around it) does not commit.
+    files = Attachment.file.field.storage
+    stored = storage.save_new(
+        files, attachment.file.field.generate_filename(attachment, name), content
+    )
+    attachment.file.name = stored
     try:
         with audit_atomic():
+            storage.keep_if_committed(files, stored)
             locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
             used = locked.attachments.aggregate(total=Sum("size"))["total"] or 0
             total_limit = settings.SERVIO_TICKET_ATTACHMENTS_MAX_BYTES
@@ -149,18 +165,7 @@ def attachment_add(
                     f"{locked.reference} already holds {used / 1048576:.1f} MB of attachments; "
                     f"the limit per ticket is {total_limit / 1048576:.0f} MB."
                 )
-            attachment = Attachment(
-                ticket=locked,
-                comment=comment,
-                uploaded_by=actor,
-                filename=name,
-                content_type=sniff_content_type(content[:8192], name),
-                size=size,
-                sha256=hashlib.sha256(content).hexdigest(),
-                is_internal=internal or bool(comment and comment.is_internal),
-            )
-            attachment.file.save(name, ContentFile(content), save=False)
-            stored_name = attachment.file.name or ""
+            attachment.ticket = locked
             attachment.save()
             _touch(locked, bump=False)
             locked.save(update_fields=["updated_at"])
@@ -179,8 +184,7 @@ def attachment_add(
                 "ticket.attached",
                 _event(locked, attachment_id=attachment.pk, internal=attachment.is_internal),
             )
-    except Exception:
-        if stored_name:  # the row was not written: do not leave the file behind
-            Attachment.file.field.storage.delete(stored_name)
+    except BaseException:
+        storage.remove(files, stored)  # the row was not written: do not leave the file behind
         raise
     return attachment
