@@ -20,7 +20,8 @@ class TransactionHeld(RuntimeError):
 def in_transaction() -> bool:
     """Whether this thread has a transaction open (a test case's wrapping block aside)."""
     for conn in connections.all(initialized_only=True):
-        if any(not block._from_testcase for block in conn.atomic_blocks):
+        # Django marks the blocks its test cases wrap around each test (`_from_testcase`).
+        if any(not getattr(block, "_from_testcase", False) for block in conn.atomic_blocks):
             return True
     return False
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import random
 import socket
 import threading
 import traceback
@@ -29,7 +30,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
-from servio.core import deferred, network
+from servio.core import backoff, deferred, network
 from servio.core.models import OutboxMessage, ProcessedEvent
 from servio.core.rows import columns, insert_rows
 
@@ -251,10 +252,18 @@ def claim_batch(*, limit: int = 50, worker: str | None = None) -> list[OutboxMes
     )
 
 
-def retry_delay(attempts: int) -> timedelta:
-    """Exponential backoff: base, 2x base, 4x base, ... capped at one day."""
-    seconds = settings.SERVIO_OUTBOX_RETRY_BASE_SECONDS * (2 ** max(0, attempts - 1))
-    return timedelta(seconds=min(seconds, 86_400))
+RETRY_CAP_SECONDS = 86_400
+
+
+def retry_delay(attempts: int, *, rng: random.Random | None = None) -> timedelta:
+    """Exponential backoff with full jitter: between zero and base, 2x base, 4x base, ...
+    (capped at one day), so rows that failed together do not all come back together."""
+    return backoff.full_jitter(
+        attempts,
+        base=settings.SERVIO_OUTBOX_RETRY_BASE_SECONDS,
+        cap=RETRY_CAP_SECONDS,
+        rng=rng,
+    )
 
 
 def is_external(name: str) -> bool:
@@ -374,13 +383,23 @@ def drain(*, limit: int = 50, max_batches: int | None = None) -> int:
 
 
 def requeue_dead(*, ids: list[int] | None = None) -> int:
-    """Give dead-lettered rows a fresh set of attempts (after the cause was fixed)."""
+    """Give dead-lettered rows a fresh set of attempts (after the cause was fixed), due now.
+
+    Not audited by itself: people requeue through `core.services.dead_letters_requeue`.
+    """
     qs = OutboxMessage.objects.filter(status=OutboxMessage.Status.DEAD)
     if ids is not None:
         qs = qs.filter(id__in=ids)
-    return qs.update(
-        status=OutboxMessage.Status.PENDING, attempts=0, available_at=timezone.now(), last_error=""
+    requeued = qs.update(
+        status=OutboxMessage.Status.PENDING,
+        attempts=0,
+        available_at=timezone.now(),
+        locked_until=None,
+        last_error="",
     )
+    if requeued:
+        _wake_after_commit()
+    return requeued
 
 
 @dataclass(frozen=True)

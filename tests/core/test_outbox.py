@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,7 +13,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from servio.core import network, outbox
+from servio.core import backoff, network, outbox
 from servio.core.models import JobState, OutboxMessage, ProcessedEvent
 
 T0 = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
@@ -211,8 +212,15 @@ def test_delivery_marks_the_row_delivered_and_passes_the_event(db, registry):
     assert outbox.claim_batch() == []
 
 
-def test_failing_handler_backs_off_exponentially_then_is_dead_lettered(
-    db, registry, settings, clock
+@pytest.fixture
+def seeded(monkeypatch: pytest.MonkeyPatch) -> random.Random:
+    """Seed the jitter: returns a twin generator that draws the delays the outbox will draw."""
+    monkeypatch.setattr(backoff, "_random", random.Random(13))
+    return random.Random(13)
+
+
+def test_failing_handler_backs_off_exponentially_with_jitter_then_is_dead_lettered(
+    db, registry, settings, clock, seeded
 ):
     settings.SERVIO_OUTBOX_MAX_ATTEMPTS = 4
     settings.SERVIO_OUTBOX_RETRY_BASE_SECONDS = 10
@@ -224,16 +232,17 @@ def test_failing_handler_backs_off_exponentially_then_is_dead_lettered(
         raise Boom(f"attempt {event.attempt} failed")
 
     outbox.publish("a", {})
-    for attempt, delay in [(1, 10), (2, 20), (3, 40)]:
+    for attempt, ceiling in [(1, 10), (2, 20), (3, 40)]:
         assert outbox.deliver(_claim_one()) is False
         row = OutboxMessage.objects.get()
         assert (row.status, row.attempts) == (Status.PENDING, attempt)
-        assert row.available_at == clock.now + timedelta(seconds=delay)
+        delay = timedelta(seconds=seeded.uniform(0, ceiling))  # full jitter up to the ceiling
+        assert row.available_at == clock.now + delay
         assert row.last_error.endswith(f"Boom: attempt {attempt} failed")
         assert row.locked_until is None
-        clock.advance(seconds=delay - 1)
+        clock.advance(seconds=delay.total_seconds() - 0.001)
         assert outbox.claim_batch() == [], "retried before its backoff ran out"
-        clock.advance(seconds=1)
+        clock.advance(seconds=0.001)
 
     assert outbox.deliver(_claim_one()) is False
     row = OutboxMessage.objects.get()
@@ -245,11 +254,28 @@ def test_failing_handler_backs_off_exponentially_then_is_dead_lettered(
     assert outbox.outbox_stats().dead == 1
 
 
-def test_backoff_is_capped_at_a_day(settings):
+def test_retry_delays_are_jittered_below_an_exponential_ceiling_capped_at_a_day(settings):
     settings.SERVIO_OUTBOX_RETRY_BASE_SECONDS = 10
-    assert outbox.retry_delay(1) == timedelta(seconds=10)
-    assert outbox.retry_delay(5) == timedelta(seconds=160)
-    assert outbox.retry_delay(40) == timedelta(days=1)
+    rng = random.Random(7)
+    for attempt, ceiling in [(1, 10), (2, 20), (5, 160), (40, 86_400)]:
+        delays = [outbox.retry_delay(attempt, rng=rng).total_seconds() for _ in range(2000)]
+        assert min(delays) >= 0 and max(delays) <= ceiling
+        # Spread over the whole interval, not bunched: every tenth of it is drawn.
+        assert {int(10 * d / ceiling) for d in delays} >= set(range(10))
+
+
+def test_rows_that_failed_together_come_back_spread_out(db, registry, settings, clock):
+    """The point of the jitter: a mail server down for 50 messages does not get all 50 retries
+    at the same instant when it comes back."""
+    settings.SERVIO_OUTBOX_RETRY_BASE_SECONDS = 60
+    outbox.handler("a", name="t.down", external=True)(lambda event: 1 / 0)
+    for _ in range(50):
+        outbox.publish("a", {})
+    outbox.drain()
+    due = sorted(OutboxMessage.objects.values_list("available_at", flat=True))
+    assert all(T0 <= at <= T0 + timedelta(seconds=60) for at in due)
+    assert len(set(due)) == 50
+    assert due[-1] - due[0] > timedelta(seconds=30)
 
 
 def test_requeue_dead_gives_fresh_attempts(db, registry, settings):
