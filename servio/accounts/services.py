@@ -5,19 +5,24 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import uuid
 from dataclasses import dataclass
+from email.utils import parseaddr
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.template import loader
 from django.utils import timezone
 from django.utils.text import slugify
 
 from servio.accounts.models import ApiToken, Organization, Team, User
 from servio.accounts.roles import Role
 from servio.audit.services import audit_atomic, audit_record, diff, snapshot
-from servio.core import configcache, outbox
+from servio.core import configcache, network, outbox
 from servio.core.errors import NotFound, PermissionDenied, Unauthorized, ValidationFailed
 from servio.core.rows import fetch_joined_with
 from servio.security.resets import reset_refused
@@ -250,10 +255,15 @@ def password_reset_request(*, email: str, client_ip: str | None) -> bool:
     return True
 
 
-def password_reset_send(*, email: str) -> None:
+def password_reset_send(*, email: str, event_id: uuid.UUID) -> None:
     """Email a one-time reset link to the active account with this address, if there is one.
-    Links point at SERVIO_BASE_URL, not at whatever host the request named."""
-    form = PasswordResetForm({"email": email})
+    Links point at SERVIO_BASE_URL, not at whatever host the request named.
+
+    Called by an external outbox handler (no transaction open, decision 24): a failure to send
+    raises, so the outbox retries it, and the Message-ID comes from the event, so a redelivered
+    event's mail is the same message to the reader's client.
+    """
+    form = _ResetMail({"email": email}, event_id=event_id)
     if not form.is_valid():
         return
     base = urlsplit(settings.SERVIO_BASE_URL)
@@ -263,6 +273,35 @@ def password_reset_send(*, email: str) -> None:
         subject_template_name=RESET_SUBJECT_TEMPLATE,
         email_template_name=RESET_EMAIL_TEMPLATE,
     )
+
+
+class _ResetMail(PasswordResetForm):
+    """Django's reset form, sending with a Message-ID per event and account, and raising when
+    sending fails (Django's own form logs the failure and drops the email)."""
+
+    def __init__(self, data: dict[str, str], *, event_id: uuid.UUID) -> None:
+        super().__init__(data)
+        self.event_id = event_id
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        network.require_no_transaction("Sending the password-reset email")
+        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+        body = loader.render_to_string(email_template_name, context)
+        sender = from_email or settings.DEFAULT_FROM_EMAIL
+        domain = parseaddr(sender)[1].rpartition("@")[2] or "servio.invalid"
+        message_id = f"<reset.{self.event_id}.{context['user'].pk}@{domain}>"
+        message = EmailMultiAlternatives(
+            subject, body, sender, [to_email], headers={"Message-ID": message_id}
+        )
+        message.send(fail_silently=False)
 
 
 # --- API tokens -------------------------------------------------------------------------------

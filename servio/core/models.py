@@ -4,6 +4,7 @@ the configuration token."""
 from __future__ import annotations
 
 import uuid
+from typing import ClassVar
 
 from django.db import models
 from django.utils import timezone
@@ -55,6 +56,22 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} -> {self.handler} ({self.status})"
+
+
+class DeadLetterManager(models.Manager["DeadLetter"]):
+    def get_queryset(self) -> models.QuerySet[DeadLetter]:
+        return super().get_queryset().filter(status=OutboxMessage.Status.DEAD)
+
+
+class DeadLetter(OutboxMessage):
+    """An outbox row of any handler that used up its attempts (the admin's list to act on)."""
+
+    objects: ClassVar[DeadLetterManager] = DeadLetterManager()  # type: ignore[assignment]
+
+    class Meta:
+        proxy = True
+        verbose_name = "dead letter"
+        ordering = ["-id"]
 
 
 class ProcessedEvent(models.Model):

@@ -2,8 +2,10 @@
 
 Each published event becomes one row per registered handler, so a failing handler is retried
 alone; `publish_many` writes the rows of several events in one statement. Delivery is
-at-least-once; a handler's database effects are applied exactly once because the row's status
-and a `ProcessedEvent` marker are written in the handler's own transaction.
+at-least-once. A transactional handler (database effects) runs inside the transaction that
+marks its row delivered and writes a `ProcessedEvent` marker, so its effects apply exactly once.
+An external handler (network: mail, webhooks) runs with no transaction open, between two short
+ones, and is keyed by the event id so that a redelivery is recognised (decision 24).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import random
 import socket
 import threading
 import traceback
@@ -27,7 +30,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
-from servio.core import deferred
+from servio.core import backoff, deferred, network
 from servio.core.models import OutboxMessage, ProcessedEvent
 from servio.core.rows import columns, insert_rows
 
@@ -52,6 +55,7 @@ class _Registration:
     name: str
     topics: frozenset[str]
     func: Handler
+    external: bool = False
 
 
 _handlers: dict[str, _Registration] = {}
@@ -65,13 +69,20 @@ _topic_cache_key: tuple[int, int] = (0, -1)
 COPY_THRESHOLD = 200
 
 
-def handler(*topics: str, name: str | None = None) -> Callable[[Handler], Handler]:
-    """Register a handler for topics ("*" = every topic). Names must be stable: rows keep them."""
+def handler(
+    *topics: str, name: str | None = None, external: bool = False
+) -> Callable[[Handler], Handler]:
+    """Register a handler for topics ("*" = every topic). Names must be stable: rows keep them.
+
+    `external=True` for a handler that talks to the network (mail, webhooks): it runs with no
+    transaction open and must recognise a redelivered `event.id` itself. Otherwise its database
+    writes share the transaction that marks the row delivered (exactly once).
+    """
 
     def decorator(func: Handler) -> Handler:
         global _generation
         key = name or f"{func.__module__}.{func.__qualname__}"
-        _handlers[key] = _Registration(key, frozenset(topics), func)
+        _handlers[key] = _Registration(key, frozenset(topics), func, external)
         _generation += 1
         return func
 
@@ -241,10 +252,25 @@ def claim_batch(*, limit: int = 50, worker: str | None = None) -> list[OutboxMes
     )
 
 
-def retry_delay(attempts: int) -> timedelta:
-    """Exponential backoff: base, 2x base, 4x base, ... capped at one day."""
-    seconds = settings.SERVIO_OUTBOX_RETRY_BASE_SECONDS * (2 ** max(0, attempts - 1))
-    return timedelta(seconds=min(seconds, 86_400))
+RETRY_CAP_SECONDS = 86_400
+
+
+def retry_delay(attempts: int, *, rng: random.Random | None = None) -> timedelta:
+    """Exponential backoff with full jitter: between zero and base, 2x base, 4x base, ...
+    (capped at one day), so rows that failed together do not all come back together."""
+    return backoff.full_jitter(
+        attempts,
+        base=settings.SERVIO_OUTBOX_RETRY_BASE_SECONDS,
+        cap=RETRY_CAP_SECONDS,
+        rng=rng,
+    )
+
+
+def is_external(name: str) -> bool:
+    """Whether the named handler talks to the network (runs outside any transaction)."""
+    load_extra_modules()
+    registration = _handlers.get(name)
+    return registration is not None and registration.external
 
 
 def deliver(message: OutboxMessage) -> bool:
@@ -257,24 +283,11 @@ def deliver(message: OutboxMessage) -> bool:
             raise LookupError(
                 f"No handler named '{message.handler}' is registered in this process."
             )
-        with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    ProcessedEvent.objects.create(
-                        handler=message.handler, event_id=message.event_id
-                    )
-                already_done = False
-            except IntegrityError:
-                already_done = True
-            if not already_done:
-                registration.func(Event(message.event_id, message.topic, message.payload, attempt))
-            OutboxMessage.objects.filter(pk=message.pk).update(
-                status=OutboxMessage.Status.DELIVERED,
-                attempts=attempt,
-                delivered_at=timezone.now(),
-                locked_until=None,
-                last_error="",
-            )
+        if registration.external:
+            if not _run_external(message, registration, attempt):
+                return False  # another worker holds the row now
+        else:
+            _run_transactional(message, registration, attempt)
         return True
     except Exception as exc:
         error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:2000]
@@ -300,6 +313,57 @@ def deliver(message: OutboxMessage) -> bool:
         return False
 
 
+def _run_transactional(message: OutboxMessage, registration: _Registration, attempt: int) -> None:
+    """The handler, its marker and the row's delivery commit together, or not at all."""
+    with transaction.atomic():
+        if _mark_processed(message):
+            registration.func(Event(message.event_id, message.topic, message.payload, attempt))
+        _mark_delivered(message, attempt)
+
+
+def _run_external(message: OutboxMessage, registration: _Registration, attempt: int) -> bool:
+    """Renew the lease (a short write), call the handler with no transaction open, then record
+    the outcome in another short transaction. False if the row is no longer ours."""
+    network.require_no_transaction(f"The external handler '{message.handler}'")
+    lease_until = timezone.now() + timedelta(seconds=settings.SERVIO_OUTBOX_LEASE_SECONDS)
+    renewed = OutboxMessage.objects.filter(
+        pk=message.pk,
+        status=OutboxMessage.Status.PENDING,
+        locked_by=message.locked_by,
+        locked_until=message.locked_until,
+    ).update(locked_until=lease_until)
+    if not renewed:
+        return False
+    message.locked_until = lease_until
+    done = ProcessedEvent.objects.filter(handler=message.handler, event_id=message.event_id)
+    if not done.exists():
+        registration.func(Event(message.event_id, message.topic, message.payload, attempt))
+    with transaction.atomic():
+        _mark_processed(message)
+        _mark_delivered(message, attempt)
+    return True
+
+
+def _mark_processed(message: OutboxMessage) -> bool:
+    """Write the handler's marker for the event; False if it was already there."""
+    try:
+        with transaction.atomic():
+            ProcessedEvent.objects.create(handler=message.handler, event_id=message.event_id)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _mark_delivered(message: OutboxMessage, attempt: int) -> None:
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        status=OutboxMessage.Status.DELIVERED,
+        attempts=attempt,
+        delivered_at=timezone.now(),
+        locked_until=None,
+        last_error="",
+    )
+
+
 def drain(*, limit: int = 50, max_batches: int | None = None) -> int:
     """Deliver due rows until none are left (or `max_batches`); returns how many were tried."""
     done = 0
@@ -319,13 +383,23 @@ def drain(*, limit: int = 50, max_batches: int | None = None) -> int:
 
 
 def requeue_dead(*, ids: list[int] | None = None) -> int:
-    """Give dead-lettered rows a fresh set of attempts (after the cause was fixed)."""
+    """Give dead-lettered rows a fresh set of attempts (after the cause was fixed), due now.
+
+    Not audited by itself: people requeue through `core.services.dead_letters_requeue`.
+    """
     qs = OutboxMessage.objects.filter(status=OutboxMessage.Status.DEAD)
     if ids is not None:
         qs = qs.filter(id__in=ids)
-    return qs.update(
-        status=OutboxMessage.Status.PENDING, attempts=0, available_at=timezone.now(), last_error=""
+    requeued = qs.update(
+        status=OutboxMessage.Status.PENDING,
+        attempts=0,
+        available_at=timezone.now(),
+        locked_until=None,
+        last_error="",
     )
+    if requeued:
+        _wake_after_commit()
+    return requeued
 
 
 @dataclass(frozen=True)

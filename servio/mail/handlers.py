@@ -47,6 +47,7 @@ def sender_rejected(event: Event) -> None:
     notices.sender_rejected(event_id=event.id, payload=event.payload)
 
 
-@handler(outbound.OUTBOUND_TOPIC, name="mail.deliver")
+@handler(outbound.OUTBOUND_TOPIC, name="mail.deliver", external=True)
 def deliver(event: Event) -> None:
+    """SMTP, with no transaction open; the message's Message-ID was fixed when it was queued."""
     outbound.deliver(outbound_id=event.payload["outbound_id"])

@@ -3,9 +3,11 @@
 Sending happens in two outbox steps. A ticket event's handler decides who is told and queues one
 `OutboundMessage` per recipient (unique per event, template and recipient, so a redelivered event
 queues nothing twice) together with a `mail.outbound` event; that event's handler sends exactly
-one message over SMTP and raises on failure, so the outbox retries it with backoff and finally
-dead-letters it, where admins see it. The Message-ID is fixed before the first attempt, so even
-the rare resend (SMTP accepted, then our commit failed) carries the same Message-ID.
+one message over SMTP, with no transaction open (an external handler, decision 24), and raises on
+failure, so the outbox retries it with backoff and finally dead-letters it, where admins see it.
+The message's delivery event id keys the delivery: the Message-ID is fixed before the first
+attempt, so even the rare resend (SMTP accepted, then recording it failed) carries the same
+Message-ID.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from servio.accounts.models import User
-from servio.core import outbox
+from servio.core import network, outbox
 from servio.core.text import render_markdown
 from servio.mail.models import (
     InboundMessage,
@@ -316,13 +318,15 @@ def queue(
 
 
 def deliver(*, outbound_id: int) -> OutboundMessage | None:
-    """Send one queued message over SMTP; raise on failure so the outbox retries it."""
-    message = (
-        OutboundMessage.objects.select_for_update(of=("self",))
-        .select_related("ticket")
-        .filter(pk=outbound_id)
-        .first()
-    )
+    """Send one queued message over SMTP; raise on failure so the outbox retries it.
+
+    Runs with no transaction open (the outbox's external handler, decision 24), so a slow mail
+    server holds no database lock. A message already sent is not sent again; one whose sending
+    was not recorded (the process died right after the server accepted it) goes out again with
+    the same Message-ID, which receiving clients treat as the same message.
+    """
+    network.require_no_transaction("Sending mail")
+    message = OutboundMessage.objects.select_related("ticket").filter(pk=outbound_id).first()
     if message is None or message.status == OutboundStatus.SENT:
         return message
     headers = {

@@ -1,4 +1,5 @@
-"""Command line used by the subprocess tests: publish events, or race to claim rows.
+"""Command line used by the subprocess tests: publish events, race to claim rows, or create
+the personas of a desk (for drills through the API).
 
 Run as `python -m tests.core.live <command>` with DATABASE_URL pointing at a live database;
 prints JSON on stdout. (The test reads results straight from the database: see conftest.)
@@ -35,7 +36,16 @@ def main(argv: list[str]) -> Any:
     claim.add_argument("--worker", required=True)
     claim.add_argument("--ready", required=True, help="file to create once started")
     claim.add_argument("--go", required=True, help="file whose existence starts the race")
+    sub.add_parser("desk", help="create the personas; print a requester's write token")
     args = parser.parse_args(argv)
+
+    if args.command == "desk":
+        from servio.accounts.services import token_create
+        from tests.factories import make_personas
+
+        personas = make_personas()
+        issued = token_create(actor=personas.requester_acme, name="drill", scope="write")
+        return {"token": issued.plaintext, "requester": personas.requester_acme.email}
 
     if args.command == "publish":
         with connection.cursor() as cursor:  # the handler's effect table, before any delivery

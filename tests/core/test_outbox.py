@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,7 +13,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from servio.core import outbox
+from servio.core import backoff, network, outbox
 from servio.core.models import JobState, OutboxMessage, ProcessedEvent
 
 T0 = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
@@ -211,8 +212,15 @@ def test_delivery_marks_the_row_delivered_and_passes_the_event(db, registry):
     assert outbox.claim_batch() == []
 
 
-def test_failing_handler_backs_off_exponentially_then_is_dead_lettered(
-    db, registry, settings, clock
+@pytest.fixture
+def seeded(monkeypatch: pytest.MonkeyPatch) -> random.Random:
+    """Seed the jitter: returns a twin generator that draws the delays the outbox will draw."""
+    monkeypatch.setattr(backoff, "_random", random.Random(13))
+    return random.Random(13)
+
+
+def test_failing_handler_backs_off_exponentially_with_jitter_then_is_dead_lettered(
+    db, registry, settings, clock, seeded
 ):
     settings.SERVIO_OUTBOX_MAX_ATTEMPTS = 4
     settings.SERVIO_OUTBOX_RETRY_BASE_SECONDS = 10
@@ -224,16 +232,17 @@ def test_failing_handler_backs_off_exponentially_then_is_dead_lettered(
         raise Boom(f"attempt {event.attempt} failed")
 
     outbox.publish("a", {})
-    for attempt, delay in [(1, 10), (2, 20), (3, 40)]:
+    for attempt, ceiling in [(1, 10), (2, 20), (3, 40)]:
         assert outbox.deliver(_claim_one()) is False
         row = OutboxMessage.objects.get()
         assert (row.status, row.attempts) == (Status.PENDING, attempt)
-        assert row.available_at == clock.now + timedelta(seconds=delay)
+        delay = timedelta(seconds=seeded.uniform(0, ceiling))  # full jitter up to the ceiling
+        assert row.available_at == clock.now + delay
         assert row.last_error.endswith(f"Boom: attempt {attempt} failed")
         assert row.locked_until is None
-        clock.advance(seconds=delay - 1)
+        clock.advance(seconds=delay.total_seconds() - 0.001)
         assert outbox.claim_batch() == [], "retried before its backoff ran out"
-        clock.advance(seconds=1)
+        clock.advance(seconds=0.001)
 
     assert outbox.deliver(_claim_one()) is False
     row = OutboxMessage.objects.get()
@@ -245,11 +254,28 @@ def test_failing_handler_backs_off_exponentially_then_is_dead_lettered(
     assert outbox.outbox_stats().dead == 1
 
 
-def test_backoff_is_capped_at_a_day(settings):
+def test_retry_delays_are_jittered_below_an_exponential_ceiling_capped_at_a_day(settings):
     settings.SERVIO_OUTBOX_RETRY_BASE_SECONDS = 10
-    assert outbox.retry_delay(1) == timedelta(seconds=10)
-    assert outbox.retry_delay(5) == timedelta(seconds=160)
-    assert outbox.retry_delay(40) == timedelta(days=1)
+    rng = random.Random(7)
+    for attempt, ceiling in [(1, 10), (2, 20), (5, 160), (40, 86_400)]:
+        delays = [outbox.retry_delay(attempt, rng=rng).total_seconds() for _ in range(2000)]
+        assert min(delays) >= 0 and max(delays) <= ceiling
+        # Spread over the whole interval, not bunched: every tenth of it is drawn.
+        assert {int(10 * d / ceiling) for d in delays} >= set(range(10))
+
+
+def test_rows_that_failed_together_come_back_spread_out(db, registry, settings, clock):
+    """The point of the jitter: a mail server down for 50 messages does not get all 50 retries
+    at the same instant when it comes back."""
+    settings.SERVIO_OUTBOX_RETRY_BASE_SECONDS = 60
+    outbox.handler("a", name="t.down", external=True)(lambda event: 1 / 0)
+    for _ in range(50):
+        outbox.publish("a", {})
+    outbox.drain()
+    due = sorted(OutboxMessage.objects.values_list("available_at", flat=True))
+    assert all(T0 <= at <= T0 + timedelta(seconds=60) for at in due)
+    assert len(set(due)) == 50
+    assert due[-1] - due[0] > timedelta(seconds=30)
 
 
 def test_requeue_dead_gives_fresh_attempts(db, registry, settings):
@@ -366,6 +392,125 @@ def test_drain_skips_rows_whose_lease_ran_out_during_the_batch(db, registry, set
     assert (second.status, second.attempts) == (Status.PENDING, 0)
     outbox.drain()
     assert seen == [1, 2]
+
+
+# --- external handlers (network: run with no transaction open) --------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_external_handler_runs_with_no_transaction_open(registry):
+    """Issue 13, item 5: the network call holds no database lock; the outcome is recorded after."""
+    seen: list[tuple[bool, str]] = []
+
+    @outbox.handler("a", name="t.net", external=True)
+    def net(event: outbox.Event) -> None:
+        row = OutboxMessage.objects.get(event_id=event.id, handler="t.net")
+        seen.append((network.in_transaction(), row.status))
+
+    @outbox.handler("a", name="t.db")
+    def db_effect(event: outbox.Event) -> None:
+        seen.append((network.in_transaction(), "db"))
+
+    with transaction.atomic():
+        event_id = outbox.publish("a", {})
+    assert outbox.drain() == 2
+
+    assert sorted(seen) == [(False, Status.PENDING), (True, "db")]
+    assert set(OutboxMessage.objects.values_list("status", flat=True)) == {Status.DELIVERED}
+    assert ProcessedEvent.objects.filter(handler="t.net", event_id=event_id).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transactional_handler_may_not_talk_to_the_network(registry):
+    """A network call from inside a delivery transaction fails at once, saying what to do."""
+
+    @outbox.handler("a", name="t.mistake")
+    def mistake(event: outbox.Event) -> None:
+        network.require_no_transaction("Calling the webhook")
+
+    with transaction.atomic():
+        outbox.publish("a", {})
+    outbox.drain()
+    row = OutboxMessage.objects.get()
+    assert (row.status, row.attempts) == (Status.PENDING, 1)
+    assert "TransactionHeld: Calling the webhook inside a database transaction" in row.last_error
+    assert "external=True" in row.last_error
+
+
+@pytest.mark.django_db(transaction=True)
+def test_external_handlers_do_not_run_inside_a_callers_transaction(registry):
+    calls: list[uuid.UUID] = []
+    outbox.handler("a", name="t.net", external=True)(lambda event: calls.append(event.id))
+    with transaction.atomic():
+        outbox.publish("a", {})
+    with transaction.atomic():
+        outbox.drain()
+    assert calls == []
+    row = OutboxMessage.objects.get()
+    assert (row.status, row.attempts) == (Status.PENDING, 1)
+    assert "TransactionHeld" in row.last_error
+
+
+def test_an_external_handler_is_not_called_again_for_an_applied_event(db, registry):
+    calls: list[uuid.UUID] = []
+    outbox.handler("a", name="t.net", external=True)(lambda event: calls.append(event.id))
+    event_id = outbox.publish("a", {})
+    ProcessedEvent.objects.create(handler="t.net", event_id=event_id)  # it went out before
+
+    assert outbox.deliver(_claim_one()) is True
+    assert calls == []
+    assert OutboxMessage.objects.get().status == Status.DELIVERED
+
+
+def test_an_external_failure_backs_off_like_any_other(db, registry, settings, clock):
+    settings.SERVIO_OUTBOX_MAX_ATTEMPTS = 2
+
+    @outbox.handler("a", name="t.net", external=True)
+    def net(event: outbox.Event) -> None:
+        raise Boom(f"server down, attempt {event.attempt}")
+
+    outbox.publish("a", {})
+    assert outbox.deliver(_claim_one()) is False
+    row = OutboxMessage.objects.get()
+    assert (row.status, row.attempts, row.locked_until) == (Status.PENDING, 1, None)
+    assert row.last_error.endswith("Boom: server down, attempt 1")
+    assert not ProcessedEvent.objects.exists()
+    clock.advance(days=1)
+    assert outbox.deliver(_claim_one()) is False
+    assert OutboxMessage.objects.get().status == Status.DEAD
+
+
+def test_external_delivery_renews_the_lease_for_the_call(db, registry, settings, clock):
+    """The batch was claimed a while ago; the network call gets a whole lease of its own."""
+    settings.SERVIO_OUTBOX_LEASE_SECONDS = 60
+    leases: list[object] = []
+
+    @outbox.handler("a", name="t.net", external=True)
+    def net(event: outbox.Event) -> None:
+        leases.append(OutboxMessage.objects.get(event_id=event.id).locked_until)
+
+    outbox.publish("a", {})
+    message = _claim_one(worker="me")
+    clock.advance(seconds=50)
+    assert outbox.deliver(message) is True
+    assert leases == [clock.now + timedelta(seconds=60)]
+
+
+def test_an_external_row_another_worker_took_over_is_left_alone(db, registry, settings, clock):
+    settings.SERVIO_OUTBOX_LEASE_SECONDS = 60
+    calls: list[uuid.UUID] = []
+    outbox.handler("a", name="t.net", external=True)(lambda event: calls.append(event.id))
+    outbox.publish("a", {})
+    mine = _claim_one(worker="me")
+    clock.advance(seconds=61)  # my lease ran out (a stalled process); another worker claims it
+    theirs = _claim_one(worker="them")
+
+    assert outbox.deliver(mine) is False
+    assert calls == []
+    row = OutboxMessage.objects.get()
+    assert (row.locked_by, row.attempts, row.last_error) == ("them", 0, "")
+    assert outbox.deliver(theirs) is True
+    assert len(calls) == 1
 
 
 # --- claim ----------------------------------------------------------------------------------

@@ -90,18 +90,49 @@ class SmtpCollector:
         return [m for m in self.messages if address in m.rcpt_tos]
 
 
-@pytest.fixture(scope="session")
-def _smtp_controller() -> Iterator[tuple[SmtpCollector, int]]:
+@dataclass
+class SlowSmtp:
+    """aiosmtpd handler of a slow mail server: each DATA is answered after `delay` seconds.
+
+    `began` and `ended` keep the monotonic times at which each message arrived and was accepted,
+    so a test can tell what happened while the server was busy.
+    """
+
+    delay: float
+    messages: list[Received] = field(default_factory=list)
+    began: list[float] = field(default_factory=list)
+    ended: list[float] = field(default_factory=list)
+
+    async def handle_DATA(self, server, session, envelope):
+        import asyncio
+
+        self.began.append(time.monotonic())
+        await asyncio.sleep(self.delay)
+        raw = envelope.original_content or envelope.content
+        self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(raw)))
+        self.ended.append(time.monotonic())
+        return "250 2.0.0 Message accepted (slowly)"
+
+
+@contextlib.contextmanager
+def smtp_running(handler: object) -> Iterator[int]:
+    """A real aiosmtpd server on 127.0.0.1 with `handler`; yields its port."""
     from aiosmtpd.controller import Controller
 
-    collector = SmtpCollector()
     port = free_port()
-    controller = Controller(collector, hostname="127.0.0.1", port=port)
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        yield collector, port
+        yield port
     finally:
         controller.stop()
+
+
+@pytest.fixture(scope="session")
+def _smtp_controller() -> Iterator[tuple[SmtpCollector, int]]:
+    collector = SmtpCollector()
+    with smtp_running(collector) as port:
+        yield collector, port
 
 
 @pytest.fixture
@@ -110,6 +141,12 @@ def smtp_server(_smtp_controller, settings) -> SmtpCollector:
     collector, port = _smtp_controller
     collector.messages.clear()
     collector.fail_next = 0
+    send_through(settings, port)
+    return collector
+
+
+def send_through(settings, port: int) -> None:
+    """Point Django's SMTP backend at the test server on `port` (pytest-django's `settings`)."""
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = port
@@ -118,7 +155,6 @@ def smtp_server(_smtp_controller, settings) -> SmtpCollector:
     settings.EMAIL_USE_TLS = False
     settings.EMAIL_USE_SSL = False
     settings.EMAIL_TIMEOUT = 10
-    return collector
 
 
 # --- IMAP -------------------------------------------------------------------------------------
