@@ -8,7 +8,7 @@ admin to one of the two.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from django import forms
 from django.contrib import admin
@@ -47,7 +47,13 @@ def form_changes(
     return changes
 
 
-def _reference(obj: models.Model) -> dict[str, str]:
+class _Reference(TypedDict):
+    object_type: str
+    object_id: str
+    object_repr: str
+
+
+def _reference(obj: models.Model) -> _Reference:
     """What the event names, taken before a delete clears the primary key."""
     return {
         "object_type": obj._meta.label_lower,
