@@ -55,9 +55,10 @@ def test_main_screens_report_no_policy_violation(ui, personas):
     ):
         admin.go(path)
     page = admin.go("/api/v1/docs")
-    expect(page.locator(".swagger-ui .opblock").first).to_be_visible()
-    page.locator(".swagger-ui .opblock-summary").first.click()
-    expect(page.locator(".swagger-ui .opblock-body").first).to_be_visible()
+    # Swagger UI is heavy: on a busy 2-core machine a click took over the default 8 s.
+    expect(page.locator(".swagger-ui .opblock").first).to_be_visible(timeout=30_000)
+    page.locator(".swagger-ui .opblock-summary").first.click(timeout=30_000)
+    expect(page.locator(".swagger-ui .opblock-body").first).to_be_visible(timeout=30_000)
 
 
 def test_an_inline_script_is_refused_and_reported(ui):
