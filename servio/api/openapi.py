@@ -55,7 +55,11 @@ def add_problem_responses(document: dict[str, Any]) -> dict[str, Any]:
     content = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": PROBLEM_REF}}}
     for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
-            responses = operation.setdefault("responses", {})
+            # Keys as the document's JSON will have them: ninja keeps a handler's declared
+            # statuses as ints, and 503 declared by /health and added here as "503" became a
+            # duplicated key that Swagger UI refused to parse.
+            responses = {str(k): v for k, v in operation.get("responses", {}).items()}
+            operation["responses"] = responses
             for status, response in responses.items():
                 # Errors a handler declares itself are problem documents too (problem_response).
                 declared = response.get("content", {})

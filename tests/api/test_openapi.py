@@ -137,3 +137,14 @@ def test_every_list_links_to_its_next_page(document):
 def test_what_a_post_creates_links_to_what_acts_on_it(document, post, targets):
     responses = document["paths"][post]["post"]["responses"]
     assert targets <= set(responses["201"]["links"]), sorted(responses["201"]["links"])
+
+
+def test_no_operation_declares_a_status_twice():
+    """JSON keys are strings: an int 503 next to a "503" is a duplicated key in the served
+    document, which Swagger UI refuses to render."""
+    from servio.api.instance import api
+
+    for path, operations in api.get_openapi_schema()["paths"].items():
+        for method, operation in operations.items():
+            keys = [str(k) for k in operation.get("responses", {})]
+            assert len(keys) == len(set(keys)), (method, path, keys)
