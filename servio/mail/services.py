@@ -305,18 +305,15 @@ def mailbox_poll(*, mailbox: Mailbox, limit: int | None = None) -> imap.PollResu
     return result
 
 
-def mailboxes_poll() -> dict[str, str]:
-    """Poll every active IMAP mailbox that is not backing off after failures; one failing
-    mailbox does not stop the others."""
+def mailboxes_poll(*, waiting_too: bool = False) -> dict[str, str]:
+    """Poll every active IMAP mailbox that is not backing off after failures (`waiting_too`:
+    those as well, as `servio mail poll` does); one failing mailbox does not stop the others."""
     report = {}
-    now = timezone.now()
-    due = (
-        Mailbox.objects.filter(is_active=True)
-        .exclude(imap_host="")
-        .filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now))
-        .order_by("pk")
-    )
-    for mailbox in due:
+    mailboxes = Mailbox.objects.filter(is_active=True).exclude(imap_host="").order_by("pk")
+    if not waiting_too:
+        now = timezone.now()
+        mailboxes = mailboxes.filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now))
+    for mailbox in mailboxes:
         try:
             result = mailbox_poll(mailbox=mailbox)
             report[mailbox.address] = f"{result.stored} new, {result.duplicates} duplicate"

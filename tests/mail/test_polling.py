@@ -8,8 +8,10 @@ import random
 import threading
 import time
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
 from django.utils import timezone
@@ -145,6 +147,11 @@ def test_a_mailbox_backing_off_is_skipped_and_the_others_are_polled(personas, im
     assert tasks.poll_mailboxes() == {working.address: "0 new, 0 duplicate"}
     broken.refresh_from_db()
     assert (broken.poll_failures, broken.last_polled_at) == (3, None)
+
+    out = StringIO()
+    call_command("mail", "poll", stdout=out)  # an administrator asking now: every mailbox
+    assert "broken@provider.example: failed" in out.getvalue()
+    assert Mailbox.objects.get(pk=broken.pk).poll_failures == 4
 
 
 # --- health -----------------------------------------------------------------------------------
