@@ -37,9 +37,19 @@ def run_periodic(name: str) -> bool:
     return jobs.run_if_due(name)
 
 
+def queue_for(lane: str) -> str:
+    """The queue of a lane of jobs: the main lane shares the default queue with the drains;
+    another lane (mailbox polling) has its own, so its hung tasks never hold up delivery."""
+    from servio.core.jobs import MAIN_LANE
+
+    default = app.conf.task_default_queue
+    return default if lane == MAIN_LANE else f"{default}.{lane}"
+
+
 @app.on_after_finalize.connect
 def _schedule(sender: Celery, **kwargs: Any) -> None:
-    """Beat's schedule: a drain every few seconds, and each registered job at its period."""
+    """Beat's schedule: a drain every few seconds, and each registered job at its period, sent
+    to the queue of its lane."""
     import django
     from django.apps import apps
 
@@ -50,7 +60,10 @@ def _schedule(sender: Celery, **kwargs: Any) -> None:
     sender.add_periodic_task(DRAIN_EVERY.total_seconds(), drain_outbox.s(), name="drain outbox")
     for job in jobs.registered_jobs():
         sender.add_periodic_task(
-            job.every.total_seconds(), run_periodic.s(job.name), name=f"job {job.name}"
+            job.every.total_seconds(),
+            run_periodic.s(job.name),
+            name=f"job {job.name}",
+            queue=queue_for(job.lane),
         )
 
 

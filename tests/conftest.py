@@ -12,6 +12,25 @@ from tests.factories import Personas, make_personas
 STRICT = os.environ.get("SERVIO_CI_STRICT") == "1"
 
 
+@pytest.fixture
+def registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Empty outbox handler and wake-up registries: other apps' handlers must not count here."""
+    from servio.core import outbox
+
+    monkeypatch.setattr(outbox, "_handlers", {})
+    monkeypatch.setattr(outbox, "_wakeups", [])
+
+
+@pytest.fixture
+def job_registry(monkeypatch: pytest.MonkeyPatch) -> dict:
+    """An empty periodic-job registry: only the jobs a test registers run."""
+    from servio.core import jobs
+
+    fresh: dict[str, jobs.PeriodicJob] = {}
+    monkeypatch.setattr(jobs, "JOBS", fresh)
+    return fresh
+
+
 def require_component(available: bool, what: str, how: str) -> None:
     """Skip (or, in CI with SERVIO_CI_STRICT=1, fail) when a real component is missing."""
     if available:

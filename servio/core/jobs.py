@@ -1,4 +1,9 @@
-"""Periodic jobs, registered in one place and run by the in-process runner or Celery beat."""
+"""Periodic jobs, registered in one place and run by the in-process runner or Celery beat.
+
+A job that waits on other servers (mailbox polling) names its own `lane`: the runner gives each
+lane a thread of its own and Celery a queue of its own, so a hung server delays only its lane,
+never outbox delivery or the other jobs (decision 24).
+"""
 
 from __future__ import annotations
 
@@ -18,34 +23,50 @@ from servio.core.outbox import load_extra_modules
 log = logging.getLogger(__name__)
 
 
+MAIN_LANE = "main"  # the runner's thread that also delivers the outbox
+
+
 @dataclass(frozen=True)
 class PeriodicJob:
-    """A registered job: its stable name, how often it runs and what it calls."""
+    """A registered job: its stable name, how often it runs, what it calls, and its lane."""
 
     name: str
     every: timedelta
     func: Callable[[], object]
+    lane: str = MAIN_LANE
 
 
 JOBS: dict[str, PeriodicJob] = {}
 
 
 def periodic(
-    name: str, *, every: timedelta
+    name: str, *, every: timedelta, lane: str = MAIN_LANE
 ) -> Callable[[Callable[[], object]], Callable[[], object]]:
-    """Register `func` to run about every `every`; at most one process runs it at a time."""
+    """Register `func` to run about every `every`; at most one process runs it at a time.
+
+    Give a job that talks to other servers a `lane` of its own (e.g. "mail"), so that it never
+    holds up the outbox and the jobs of the main lane.
+    """
+    if not lane.isidentifier():
+        raise ValueError(f"A lane is a plain name (letters, digits, _), not {lane!r}.")
 
     def decorator(func: Callable[[], object]) -> Callable[[], object]:
-        JOBS[name] = PeriodicJob(name, every, func)
+        JOBS[name] = PeriodicJob(name, every, func, lane)
         return func
 
     return decorator
 
 
-def registered_jobs() -> list[PeriodicJob]:
-    """Every registered job, including those of SERVIO_EXTRA_HANDLER_MODULES."""
+def registered_jobs(lane: str | None = None) -> list[PeriodicJob]:
+    """Every registered job (of one lane, if given), with those of SERVIO_EXTRA_HANDLER_MODULES."""
     load_extra_modules()
-    return list(JOBS.values())
+    return [job for job in JOBS.values() if lane is None or job.lane == lane]
+
+
+def lanes() -> list[str]:
+    """The lanes of the registered jobs: the main lane first, then the others by name."""
+    others = {job.lane for job in registered_jobs()} - {MAIN_LANE}
+    return [MAIN_LANE, *sorted(others)]
 
 
 def _claim(job: PeriodicJob, now: datetime, *, early: timedelta = timedelta(0)) -> bool:
@@ -76,11 +97,11 @@ def run_job(name: str) -> None:
     JobState.objects.filter(name=name).update(last_finished_at=timezone.now(), last_error="")
 
 
-def run_due_jobs(now: datetime | None = None) -> list[str]:
-    """Run every job whose time has come; returns the names that ran."""
+def run_due_jobs(now: datetime | None = None, *, lane: str | None = None) -> list[str]:
+    """Run every job (of `lane`, or of every lane) whose time has come; returns those that ran."""
     now = now or timezone.now()
     ran = []
-    for job in registered_jobs():
+    for job in registered_jobs(lane):
         if _claim(job, now):
             run_job(job.name)
             ran.append(job.name)

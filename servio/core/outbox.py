@@ -322,19 +322,11 @@ def _run_transactional(message: OutboxMessage, registration: _Registration, atte
 
 
 def _run_external(message: OutboxMessage, registration: _Registration, attempt: int) -> bool:
-    """Renew the lease (a short write), call the handler with no transaction open, then record
-    the outcome in another short transaction. False if the row is no longer ours."""
+    """Make sure the lease covers the call, call the handler with no transaction open, then
+    record the outcome in one short transaction. False if the row is no longer ours."""
     network.require_no_transaction(f"The external handler '{message.handler}'")
-    lease_until = timezone.now() + timedelta(seconds=settings.SERVIO_OUTBOX_LEASE_SECONDS)
-    renewed = OutboxMessage.objects.filter(
-        pk=message.pk,
-        status=OutboxMessage.Status.PENDING,
-        locked_by=message.locked_by,
-        locked_until=message.locked_until,
-    ).update(locked_until=lease_until)
-    if not renewed:
+    if not _lease_covers_a_call(message):
         return False
-    message.locked_until = lease_until
     done = ProcessedEvent.objects.filter(handler=message.handler, event_id=message.event_id)
     if not done.exists():
         registration.func(Event(message.event_id, message.topic, message.payload, attempt))
@@ -342,6 +334,24 @@ def _run_external(message: OutboxMessage, registration: _Registration, attempt: 
         _mark_processed(message)
         _mark_delivered(message, attempt)
     return True
+
+
+def _lease_covers_a_call(message: OutboxMessage) -> bool:
+    """Renew the row's lease (a short write, only if our claim has less than half a lease left,
+    and only if nobody claimed the row since); False if the row is no longer ours."""
+    lease = timedelta(seconds=settings.SERVIO_OUTBOX_LEASE_SECONDS)
+    now = timezone.now()
+    if message.locked_until is not None and message.locked_until - now >= lease / 2:
+        return True  # just claimed in this batch: the claim itself is the lease of the call
+    renewed = OutboxMessage.objects.filter(
+        pk=message.pk,
+        status=OutboxMessage.Status.PENDING,
+        locked_by=message.locked_by,
+        locked_until=message.locked_until,
+    ).update(locked_until=now + lease)
+    if renewed:
+        message.locked_until = now + lease
+    return bool(renewed)
 
 
 def _mark_processed(message: OutboxMessage) -> bool:

@@ -1,4 +1,5 @@
-"""Imports each app's `handlers` and `tasks` modules so their registrations run once at start."""
+"""Imports each app's `handlers`, `tasks` and `health` modules so their registrations (outbox
+handlers, periodic jobs, health checks) run once at start."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from importlib.util import find_spec
 
 from django.apps import apps
 
-DISCOVERED_MODULES = ("handlers", "tasks")
+DISCOVERED_MODULES = ("handlers", "tasks", "health")
 
 
 def autodiscover() -> None:

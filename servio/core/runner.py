@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import close_old_connections, connection
@@ -14,7 +15,9 @@ log = logging.getLogger(__name__)
 
 
 class Runner:
-    """A daemon thread: deliver due outbox rows, run due jobs, sleep until woken or the poll.
+    """Daemon threads: one delivers due outbox rows and runs the main lane's jobs, sleeping until
+    a commit wakes it or the poll passes; each other lane of jobs (mailbox polling) has a thread
+    of its own, so a hung server there delays neither delivery nor the other jobs.
 
     Nothing is held in memory between ticks: the outbox and JobState tables are the queue, so
     a runner killed at any point loses nothing; rows it had leased are delivered by the next
@@ -28,38 +31,61 @@ class Runner:
         self.run_jobs = run_jobs
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
+        self._wakes: list[threading.Event] = []
+
+    @property
+    def _thread(self) -> threading.Thread | None:
+        """The main thread (delivery and the main lane)."""
+        return self._threads[0] if self._threads else None
 
     def start(self) -> Runner:
         outbox.load_extra_modules()
         outbox.on_wakeup(self._wake.set)
-        self._thread = threading.Thread(target=self._loop, name="servio-runner", daemon=True)
-        self._thread.start()
-        log.info("background runner started (poll every %ss)", self.poll_seconds)
+        self._spawn("servio-runner", self.tick, self._wake)
+        if self.run_jobs:
+            for lane in jobs.lanes()[1:]:
+                self._spawn(f"servio-runner-{lane}", self._lane_tick(lane), threading.Event())
+        log.info(
+            "background runner started (poll every %ss, %s thread(s))",
+            self.poll_seconds,
+            len(self._threads),
+        )
         return self
 
     def stop(self, timeout: float = 10) -> None:
-        """Finish the current tick and stop; publishes no longer wake this runner."""
+        """Finish the current ticks and stop; publishes no longer wake this runner."""
         outbox.off_wakeup(self._wake.set)
         self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        for wake in self._wakes:
+            wake.set()
+        for thread in self._threads:
+            thread.join(timeout)
 
     def tick(self) -> None:
+        """Deliver what is due, then run the main lane's due jobs."""
         outbox.drain()
         if self.run_jobs:
-            jobs.run_due_jobs()
+            jobs.run_due_jobs(lane=jobs.MAIN_LANE)
 
-    def _loop(self) -> None:
+    def _lane_tick(self, lane: str) -> Callable[[], object]:
+        return lambda: jobs.run_due_jobs(lane=lane)
+
+    def _spawn(self, name: str, tick: Callable[[], object], wake: threading.Event) -> None:
+        thread = threading.Thread(target=self._loop, args=(tick, wake), name=name, daemon=True)
+        self._threads.append(thread)
+        self._wakes.append(wake)
+        thread.start()
+
+    def _loop(self, tick: Callable[[], object], wake: threading.Event) -> None:
         while not self._stop.is_set():
             try:
                 close_old_connections()
-                self.tick()
+                tick()
             except Exception:
                 log.exception("background runner tick failed; retrying after the poll interval")
             finally:
                 close_old_connections()
-            self._wake.wait(self.poll_seconds)
-            self._wake.clear()
+            wake.wait(self.poll_seconds)
+            wake.clear()
         connection.close()  # this thread's own connection; nothing else will close it

@@ -44,14 +44,41 @@ class MailboxForm(forms.ModelForm):
         return password
 
 
+class PollingFilter(admin.SimpleListFilter):
+    """Mailboxes whose latest poll failed (what /api/v1/health counts), or that poll fine."""
+
+    title = "polling"
+    parameter_name = "polling"
+
+    def lookups(self, request, model_admin):
+        return (("failing", "Failing"), ("ok", "OK"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "failing":
+            return queryset.filter(poll_failures__gt=0).exclude(imap_host="")
+        if self.value() == "ok":
+            return queryset.filter(poll_failures=0).exclude(imap_host="")
+        return queryset
+
+
 @admin.register(Mailbox)
 class MailboxAdmin(AuditedAdmin):
     form = MailboxForm
     list_display = ("address", "imap_host", "folder", "default_team", "unknown_sender_policy",
-                    "is_active", "last_polled_at", "last_error")  # fmt: skip
-    list_filter = ("is_active", "unknown_sender_policy")
-    readonly_fields = ("last_polled_at", "last_error", "created_at")
+                    "is_active", "polling", "last_success_at", "next_poll_at",
+                    "last_error")  # fmt: skip
+    list_filter = ("is_active", "unknown_sender_policy", PollingFilter)
+    readonly_fields = ("last_polled_at", "last_success_at", "poll_failures", "next_poll_at",
+                       "last_error", "created_at")  # fmt: skip
     actions = ("poll_now",)
+
+    @admin.display(description="polling", ordering="poll_failures")
+    def polling(self, obj: Mailbox) -> str:
+        if not obj.polls_imap:
+            return "-"
+        if obj.poll_failures:
+            return f"FAILING ({obj.poll_failures} in a row)"
+        return "ok" if obj.last_success_at else "not yet"
 
     @admin.action(description="Poll the selected mailboxes now")
     def poll_now(self, request: HttpRequest, queryset: QuerySet[Mailbox]) -> None:

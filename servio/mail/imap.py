@@ -95,10 +95,17 @@ def parse_fetch(data: list) -> list[tuple[str, bytes]]:
     return found
 
 
-def poll(mailbox: Mailbox, *, limit: int | None = None, batch: int = FETCH_BATCH) -> PollResult:
-    """Fetch, store, mark seen and process the mailbox's unseen messages."""
+def poll(
+    mailbox: Mailbox,
+    *,
+    limit: int | None = None,
+    batch: int = FETCH_BATCH,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> PollResult:
+    """Fetch, store, mark seen and process the mailbox's unseen messages; `timeout` bounds each
+    wait on the server."""
     result = PollResult()
-    conn = connect(mailbox)
+    conn = connect(mailbox, timeout=timeout)
     try:
         _check(conn.select(quote_mailbox_name(mailbox.folder)), f"SELECT {mailbox.folder}")
         data = _check(conn.uid("SEARCH", "UNSEEN"), "UID SEARCH UNSEEN")

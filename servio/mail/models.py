@@ -74,6 +74,16 @@ class Mailbox(models.Model):
     is_active = models.BooleanField(default=True)
     last_polled_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_error = models.TextField(blank=True, editable=False)
+    last_success_at = models.DateTimeField(
+        "last successful poll", null=True, blank=True, editable=False
+    )
+    poll_failures = models.PositiveIntegerField("failed polls in a row", default=0, editable=False)
+    next_poll_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="After a failure, polling waits until then (backoff with jitter).",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

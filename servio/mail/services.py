@@ -13,13 +13,15 @@ from email import policy
 from email.parser import BytesHeaderParser
 from email.utils import getaddresses
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from servio.accounts.models import User
 from servio.accounts.roles import Role
 from servio.audit.services import audit_record
-from servio.core import outbox
+from servio.core import backoff, outbox
 from servio.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from servio.core.models import OutboxMessage
 from servio.mail import headers as hdr
@@ -273,22 +275,45 @@ def held_discard(*, actor: User, message: InboundMessage) -> InboundMessage:
 
 
 def mailbox_poll(*, mailbox: Mailbox, limit: int | None = None) -> imap.PollResult:
-    """Poll one mailbox now; the outcome (or the error) is kept on the mailbox for admins."""
+    """Poll one mailbox now; the outcome is kept on the mailbox for admins and /health.
+
+    A failure counts one more failed poll in a row and puts the next scheduled poll off by an
+    exponential backoff with jitter (the poll period, doubling, at most SERVIO_MAIL_POLL_MAX_
+    BACKOFF_SECONDS); a success clears both.
+    """
     try:
-        result = imap.poll(mailbox, limit=limit)
+        result = imap.poll(mailbox, limit=limit, timeout=settings.SERVIO_MAIL_IMAP_TIMEOUT)
     except Exception as exc:
+        now = timezone.now()
+        failures = mailbox.poll_failures + 1
+        wait = backoff.full_jitter(
+            failures + 1,
+            base=settings.SERVIO_MAIL_POLL_SECONDS,
+            cap=settings.SERVIO_MAIL_POLL_MAX_BACKOFF_SECONDS,
+        )
         Mailbox.objects.filter(pk=mailbox.pk).update(
-            last_polled_at=timezone.now(), last_error=f"{type(exc).__name__}: {exc}"[:2000]
+            last_polled_at=now,
+            last_error=f"{type(exc).__name__}: {exc}"[:2000],
+            poll_failures=F("poll_failures") + 1,
+            next_poll_at=now + wait,
         )
         raise
-    Mailbox.objects.filter(pk=mailbox.pk).update(last_polled_at=timezone.now(), last_error="")
+    now = timezone.now()
+    Mailbox.objects.filter(pk=mailbox.pk).update(
+        last_polled_at=now, last_success_at=now, last_error="", poll_failures=0, next_poll_at=None
+    )
     return result
 
 
-def mailboxes_poll() -> dict[str, str]:
-    """Poll every active IMAP mailbox; one failing mailbox does not stop the others."""
+def mailboxes_poll(*, waiting_too: bool = False) -> dict[str, str]:
+    """Poll every active IMAP mailbox that is not backing off after failures (`waiting_too`:
+    those as well, as `servio mail poll` does); one failing mailbox does not stop the others."""
     report = {}
-    for mailbox in Mailbox.objects.filter(is_active=True).exclude(imap_host="").order_by("pk"):
+    mailboxes = Mailbox.objects.filter(is_active=True).exclude(imap_host="").order_by("pk")
+    if not waiting_too:
+        now = timezone.now()
+        mailboxes = mailboxes.filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now))
+    for mailbox in mailboxes:
         try:
             result = mailbox_poll(mailbox=mailbox)
             report[mailbox.address] = f"{result.stored} new, {result.duplicates} duplicate"

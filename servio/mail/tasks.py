@@ -12,9 +12,10 @@ from servio.mail import services
 POLL_EVERY = timedelta(seconds=int(getattr(settings, "SERVIO_MAIL_POLL_SECONDS", 60)))
 
 
-@periodic("mail.poll", every=POLL_EVERY)
+@periodic("mail.poll", every=POLL_EVERY, lane="mail")
 def poll_mailboxes() -> dict[str, str]:
-    """Fetch new mail from every active IMAP mailbox."""
+    """Fetch new mail from every active IMAP mailbox that is not backing off. Its own lane: a
+    hung mail server must not hold up outbox delivery or the other jobs."""
     return services.mailboxes_poll()
 
 

@@ -37,6 +37,8 @@ def test_health_needs_no_credentials_and_reports_an_empty_outbox(db):
         "outbox_pending": 0,
         "outbox_dead": 0,
         "outbox_lag_seconds": 0.0,
+        "checks": {"mailboxes_failing": 0},
+        "problems": [],
     }
 
 
@@ -49,6 +51,8 @@ def test_health_reports_backlog_dead_letters_and_lag(db):
     assert body["outbox_pending"] == 2
     assert body["outbox_dead"] == 1
     assert 90 <= body["outbox_lag_seconds"] < 120
+    assert body["status"] == "degraded"  # a dead letter waits for an administrator
+    assert body["problems"] == ["1 outbox dead letter(s); requeue or delete them in the admin."]
 
 
 def test_health_is_503_problem_with_the_reason_when_the_database_fails(db, tmp_path):

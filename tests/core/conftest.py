@@ -1,4 +1,5 @@
-"""Fixtures for the outbox, job and runner tests: isolated registries and live processes."""
+"""Fixtures for the outbox, job and runner tests: live processes on a shared database (the
+isolated registries are in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -19,28 +20,11 @@ from urllib.parse import quote
 
 import pytest
 
-from servio.core import jobs, outbox
-
 REPO = Path(__file__).resolve().parents[2]
 # The names live_handlers.py registers. Not imported from there: importing it would register its
 # handler and job in this process, where every other test would see them.
 HANDLER = "tests.live.record"
 JOB = "tests.live.tick"
-
-
-@pytest.fixture
-def registry(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Empty handler and wake-up registries: other apps' handlers must not count here."""
-    monkeypatch.setattr(outbox, "_handlers", {})
-    monkeypatch.setattr(outbox, "_wakeups", [])
-
-
-@pytest.fixture
-def job_registry(monkeypatch: pytest.MonkeyPatch) -> dict[str, jobs.PeriodicJob]:
-    """An empty job registry: only the jobs a test registers run."""
-    fresh: dict[str, jobs.PeriodicJob] = {}
-    monkeypatch.setattr(jobs, "JOBS", fresh)
-    return fresh
 
 
 @dataclass

@@ -20,6 +20,7 @@ from servio.core.outbox import Event, handler
 TOPIC = "live.work"
 HANDLER = "tests.live.record"
 JOB = "tests.live.tick"
+LANE_JOB = "tests.live.side_tick"
 
 
 def effect_table() -> str:
@@ -59,3 +60,9 @@ def record(event: Event) -> None:
 @periodic(JOB, every=timedelta(seconds=1))
 def tick() -> None:
     trace("job", JOB, os.getpid())
+
+
+@periodic(LANE_JOB, every=timedelta(seconds=1), lane="side")
+def side_tick() -> None:
+    """A job of a lane of its own: run by its own runner thread, or from its own Celery queue."""
+    trace("lane", LANE_JOB, os.getpid())

@@ -36,6 +36,18 @@ def test_beat_schedule_drains_the_outbox_and_runs_every_job(job_registry):
     assert schedule["job t.hourly"]["schedule"] == 3600.0
 
 
+def test_each_lane_of_jobs_has_a_queue_of_its_own(job_registry):
+    jobs.periodic("t.main", every=timedelta(minutes=1))(lambda: None)
+    jobs.periodic("t.poll", every=timedelta(minutes=1), lane="mail")(lambda: None)
+    app = Celery("schedule-test", set_as_current=False, broker="memory://")
+
+    servio_celery._schedule(app)
+
+    schedule = app.conf.beat_schedule
+    assert schedule["job t.main"]["options"]["queue"] == "servio"
+    assert schedule["job t.poll"]["options"]["queue"] == "servio.mail"
+
+
 def test_tasks_go_to_the_servio_queue():
     assert servio_celery.app.conf.task_default_queue == "servio"
     assert servio_celery.app.conf.task_acks_late is True
@@ -110,6 +122,12 @@ def test_celery_worker_and_beat_deliver_events_and_run_jobs(live: Live):
             timeout=30,
             what="beat to send the 1-second test job and the worker to run it",
         )
+        live.wait_for(
+            lambda: live.traces("lane"),
+            running=worker,
+            timeout=30,
+            what="the worker to run the job of another lane from that lane's queue",
+        )
         ids = live.probe("publish", "3", env=broker)
         final = live.wait_for(
             live.all_delivered,
@@ -129,6 +147,7 @@ def test_celery_worker_and_beat_deliver_events_and_run_jobs(live: Live):
     assert job["runs"] >= 1 and job["failures"] == 0, job
     log = live.output(worker)
     assert "Task servio.run_periodic" in log, log[-3000:]
+    assert f"{queue}.side" in log, "the worker consumes the queue of every lane"
     # Beat also sends a drain every few seconds; more drains received than beat sent means the
     # publishing process's commit asked for one (the wake-up), whatever the timing.
     assert log.count("Sending due task drain outbox") < _received(log, "servio.drain_outbox"), log

@@ -480,8 +480,9 @@ def test_an_external_failure_backs_off_like_any_other(db, registry, settings, cl
     assert OutboxMessage.objects.get().status == Status.DEAD
 
 
-def test_external_delivery_renews_the_lease_for_the_call(db, registry, settings, clock):
-    """The batch was claimed a while ago; the network call gets a whole lease of its own."""
+def test_external_delivery_renews_a_lease_that_is_running_out(db, registry, settings, clock):
+    """A call always starts with at least half a lease ahead of it; a fresh claim is enough
+    (no extra write), a claim that has waited behind a slow batch is renewed first."""
     settings.SERVIO_OUTBOX_LEASE_SECONDS = 60
     leases: list[object] = []
 
@@ -490,10 +491,13 @@ def test_external_delivery_renews_the_lease_for_the_call(db, registry, settings,
         leases.append(OutboxMessage.objects.get(event_id=event.id).locked_until)
 
     outbox.publish("a", {})
-    message = _claim_one(worker="me")
-    clock.advance(seconds=50)
-    assert outbox.deliver(message) is True
-    assert leases == [clock.now + timedelta(seconds=60)]
+    outbox.publish("a", {})
+    first, second = outbox.claim_batch(worker="me")
+    clock.advance(seconds=20)
+    assert outbox.deliver(first) is True
+    clock.advance(seconds=20)  # 20 s of the second row's lease left: renewed before the call
+    assert outbox.deliver(second) is True
+    assert leases == [T0 + timedelta(seconds=60), clock.now + timedelta(seconds=60)]
 
 
 def test_an_external_row_another_worker_took_over_is_left_alone(db, registry, settings, clock):

@@ -31,6 +31,38 @@ def test_tick_delivers_due_rows_and_runs_due_jobs(db, registry, job_registry):
     assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"delivered"}
 
 
+@pytest.mark.django_db(transaction=True)
+def test_each_lane_of_jobs_runs_in_a_thread_of_its_own(registry, job_registry):
+    """A job of another lane that never returns holds up neither delivery nor the main lane."""
+    release = threading.Event()
+    main_ran = threading.Event()
+    delivered = threading.Event()
+    threads: dict[str, str] = {}
+
+    def stuck() -> None:
+        threads["side"] = threading.current_thread().name
+        release.wait(30)
+
+    def main_job() -> None:
+        threads["main"] = threading.current_thread().name
+        main_ran.set()
+
+    jobs.periodic("t.stuck", every=timedelta(hours=1), lane="side")(stuck)
+    jobs.periodic("t.main", every=timedelta(hours=1))(main_job)
+    outbox.handler("a", name="t.a")(lambda event: delivered.set())
+    runner = Runner(poll_seconds=0.1).start()
+    try:
+        assert main_ran.wait(10)
+        with transaction.atomic():
+            outbox.publish("a", {})
+        assert delivered.wait(10), "delivery waited for the stuck lane"
+    finally:
+        release.set()
+        runner.stop()
+    assert threads == {"side": "servio-runner-side", "main": "servio-runner"}
+    assert not any(thread.is_alive() for thread in runner._threads)
+
+
 def test_runner_without_jobs_only_delivers(db, registry, job_registry):
     ran: list[bool] = []
     jobs.periodic("t.job", every=timedelta(hours=1))(lambda: ran.append(True))
@@ -150,6 +182,12 @@ def test_servio_run_delivers_with_its_in_process_runner(live: Live):
             timeout=20,
             every=0.3,
             what="the web process's runner to deliver 2 events",
+        )
+        live.wait_for(
+            lambda: live.traces("lane"),
+            running=server,
+            timeout=20,
+            what="the runner's thread of another lane to run that lane's job",
         )
     finally:
         live.stop(server)

@@ -157,6 +157,50 @@ def send_through(settings, port: int) -> None:
     settings.EMAIL_TIMEOUT = 10
 
 
+@dataclass
+class HungServer:
+    """A TCP server that accepts connections and never says a word (a hung mail server)."""
+
+    port: int
+    accepted: list[float] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def hung_server() -> Iterator[HungServer]:
+    """Listen on 127.0.0.1; accept and hold every connection silently until the block ends."""
+    import threading
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.1)
+    server = HungServer(listener.getsockname()[1])
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            held.append(conn)
+            server.accepted.append(time.monotonic())
+
+    thread = threading.Thread(target=accept, name="hung-server", daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        stop.set()
+        thread.join(5)
+        for conn in held:
+            conn.close()
+        listener.close()
+
+
 # --- IMAP -------------------------------------------------------------------------------------
 
 _CONFIG = """\

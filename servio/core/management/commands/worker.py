@@ -20,6 +20,12 @@ class Command(BaseCommand):
         parser.add_argument("--beat", action="store_true", help="also run Celery beat (Celery)")
         parser.add_argument("--concurrency", type=int, default=2)
         parser.add_argument("--loglevel", default="info")
+        parser.add_argument(
+            "--lanes",
+            default="",
+            help="Celery: consume only these lanes' queues, comma-separated (e.g. `main` on "
+            "one worker and `mail` on another); default every lane",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from servio.core import outbox
@@ -40,14 +46,19 @@ class Command(BaseCommand):
         runner.stop()
 
     def _celery(self, options: dict[str, Any]) -> None:
-        from servio.celery import app
+        from servio.celery import app, queue_for
+        from servio.core import jobs
 
+        lanes = [lane.strip() for lane in options["lanes"].split(",") if lane.strip()]
+        # Where `delay()` and beat send our tasks: the default queue (drains, the main lane's
+        # jobs) and one queue per other lane of jobs.
+        queues = [queue_for(lane) for lane in (lanes or jobs.lanes())]
         argv = [
             "worker",
             f"--loglevel={options['loglevel']}",
             f"--concurrency={options['concurrency']}",
             "-Q",
-            app.conf.task_default_queue,  # where `delay()` and beat send our tasks
+            ",".join(queues),
         ]
         if options["beat"]:
             # Beat keeps its last-run times in a file: under var/, not the current directory.

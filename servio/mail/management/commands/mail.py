@@ -35,7 +35,9 @@ class Command(BaseCommand):
         ingest.add_argument(
             "--mailbox", help="the mailbox address (default: the one the recipients name)"
         )
-        poll = actions.add_parser("poll", help="poll the active IMAP mailboxes now")
+        poll = actions.add_parser(
+            "poll", help="poll the active IMAP mailboxes now (also those backing off)"
+        )
         poll.add_argument("--mailbox", help="only this mailbox")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -97,5 +99,5 @@ class Command(BaseCommand):
                 f"{result.outcomes}"
             )
             return
-        for address, outcome in services.mailboxes_poll().items():
+        for address, outcome in services.mailboxes_poll(waiting_too=True).items():
             self.stdout.write(f"{address}: {outcome}")
