@@ -36,11 +36,13 @@ def test_each_lane_of_jobs_runs_in_a_thread_of_its_own(registry, job_registry):
     """A job of another lane that never returns holds up neither delivery nor the main lane."""
     release = threading.Event()
     main_ran = threading.Event()
+    side_started = threading.Event()
     delivered = threading.Event()
     threads: dict[str, str] = {}
 
     def stuck() -> None:
         threads["side"] = threading.current_thread().name
+        side_started.set()
         release.wait(30)
 
     def main_job() -> None:
@@ -56,6 +58,7 @@ def test_each_lane_of_jobs_runs_in_a_thread_of_its_own(registry, job_registry):
         with transaction.atomic():
             outbox.publish("a", {})
         assert delivered.wait(10), "delivery waited for the stuck lane"
+        assert side_started.wait(10), "the side lane never ran its job"
     finally:
         release.set()
         runner.stop()
