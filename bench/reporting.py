@@ -12,8 +12,10 @@ what the generator does not write, once: SLA clocks (a requester SLA's first-res
 resolution clocks on every ticket, an OLA's resolution clock on a third of them, running clocks
 on open tickets) and survey answers for a quarter of the resolved tickets, with SQL
 `INSERT ... SELECT`, and watches three tickets of an organisation the team lead below does not
-serve for them (single tickets in their scope). What it writes it then `VACUUM ANALYZE`s
-(autovacuum may be off).
+serve for them (single tickets in their scope). It then builds the report tables (decision 29:
+`servio reports rebuild` the first time, `refresh` later) and `VACUUM ANALYZE`s what it wrote
+(autovacuum may be off). In the read-only `servio_bench` nothing is built: the report is then
+counted from the tickets, as before decision 29.
 
 **Figures.** Each is the time of `servio.reporting.selectors.service_desk_metrics` as the API
 calls it, over the `--periods` (days) that end at the newest ticket, after two warm-up calls:
@@ -27,6 +29,12 @@ calls it, over the `--periods` (days) that end at the newest ticket, after two w
 | `reporting.service_desk.team` | an administrator, 30 days, `team=` the lead's team |
 | `reporting.service_desk.csv` | an administrator, 30 days, rendered as the CSV download |
 | `reporting.service_desk.queries` | queries of one call (administrator, 30 days) |
+| `reporting.tables.build` | seconds to build the report tables from nothing (first run only) |
+| `reporting.tables.refresh` | seconds of a refresh after 100 tickets of the last 30 days changed |
+
+With `--live`, every period is also measured with `stored_figures=False` (all counted from the
+tickets, what the report did before decision 29), as `reporting.service_desk.<days>.live...`:
+slow over long periods (about a minute per figure for a year).
 
 Target: under 1 s for every period up to a year (366 days). Prints `name value unit` lines;
 notes go to stderr, prefixed `#`.
@@ -220,6 +228,43 @@ def vacuum_analyze(*tables: str) -> None:
             cursor.execute(f"VACUUM ANALYZE {table}")
 
 
+REPORT_TABLES = (
+    "reporting_reportday",
+    "reporting_reportmonth",
+    "reporting_reportdurations",
+    "reporting_reportzone",
+    "reporting_countedresolution",
+)
+
+
+def build_report_tables() -> None:
+    """Build the report tables if they are not (timed), else time a refresh after 100 tickets
+    of the last 30 days changed (their `updated_at` moved, as a write moves it): about what a
+    busy desk changes between two runs of the job, a minute apart."""
+    from django.db.models import Max
+    from django.utils import timezone
+
+    from servio.reporting.models import ReportZone
+    from servio.reporting.services import report_rebuild, report_refresh
+    from servio.tickets.models import Ticket
+
+    if not ReportZone.objects.filter(complete_before__isnull=False).exists():
+        note("building the report tables (a few minutes)")
+        started = time.monotonic()
+        report_rebuild()
+        figure("reporting.tables.build", time.monotonic() - started, "s")
+    else:
+        report_refresh()  # the days that ended since the last run
+        newest = Ticket.objects.aggregate(newest=Max("created_at"))["newest"]
+        recent = Ticket.objects.filter(created_at__gte=newest - dt.timedelta(days=30))
+        picked = list(recent.order_by("?").values_list("pk", flat=True)[:100])
+        Ticket.objects.filter(pk__in=picked).update(updated_at=timezone.now())
+        started = time.monotonic()
+        report_refresh()
+        figure("reporting.tables.refresh", time.monotonic() - started, "s")
+    vacuum_analyze(*REPORT_TABLES)
+
+
 def pick_lead():
     """A team lead whose teams do not serve every organisation, so the scope is a part."""
     from servio.accounts import scope
@@ -275,6 +320,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--periods", default=PERIODS, help="lengths of the periods in days, comma-separated"
     )
+    parser.add_argument(
+        "--live", action="store_true", help="also measure the report counted from the tickets"
+    )
     args = parser.parse_args(argv)
     periods = [int(days) for days in args.periods.split(",")]
 
@@ -302,6 +350,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("The database has no administrator or team lead: generate it first.")
     if owned:
         watch_unseen_tickets(lead)
+        build_report_tables()
     team = lead.teams.order_by("pk").first()
     newest = Ticket.objects.aggregate(newest=Max("created_at"))["newest"]
     end = newest + dt.timedelta(seconds=1)
@@ -309,6 +358,9 @@ def main(argv: list[str] | None = None) -> None:
 
     def call(user=admin, since=start, **filters):
         return lambda: service_desk_metrics(user=user, start=since, end=end, **filters)
+
+    def live(user, since):
+        return lambda: service_desk_metrics(user=user, start=since, end=end, stored_figures=False)
 
     sample = call()()
     note(
@@ -332,6 +384,10 @@ def main(argv: list[str] | None = None) -> None:
         runs = args.runs if days <= 92 else max(3, args.runs // 3)
         report(f"reporting.service_desk.{days}d", timed(call(since=since), runs))
         report(f"reporting.service_desk.{days}d.lead", timed(call(lead, since), runs))
+        if args.live:
+            runs = args.runs if days <= 92 else 3
+            report(f"reporting.service_desk.{days}d.live", timed(live(admin, since), runs))
+            report(f"reporting.service_desk.{days}d.live.lead", timed(live(lead, since), runs))
     report("reporting.service_desk.team", timed(call(team_id=team.pk), args.runs))
     report(
         "reporting.service_desk.csv",

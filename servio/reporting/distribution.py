@@ -14,6 +14,7 @@ import math
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 
 # The median and the 90th percentile, as the report names them.
 PERCENTILES = {"median_seconds": 0.5, "p90_seconds": 0.9}
@@ -46,6 +47,68 @@ def interpolate(low: float, high: float, position: float) -> float:
     return low + (high - low) * (position - math.floor(position))
 
 
+@dataclass(frozen=True)
+class Ranks:
+    """Where the PERCENTILES' ranks lie among some durations: in which buckets (`wanted`), and
+    at which place of their bucket's sorted values."""
+
+    positions: dict[str, float]  # name -> fractional rank
+    places: dict[int, tuple[int, int]]  # rank -> (bucket, index within the bucket)
+
+    @property
+    def wanted(self) -> set[int]:
+        return {bucket for bucket, _ in self.places.values()}
+
+
+def locate(stored: Counter[int], live: list[float]) -> Ranks | None:
+    """The ranks of the PERCENTILES among the stored durations (their histogram) and the `live`
+    ones together; None when there are none."""
+    counts = stored + histogram(live)  # Counter addition keeps positive counts only
+    total = sum(counts.values())
+    if not total:
+        return None
+    positions = {name: fraction * (total - 1) for name, fraction in PERCENTILES.items()}
+    ranks = sorted({r for p in positions.values() for r in (math.floor(p), math.ceil(p))})
+    places: dict[int, tuple[int, int]] = {}
+    seen = 0
+    buckets = iter(sorted(counts))
+    bucket = next(buckets)
+    for rank in ranks:
+        while rank >= seen + counts[bucket]:
+            seen += counts[bucket]
+            bucket = next(buckets)
+        places[rank] = (bucket, rank - seen)
+    return Ranks(positions, places)
+
+
+def at_ranks(
+    ranks: Ranks | None, stored: dict[int, list[float]], live: list[float]
+) -> dict[str, float | None]:
+    """The PERCENTILES, given the stored values of the wanted buckets (unsorted)."""
+    if ranks is None:
+        return dict.fromkeys(PERCENTILES)
+    wanted = ranks.wanted
+    values = {bucket: list(stored.get(bucket, ())) for bucket in wanted}
+    for value in live:
+        bucket = bucket_of(value)
+        if bucket in wanted:
+            values[bucket].append(value)
+    for found in values.values():
+        found.sort()
+
+    def at(rank: int) -> float | None:
+        bucket, index = ranks.places[rank]
+        # Fewer values than the histogram promised: the rows changed between the two reads
+        # (SQLite reads without one snapshot); say nothing rather than something wrong.
+        return values[bucket][index] if index < len(values[bucket]) else None
+
+    result: dict[str, float | None] = {}
+    for name, position in ranks.positions.items():
+        low, high = at(math.floor(position)), at(math.ceil(position))
+        result[name] = None if low is None or high is None else interpolate(low, high, position)
+    return result
+
+
 def percentiles(
     *,
     stored: Counter[int],
@@ -54,43 +117,5 @@ def percentiles(
 ) -> dict[str, float | None]:
     """The PERCENTILES of the stored durations (their histogram, and `read_stored(buckets)` for
     the values of some buckets) together with the `live` ones, counted from the tickets."""
-    counts = stored + histogram(live)  # Counter addition keeps positive counts only
-    total = sum(counts.values())
-    if not total:
-        return dict.fromkeys(PERCENTILES)
-    positions = {name: fraction * (total - 1) for name, fraction in PERCENTILES.items()}
-    ranks = {r for p in positions.values() for r in (math.floor(p), math.ceil(p))}
-    first_rank: dict[int, int] = {}  # bucket -> rank of its first value
-    seen = 0
-    for bucket in sorted(counts):
-        first_rank[bucket] = seen
-        seen += counts[bucket]
-    starts = sorted(first_rank.items(), key=lambda item: item[1])
-    home = {rank: _bucket_holding(rank, starts) for rank in ranks}
-    wanted = set(home.values())
-    values = read_stored(wanted)
-    for value in live:
-        bucket = bucket_of(value)
-        if bucket in wanted:
-            values.setdefault(bucket, []).append(value)
-    for found in values.values():
-        found.sort()
-
-    def at(rank: int) -> float | None:
-        found = values.get(home[rank], [])
-        index = rank - first_rank[home[rank]]
-        # Fewer values than the histogram promised: the rows changed between the two reads
-        # (SQLite reads without one snapshot); say nothing rather than something wrong.
-        return found[index] if index < len(found) else None
-
-    result: dict[str, float | None] = {}
-    for name, position in positions.items():
-        low, high = at(math.floor(position)), at(math.ceil(position))
-        result[name] = None if low is None or high is None else interpolate(low, high, position)
-    return result
-
-
-def _bucket_holding(rank: int, starts: list[tuple[int, int]]) -> int:
-    """The bucket whose ranks include `rank`, given (bucket, first rank) in order."""
-    index = bisect_right([first for _, first in starts], rank) - 1
-    return starts[index][0]
+    ranks = locate(stored, live)
+    return at_ranks(ranks, read_stored(ranks.wanted) if ranks else {}, live)

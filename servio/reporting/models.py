@@ -86,8 +86,8 @@ class ReportDay(_Group):
 
 
 class ReportMonth(_Group):
-    """The sums of a local month's duration histograms for one organisation and team, so that
-    a long period adds a dozen months instead of hundreds of days."""
+    """The sums of an ended local month's duration histograms for one organisation and team,
+    so that a long period adds a dozen months instead of hundreds of days."""
 
     month = models.DateField()  # its first day
     response_histogram = models.JSONField(default=dict)
@@ -100,18 +100,26 @@ class ReportMonth(_Group):
         return f"{self.zone} {self.month:%Y-%m} org {self.organization_id} team {self.team_id}"
 
 
-class ReportDurations(_Group):
-    """The exact durations of one histogram bucket of one day, organisation and team, sorted:
-    what a percentile reads once the histograms have said where its rank lies."""
+class _Durations(_Group):
+    """The exact durations (seconds, sorted) of one histogram bucket of one measure: what a
+    percentile reads once the histograms have said where its rank lies."""
 
     class Measure(models.TextChoices):
         RESPONSE = "response", "Logged to first response"
         RESOLUTION = "resolution", "Logged to resolution"
 
-    day = models.DateField()
     measure = models.CharField(max_length=10, choices=Measure.choices)
     bucket = models.PositiveSmallIntegerField()
     seconds = models.JSONField(default=list)
+
+    class Meta:
+        abstract = True
+
+
+class ReportDurations(_Durations):
+    """One bucket's durations of one local day, organisation and team."""
+
+    day = models.DateField()
 
     class Meta:
         indexes = [
@@ -121,6 +129,22 @@ class ReportDurations(_Group):
 
     def __str__(self) -> str:
         return f"{self.zone} {self.day} {self.measure} bucket {self.bucket}"
+
+
+class ReportMonthDurations(_Durations):
+    """One bucket's durations of an ended local month, organisation and team (its days'
+    together), so that a year's percentile reads a dozen rows per group, not hundreds."""
+
+    month = models.DateField()  # its first day
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["zone", "measure", "bucket", "month"], name="report_month_bucket"),
+            models.Index(fields=["zone", "month"], name="report_month_bucket_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.zone} {self.month:%Y-%m} {self.measure} bucket {self.bucket}"
 
 
 class CountedResolution(models.Model):

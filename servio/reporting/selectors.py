@@ -379,13 +379,20 @@ def _combined(
         .annotate(seconds=figures.response_seconds())
         .values_list("seconds", flat=True)
     )
-    mtta = _timing_combined(part, "response", stored_histograms, response)
-    mtta["count"] = totals["answered"] + len(response)
-
     resolution = list(
         resolved.annotate(seconds=figures.resolution_seconds()).values_list("seconds", flat=True)
     )
-    mttr = _timing_combined(part, "resolution", stored_histograms, resolution)
+    live = {"response": response, "resolution": resolution}
+    ranks = {m: distribution.locate(stored_histograms[m], live[m]) for m in live}
+    wanted = {m: r.wanted for m, r in ranks.items() if r is not None}
+    values = stored.durations(part, wanted)
+    mtta: dict[str, Any] = distribution.at_ranks(
+        ranks["response"], values.get("response", {}), response
+    )
+    mttr: dict[str, Any] = distribution.at_ranks(
+        ranks["resolution"], values.get("resolution", {}), resolution
+    )
+    mtta["count"] = totals["answered"] + len(response)
     counts = resolved.aggregate(**figures.resolved_measures())
     mttr["count"] = totals["resolved"] + len(resolution)
     for name, stored_name in (
@@ -417,16 +424,6 @@ def _combined(
         mttr=mttr,
         sla=sla,
         ratings=ratings,
-    )
-
-
-def _timing_combined(
-    part: stored.StoredDays, measure: str, histograms: dict[str, Counter[int]], live: list[float]
-) -> dict[str, Any]:
-    return distribution.percentiles(
-        stored=histograms[measure],
-        read_stored=lambda buckets: stored.durations(part, measure, buckets),
-        live=live,
     )
 
 

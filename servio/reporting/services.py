@@ -33,6 +33,7 @@ from servio.reporting.models import (
     ReportDay,
     ReportDurations,
     ReportMonth,
+    ReportMonthDurations,
     ReportZone,
 )
 from servio.reporting.zones import aggregated_zones, day_of, start_of
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 # before the last refresh but committed after it is still seen (longer transactions are not).
 OVERLAP = dt.timedelta(minutes=10)
 CHUNK_DAYS = 31  # days read and written together while building
+DERIVED = (ReportDay, ReportDurations, ReportMonth, ReportMonthDurations)  # rows per time zone
 Group = tuple[dt.date, int, int | None]  # (day, organisation, team)
 
 
@@ -69,7 +71,7 @@ def report_refresh(*, now: dt.datetime | None = None) -> dict[str, int]:
             days.update(_days_between(state.complete_before, today))
         wanted = sorted(day for day in days if day < today)
         _rebuild_days(zone, info, wanted)
-        _rebuild_months(zone, {day.replace(day=1) for day in wanted})
+        _rebuild_months(zone, {day.replace(day=1) for day in wanted}, today)
         state.complete_before, state.changes_read_at, state.refreshed_at = today, now, now
         state.save()
         rebuilt[zone] = len(wanted)
@@ -80,7 +82,7 @@ def report_refresh(*, now: dt.datetime | None = None) -> dict[str, int]:
 def report_rebuild(*, now: dt.datetime | None = None) -> dict[str, int]:
     """Forget the report tables and build them again from the tickets."""
     with transaction.atomic():
-        for model in (ReportDay, ReportMonth, ReportDurations, ReportZone, CountedResolution):
+        for model in (*DERIVED, ReportZone, CountedResolution):
             model.objects.all().delete()
     return report_refresh(now=now)
 
@@ -93,7 +95,7 @@ def _forget_other_zones(zones: list[str]) -> None:
     gone = list(ReportZone.objects.exclude(zone__in=zones).values_list("zone", flat=True))
     if gone:
         with transaction.atomic():
-            for model in (ReportDay, ReportMonth, ReportDurations, ReportZone):
+            for model in (*DERIVED, ReportZone):
                 model.objects.filter(zone__in=gone).delete()
 
 
@@ -303,19 +305,28 @@ def _sortable(group: Group) -> tuple[dt.date, int, int]:
 # --- months -----------------------------------------------------------------------------------
 
 
-def _rebuild_months(zone: str, months: Iterable[dt.date]) -> None:
-    """Sum the day rows' histograms of each month into its month rows."""
-    for month in sorted(months):
+def _rebuild_months(zone: str, months: Iterable[dt.date], today: dt.date) -> None:
+    """Sum the day rows of each ended month into its month rows (histograms, and each bucket's
+    durations). A month that has not ended needs none: no period holds it whole before today."""
+    for month in sorted(m for m in months if m < today.replace(day=1)):
         following = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        in_month = {"zone": zone, "day__gte": month, "day__lt": following}
         totals: dict[tuple[int, int | None], dict[str, Counter[int]]] = defaultdict(
             lambda: {"response": Counter(), "resolution": Counter()}
         )
-        days = ReportDay.objects.filter(zone=zone, day__gte=month, day__lt=following)
         fields = ("organization_id", "team_id", "response_histogram", "resolution_histogram")
-        for organization, team, response, resolution in days.values_list(*fields):
+        for organization, team, response, resolution in ReportDay.objects.filter(
+            **in_month
+        ).values_list(*fields):
             distribution.add(totals[organization, team]["response"], response)
             distribution.add(totals[organization, team]["resolution"], resolution)
-        rows = [
+        seconds: dict[tuple[int, int | None, str, int], list[float]] = defaultdict(list)
+        values = ("organization_id", "team_id", "measure", "bucket", "seconds")
+        for organization, team, measure, bucket, found in ReportDurations.objects.filter(
+            **in_month
+        ).values_list(*values):
+            seconds[organization, team, measure, bucket].extend(found)
+        histograms = [
             ReportMonth(
                 zone=zone,
                 month=month,
@@ -326,6 +337,20 @@ def _rebuild_months(zone: str, months: Iterable[dt.date]) -> None:
             )
             for (organization, team), sums in totals.items()
         ]
+        durations = [
+            ReportMonthDurations(
+                zone=zone,
+                month=month,
+                organization_id=organization,
+                team_id=team,
+                measure=measure,
+                bucket=bucket,
+                seconds=sorted(found),
+            )
+            for (organization, team, measure, bucket), found in seconds.items()
+        ]
         with transaction.atomic():
             ReportMonth.objects.filter(zone=zone, month=month).delete()
-            ReportMonth.objects.bulk_create(rows)
+            ReportMonthDurations.objects.filter(zone=zone, month=month).delete()
+            ReportMonth.objects.bulk_create(histograms, batch_size=2000)
+            ReportMonthDurations.objects.bulk_create(durations, batch_size=2000)

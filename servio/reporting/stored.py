@@ -21,7 +21,13 @@ from django.db.models import Q, QuerySet, Sum, TextField
 from django.db.models.functions import Cast
 
 from servio.reporting import distribution
-from servio.reporting.models import ReportDay, ReportDurations, ReportMonth, ReportZone
+from servio.reporting.models import (
+    ReportDay,
+    ReportDurations,
+    ReportMonth,
+    ReportMonthDurations,
+    ReportZone,
+)
 from servio.reporting.zones import aggregated_zones, day_of, start_of, whole_days
 from servio.tickets.models import VisibleParts
 
@@ -96,7 +102,8 @@ def day_counts(part: StoredDays) -> dict[dt.date, dict[str, int]]:
 
 def histograms(part: StoredDays) -> dict[str, Counter[int]]:
     """The summed duration histograms of the stored days, by measure: the months wholly
-    inside them from the month rows, the other days from the day rows."""
+    inside them (which have ended: the stored days end before today) from the month rows,
+    the other days from the day rows."""
     months = _whole_months(part.first, part.stop)
     totals: dict[str, Counter[int]] = {"response": Counter(), "resolution": Counter()}
     fields = ("response_histogram", "resolution_histogram")
@@ -115,24 +122,32 @@ def histograms(part: StoredDays) -> dict[str, Counter[int]]:
     return totals
 
 
-def durations(part: StoredDays, measure: str, buckets: set[int]) -> dict[int, list[float]]:
-    """The exact stored durations of some buckets of one measure, by bucket (unsorted)."""
-    found: dict[int, list[float]] = {}
-    if not buckets:
+def durations(part: StoredDays, wanted: dict[str, set[int]]) -> dict[str, dict[int, list[float]]]:
+    """The exact stored durations of the `wanted` buckets of each measure, by measure and
+    bucket (unsorted): the months wholly inside the stored days from the month rows, the other
+    days from the day rows."""
+    found: dict[str, dict[int, list[float]]] = {measure: {} for measure in wanted}
+    which = Q()
+    for measure, buckets in wanted.items():
+        if buckets:
+            which |= Q(measure=measure, bucket__in=sorted(buckets))
+    if not which:
         return found
-    rows = ReportDurations.objects.filter(
-        part.rows,
-        measure=measure,
-        bucket__in=sorted(buckets),
-        day__gte=part.first,
-        day__lt=part.stop,
-    ).values_list("bucket", _as_text("seconds"))
-    buckets_found, texts = [], []
-    for bucket, text in rows:
-        buckets_found.append(bucket)
-        texts.append(text)
-    for bucket, seconds in zip(buckets_found, _decoded_texts(texts), strict=True):
-        found.setdefault(bucket, []).extend(seconds)
+    months = _whole_months(part.first, part.stop)
+    sources: list[QuerySet[Any]] = []
+    if months:
+        sources.append(ReportMonthDurations.objects.filter(part.rows, which, month__in=months))
+    days = ReportDurations.objects.filter(part.rows, which, day__gte=part.first, day__lt=part.stop)
+    if months:
+        days = days.filter(Q(day__lt=months[0]) | Q(day__gte=_next_month(months[-1])))
+    sources.append(days)
+    for rows in sources:
+        keys, texts = [], []
+        for measure, bucket, text in rows.values_list("measure", "bucket", _as_text("seconds")):
+            keys.append((measure, bucket))
+            texts.append(text)
+        for (measure, bucket), seconds in zip(keys, _decoded_texts(texts), strict=True):
+            found[measure].setdefault(bucket, []).extend(seconds)
     return found
 
 

@@ -6,6 +6,7 @@ quarter-hour offsets; and after the changes the refresh has to find."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 import time_machine
@@ -13,7 +14,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from servio.accounts.roles import Role
-from servio.reporting.models import CountedResolution, ReportDay, ReportDurations, ReportZone
+from servio.reporting.models import (
+    CountedResolution,
+    ReportDay,
+    ReportDurations,
+    ReportMonthDurations,
+    ReportZone,
+)
 from servio.reporting.selectors import service_desk_metrics
 from servio.reporting.services import report_rebuild, report_refresh
 from servio.tickets import services
@@ -112,6 +119,10 @@ def test_the_data_reaches_every_bucket_kind_and_group(readers):
     assert 0 in buckets and max(buckets) >= 80  # under a second, and beyond a month
     assert ReportDay.objects.filter(zone="UTC", team__isnull=True).exists()
     assert ReportDay.objects.filter(zone="UTC", team__isnull=False).count() > 100
+    # Month rows for the months that have ended, not for the current one (March 2026).
+    months = set(ReportMonthDurations.objects.values_list("month", flat=True))
+    assert dt.date(2025, 1, 1) in months and dt.date(2026, 2, 1) in months
+    assert dt.date(2026, 3, 1) not in months
 
 
 def test_a_zone_that_is_not_aggregated_is_counted_live(readers, personas):
@@ -195,14 +206,24 @@ def test_the_refresh_follows_changes_to_days_long_past(service_desk, desk, perso
         services.ticket_assign(actor=p.admin, ticket=t["t1"], team=None, assignee=None)
     d.reply(later, t["t12"])  # a second staff reply: no longer first contact
     d.rate(later, t["t3"], 4)  # an answer today about a ticket of D2
-    d.resolve(later, t["t6"])  # logged in February, open until now
+    d.reply(later, t["t6"])  # logged in February, first answered now: February's histogram
+    d.resolve(later, t["t6"])  # ...and resolved
+    t11 = Ticket.objects.get(pk=service_desk.made["t11"].pk)
+    with travel(later):  # February's work, resolved, leaves the desk's queue
+        services.ticket_assign(actor=p.admin, ticket=t11, team=None, assignee=None)
     # Nothing else touches D3 (4 March) now: only CountedResolution says T4 was resolved then.
 
     def compare(when):
         for zone in ("UTC", "Europe/Berlin"):
-            for user in (p.admin, p.lead_desk, p.change_manager):
+            for user, team in ((p.admin, None), (p.admin, p.team_desk.pk), (p.lead_desk, None)):
                 with travel(when):
-                    kwargs = {"user": user, "start": at(2, 1), "end": at(3, 21), "time_zone": zone}
+                    kwargs = {
+                        "user": user,
+                        "start": at(2, 1) if zone == "UTC" else at(1, 31, 23),  # February whole
+                        "end": at(3, 21),
+                        "time_zone": zone,
+                        "team_id": team,
+                    }
                     stored = service_desk_metrics(**kwargs)
                     live = service_desk_metrics(**kwargs, stored_figures=False)
                 assert stored == live, f"{user}, {zone}"
@@ -250,3 +271,52 @@ def test_rebuild_and_zones_that_are_dropped(service_desk, personas, settings):
     with travel(at(3, 6, 0, 2)):
         assert report_rebuild() == {"UTC": 14}
     assert ReportDay.objects.count() == rows
+
+
+def test_query_count_of_the_stored_figures_does_not_grow(desk, service_desk, personas, settings):
+    settings.SERVIO_REPORT_TIME_ZONES = ["UTC"]
+    p = personas
+    # Lena watches a Globex ticket of the network team: her figures have a personal part.
+    p.team_desk.serves.add(p.globex)
+    with travel(at(3, 4, 12)):
+        watched = desk.create(at(3, 4, 12), requester=p.requester_globex, team=p.team_network)
+        services.watcher_add(actor=p.agent_network, ticket=watched, user=p.lead_desk)
+    p.team_desk.serves.remove(p.globex)
+
+    def queries() -> int:
+        with travel(at(3, 20, 12)):
+            report_refresh()
+            service_desk_metrics(user=p.lead_desk, start=at(2, 1), end=at(3, 20, 12))  # caches
+            with CaptureQueriesContext(connection) as ctx:
+                service_desk_metrics(user=p.lead_desk, start=at(2, 1), end=at(3, 20, 12))
+        assert any("reporting_reportday" in q["sql"] for q in ctx.captured_queries)
+        return len(ctx)
+
+    few = queries()
+    for day in range(5, 19):  # two more weeks of work, on days the tables hold
+        ticket = desk.create(at(3, day, 9), team=p.team_desk)
+        desk.reply(at(3, day, 9, 30), ticket)
+        desk.resolve(at(3, day, 11), ticket)
+        desk.rate(at(3, day, 12), ticket, 5)
+    assert queries() == few
+    # The reader's scope (watchers, membership, organisations), the stored days (state, day
+    # sums, histograms of months and days, two buckets' values), the counted rest (personal
+    # tickets, six figures, two per-day series) and the backlog; on PostgreSQL also the
+    # transaction and `SET LOCAL jit`.
+    assert few == (23 if connection.vendor == "postgresql" else 20), few
+
+
+def test_the_job_and_the_command(service_desk, settings):
+    from django.core.management import call_command
+
+    from servio.core.jobs import JOBS
+
+    settings.SERVIO_REPORT_TIME_ZONES = ["UTC"]
+    job = JOBS["reporting.refresh"]
+    assert job.lane == "reporting" and job.every == dt.timedelta(minutes=1)
+    with travel(at(3, 6)):
+        assert job.func() == 14
+    out = io.StringIO()
+    with travel(at(3, 7, 1)):
+        call_command("reports", "refresh", stdout=out)
+    assert out.getvalue().startswith("UTC: 1 day built")
