@@ -10,7 +10,8 @@ read from the system's time zone database, as Python's `zoneinfo` does.
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+import functools
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from django.conf import settings
 
@@ -27,11 +28,17 @@ def default_zone() -> str:
     return aggregated_zones()[0]
 
 
+@functools.cache
+def _known() -> frozenset[str]:
+    """The IANA names of the time zone database (not its other files, such as `localtime`)."""
+    return frozenset(available_timezones())
+
+
 def zone_named(name: str | None, field: str = "tz") -> ZoneInfo:
     """The zone of an IANA name (None: the default); ValidationFailed naming `field` if unknown."""
     if name is None:
         name = default_zone()
-    if isinstance(name, str) and name.strip() and len(name) <= 64:
+    if isinstance(name, str) and name.strip() in _known():
         try:
             return ZoneInfo(name.strip())
         except (ZoneInfoNotFoundError, ValueError, OSError):

@@ -60,7 +60,10 @@ def test_whole_days_and_days_touched():
     )
 
 
-@pytest.mark.parametrize("name", ["Mars/Olympus_Mons", "", "   ", "../etc/passwd", "E" * 65, 7])
+@pytest.mark.parametrize(
+    "name",
+    ["Mars/Olympus_Mons", "", "   ", "../etc/passwd", "E" * 65, 7, "posixrules", "right/UTC"],
+)
 def test_unknown_zones_are_refused_naming_the_field(name):
     with pytest.raises(ValidationFailed) as refused:
         zone_named(name)
@@ -93,3 +96,13 @@ def test_the_database_puts_instants_on_the_days_python_does(personas, zone):
             day=TruncDate("created_at", tzinfo=zone)
         )
         assert found.get().day == day_of(instant, zone), (number, instant)
+
+
+def test_a_listed_zone_that_does_not_exist_fails_the_system_check(settings):
+    from servio.reporting.apps import check_report_time_zones
+
+    settings.SERVIO_REPORT_TIME_ZONES = ["UTC", "Europe/Berlin"]
+    assert check_report_time_zones() == []
+    settings.SERVIO_REPORT_TIME_ZONES = ["UTC", "Europe/Berln"]
+    errors = check_report_time_zones()
+    assert [e.id for e in errors] == ["reporting.E001"] and "Europe/Berln" in errors[0].msg
