@@ -156,7 +156,7 @@ def visible_parent(*, user, ticket: Ticket) -> Ticket | None:
 
 
 def history_changes(*, user, events: list[AuditEvent]) -> dict[int, dict]:
-    """Each event's recorded changes (by event seq) as this reader may read them: the number of
+    """Each event's recorded changes (by event id) as this reader may read them: the number of
     a linked ticket or parent they may not see is replaced by HIDDEN (2 queries at most)."""
     pks, numbers = set(), set()
     for event in events:
@@ -191,7 +191,7 @@ def history_changes(*, user, events: list[AuditEvent]) -> dict[int, dict]:
     out = {}
     for event in events:
         changes = event.changes or {}
-        out[event.seq] = {
+        out[event.pk] = {
             name: [shown(name, v) for v in values] if isinstance(values, list) else values
             for name, values in changes.items()
         }

@@ -434,7 +434,7 @@ def timeline(*, user, ticket: Ticket, limit: int = 300) -> list[TimelineEntry]:
         ticket_selectors.history(user=user, ticket=ticket)
         .exclude(action__in=("ticket.commented", "ticket.attached"))
         .select_related("actor")
-        .order_by("-seq")[:limit]
+        .order_by("-pk")[:limit]
     )
     names = _names(events, user)
     by_comment: dict[int, list[Any]] = {}
@@ -509,7 +509,7 @@ def changes_since(*, user, ticket: Ticket, version: int) -> list[dict[str, str]]
         e
         for e in ticket_selectors.history(user=user, ticket=ticket)
         .select_related("actor")
-        .order_by("seq")
+        .order_by("pk")
         if e.action not in NON_VERSION_ACTIONS
     ][max(version, 0) :]
     names = _names(events, user)
@@ -563,7 +563,7 @@ def last_changed_by(*, user, ticket: Ticket) -> str:
     event = (
         ticket_selectors.history(user=user, ticket=ticket)
         .select_related("actor")
-        .order_by("-seq")
+        .order_by("-pk")
         .first()
     )
     return _actor_name(event) if event else ""
