@@ -83,6 +83,16 @@ def can_read_dashboard(user) -> bool:
     return bool(user.is_authenticated and user.has_capability("reports.read"))
 
 
+def require_dashboard_reader(*, user) -> None:
+    """PermissionDenied for anyone who may not read the service desk figures: the rule of
+    `service_desk_metrics`, for callers that must refuse before they compute anything."""
+    if not can_read_dashboard(user):
+        raise PermissionDenied(
+            "Only team leads, change managers and administrators may read the service desk "
+            "dashboard."
+        )
+
+
 def default_period(
     *, start: dt.datetime | None = None, end: dt.datetime | None = None, now=None
 ) -> tuple[dt.datetime, dt.datetime]:
@@ -118,11 +128,7 @@ def service_desk_metrics(
     PermissionDenied for anyone without `reports.read`; ValidationFailed naming `start` or
     `end` for a bad period; NotFound for a team or organisation the user may not see.
     """
-    if not can_read_dashboard(user):
-        raise PermissionDenied(
-            "Only team leads, change managers and administrators may read the service desk "
-            "dashboard."
-        )
+    require_dashboard_reader(user=user)
     start, end = _checked_period(start, end)
     tickets = _scoped_tickets(user, team_id=team_id, organization_id=organization_id)
     created = tickets.filter(created_at__gte=start, created_at__lt=end)

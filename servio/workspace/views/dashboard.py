@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from servio.accounts.models import Organization, Team
-from servio.core.errors import DomainError
+from servio.core.errors import DomainError, PermissionDenied
+from servio.reporting import selectors as reporting
 from servio.web.errors import add_errors
 from servio.workspace.views.common import agent_required
 
@@ -122,8 +123,10 @@ def _backlog_table(backlog: list[dict]) -> dict[str, Any]:
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if not user.has_capability("reports.read"):
-        raise Http404("No such page.")
+    try:
+        reporting.require_dashboard_reader(user=user)
+    except PermissionDenied as exc:  # as if the page did not exist; the refusal is still logged
+        raise Http404("No such page.") from exc
     teams = list(Team.objects.visible_to(user).filter(is_active=True))
     organizations = list(Organization.objects.visible_to(user)[:500])
     form = DashboardForm(request.GET or None, teams=teams, organizations=organizations)
@@ -132,18 +135,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     start, end = form.window(timezone.now().date())
     team_id = form.cleaned_data.get("team") if form.is_bound and not form.errors else None
     org_id = form.cleaned_data.get("organization") if form.is_bound and not form.errors else None
-    metrics, unavailable = None, ""
+    metrics = None
     try:
-        from servio.reporting.selectors import service_desk_metrics
-    except ImportError:
-        unavailable = "Reporting is not installed in this deployment yet."
-    else:
-        try:
-            metrics = service_desk_metrics(
-                user=user, start=start, end=end, team_id=team_id, organization_id=org_id
-            )
-        except DomainError as exc:
-            add_errors(form, exc, aliases={"team_id": "team", "organization_id": "organization"})
+        metrics = reporting.service_desk_metrics(
+            user=user, start=start, end=end, team_id=team_id, organization_id=org_id
+        )
+    except DomainError as exc:
+        add_errors(form, exc, aliases={"team_id": "team", "organization_id": "organization"})
     query: dict[str, Any] = {
         "start": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "end": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -156,7 +154,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "nav": "dashboard",
         "form": form,
         "metrics": metrics,
-        "unavailable": unavailable,
         "start": start,
         "last_day": (end - dt.timedelta(days=1)).date(),
         "charts": _charts(metrics) if metrics else None,
