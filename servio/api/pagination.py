@@ -114,11 +114,13 @@ def _windowed(qs: QuerySet[T], order: list[str], after: Q, window: int, size: in
     it walks to find the matches, and a word rarer than it guessed made it walk the whole table
     (28 s for a word in 34 of a million tickets, decision 28). So the page is looked for first
     among the next `window` rows of the whole table in this order (after the cursor): a range
-    of the first sort key, whose index gives its bound, so either plan reads at most the window.
-    A page found there is the page of the whole list, since every row outside the window sorts
-    after every row inside. Otherwise the matches are sparse here, and the keys of all
-    remaining matches are read without an order (through the filter's index, as many rows as
-    there are matches), sorted here, and the page is read by its unique keys."""
+    of the first sort key, whose index gives its bound, so an ordered walk reads at most the
+    window (the database may also combine the range with the filter's index, or, when it
+    believes the matches rare, read them all through that index). A page found there is the
+    page of the whole list, since every row outside the window sorts after every row inside.
+    Otherwise the matches are sparse here, and the keys of all remaining matches are read
+    without an order (through the filter's index, as many rows as there are matches), sorted
+    here, and the page is read by its unique keys."""
     first, descending = order[0].lstrip("-"), order[0].startswith("-")
     table = qs.model._base_manager.filter(after).order_by(*order)
     bound = next(iter(table.values_list(first, flat=True)[window : window + 1]), None)
