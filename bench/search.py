@@ -22,6 +22,7 @@ request at a time, the first page (`limit` 50, the default sort, newest first) o
 | `two_words` | `printer jam` | two words, both must occur |
 | `phrase` | `"paper jam"` | a quoted phrase |
 | `word_2pct_page2` | `rejected` | the second page, through the first page's cursor |
+| `no_search` | (empty) | the same list without a search: what any list request costs here |
 
 The words come from the generator's vocabulary (`servio/demo/content.py`); a note on stderr
 gives how many tickets each search matches. Each case runs as three users: `agent`
@@ -50,6 +51,7 @@ CASES = {
     "common": "urgent",
     "two_words": "printer jam",
     "phrase": '"paper jam"',
+    "no_search": "",  # for reference: the list without a search, on the same machine
 }
 SECOND_PAGE = "word_2pct"  # also measured on its second page
 
