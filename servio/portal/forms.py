@@ -37,6 +37,26 @@ class TicketForm(forms.Form):
         self.fields["service"].choices = [("", "I don't know")] + [(s.pk, s.name) for s in services]
 
 
+class TicketListForm(forms.Form):
+    """The portal list's filters: whose tickets, open or closed, and words or a number."""
+
+    scope = forms.ChoiceField(
+        required=False, choices=[("mine", "Mine"), ("organization", "My organisation's")]
+    )
+    show = forms.ChoiceField(
+        required=False,
+        choices=[("all", "All"), ("open", "Open"), ("closed", "Closed")],
+        label="Show",
+    )
+    q = forms.CharField(required=False, max_length=200, label="Search your tickets")
+
+    def value(self, name: str, default: str) -> str:
+        """The field's valid value, or `default` (a bad value is shown beside its field)."""
+        if not self.is_valid() and name in self.errors:
+            return default
+        return self.cleaned_data.get(name) or default
+
+
 class ReplyForm(forms.Form):
     body = forms.CharField(
         required=False,

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from servio.api.pagination import InvalidCursor, paginate
 from servio.core.errors import DomainError, NotFound
 from servio.portal import selectors
-from servio.portal.forms import RatingForm, ReplyForm, TicketForm
+from servio.portal.forms import RatingForm, ReplyForm, TicketForm, TicketListForm
 from servio.tickets import selectors as ticket_selectors
 from servio.tickets import services as ticket_services
 from servio.tickets.models import Service, Ticket
@@ -39,16 +39,33 @@ def _too_big(files) -> list[str]:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """What waits for the requester, then their tickets: open, closed or all, searchable."""
     user = request.user
     org = user.organization
     shares = bool(org and org.requesters_see_org_tickets)
-    scope = "organization" if shares and request.GET.get("scope") == "organization" else "mine"
-    tickets, order = selectors.my_tickets(user=user, scope=scope)
+    filters = TicketListForm(request.GET)
+    scope = (
+        "organization" if shares and filters.value("scope", "mine") == "organization" else "mine"
+    )
+    show, q = filters.value("show", "all"), filters.value("q", "")
+    waiting, more_waiting = selectors.needs_action(user=user)
+    tickets, order = selectors.my_tickets(user=user, scope=scope, show=show, q=q)
     try:
         page = paginate(tickets, order=order, cursor=request.GET.get("cursor"), limit=PAGE_SIZE)
     except InvalidCursor:  # a cursor of another list, or damaged: start at the first page
         page = paginate(tickets, order=order, cursor=None, limit=PAGE_SIZE)
-    context = {"nav": "portal", "page": page, "scope": scope, "shares": shares}
+    context = {
+        "nav": "portal",
+        "page": page,
+        "scope": scope,
+        "shares": shares,
+        "show": show,
+        "q": q,
+        "filters": filters,
+        "params": {"scope": scope, "show": show, **({"q": q} if q else {})},
+        "waiting": waiting,
+        "more_waiting": more_waiting,
+    }
     return render(request, "portal/home.html", context)
 
 
@@ -113,15 +130,21 @@ def _attach(request, ticket, files, comment=None) -> list[str]:
 def _page(request, ticket, *, reply=None, rating=None, action_error="", status=200):
     user = request.user
     allowed = {t["name"]: t for t in transitions_for(ticket, user)}
-    actions = [allowed[name] for name in ("close", "reopen", "cancel") if name in allowed]
+    answers = [allowed[name] for name in ("close", "reopen") if name in allowed]
+    survey = selectors.open_survey(user=user, ticket=ticket)
     context = {
         "nav": "portal",
         "ticket": ticket,
         "status_label": status_label(ticket),
+        "next_step": selectors.next_step(user=user, ticket=ticket),
+        "resolution": selectors.resolution(ticket),
+        "handled_by": selectors.handled_by(ticket),
         "conversation": selectors.conversation(user=user, ticket=ticket),
         "reply": reply or ReplyForm(),
-        "actions": actions,
-        "survey": selectors.open_survey(user=user, ticket=ticket),
+        "resolution_actions": answers,  # confirm or reopen, beside the resolution
+        "cancel_action": allowed.get("cancel"),
+        "survey": survey,
+        "my_actions": selectors.my_actions(user=user, ticket=ticket, survey=survey),
         "my_rating": selectors.my_rating(user=user, ticket=ticket),
         "rating_form": rating or RatingForm(),
         "action_error": action_error,
