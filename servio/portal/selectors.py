@@ -12,7 +12,9 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from servio.core import configcache
 from servio.incidents.workflow import closes_itself_at, reopen_deadline
+from servio.portal.models import DEFAULT_ANSWERS, PortalAnswer
 from servio.tickets import selectors as ticket_selectors
 from servio.tickets import workflows
 from servio.tickets.filters import TicketFilter
@@ -350,3 +352,36 @@ def my_rating(*, user, ticket: Ticket):
         .order_by("-created_at")
         .first()
     )
+
+
+# --- the questions of the report form ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer the report form offers, and the urgency or impact it stands for."""
+
+    code: str
+    wording: str
+    level: int
+
+
+def _load_answers() -> dict[str, list[Answer]]:
+    columns = ("question", "code", "wording", "level", "is_active")
+    rows = list(PortalAnswer.objects.values_list(*columns))
+    if not rows:  # a table never filled (a flushed test database): the defaults
+        rows = [(q, c, w, lv, True) for q, c, w, lv in DEFAULT_ANSWERS]
+    found: dict[str, list[Answer]] = {q: [] for q in PortalAnswer.Question.values}
+    for question, code, wording, level, active in rows:
+        if active and question in found:
+            found[question].append(Answer(code, wording, level))
+    return found
+
+
+_ANSWERS = configcache.Cached("portal answers", _load_answers, watched=(PortalAnswer,))
+
+
+def answers() -> dict[str, list[Answer]]:
+    """The active answers of each question of the report form, in the admin's order (the
+    defaults of `DEFAULT_ANSWERS` while the table is empty)."""
+    return _ANSWERS.get()

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from servio.api.pagination import InvalidCursor, paginate
 from servio.core.errors import DomainError, NotFound
 from servio.portal import selectors
+from servio.portal import services as portal_services
 from servio.portal.forms import RatingForm, ReplyForm, TicketForm, TicketListForm
 from servio.tickets import selectors as ticket_selectors
 from servio.tickets import services as ticket_services
@@ -72,10 +73,12 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def ticket_new(request: HttpRequest) -> HttpResponse:
-    """Report an incident or ask for something: what, details, urgency, service, files."""
+    """Report an incident or ask for something: what, details, how bad, who, service, files."""
     kind = "request" if request.GET.get("kind") == "request" else "incident"
     services = list(Service.objects.filter(is_active=True).only("pk", "name")[:200])
-    form = TicketForm(request.POST or None, kind=kind, services=services)
+    form = TicketForm(
+        request.POST or None, kind=kind, services=services, answers=selectors.answers()
+    )
     files = request.FILES.getlist("files")
     status = 200
     if request.method == "POST":
@@ -85,14 +88,14 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, f"These files are too large: {', '.join(too_big)}.")
             else:
                 try:
-                    ticket = ticket_services.ticket_create(
+                    ticket = portal_services.ticket_report(
                         actor=request.user,
                         kind=kind,
                         title=form.cleaned_data["title"],
                         description=form.cleaned_data["description"],
-                        urgency=form.cleaned_data["urgency"],
+                        how_bad=form.cleaned_data.get("how_bad"),
+                        affected=form.cleaned_data.get("affected"),
                         service=form.cleaned_data["service"],
-                        source=Ticket.Source.PORTAL,
                     )
                 except DomainError as exc:
                     add_errors(form, exc)
