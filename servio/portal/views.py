@@ -33,6 +33,15 @@ def _ticket(request: HttpRequest, reference: str) -> Ticket:
         raise Http404(exc.detail) from exc
 
 
+def _render(request: HttpRequest, template: str, context: dict, status: int = 200):
+    """A page; a refusal (a form with errors, 422; an action refused, 409) is answered 200 with
+    the real status in X-Servio-Status, as the desk answers HTMX: browsers log every 4xx page
+    as a console error (docs/ui.md, decision 32). The security log reads the header."""
+    response = render(request, template, context, status=200 if status in (409, 422) else status)
+    response["X-Servio-Status"] = str(status)
+    return response
+
+
 def _too_big(files) -> list[str]:
     limit = settings.SERVIO_ATTACHMENT_MAX_BYTES
     return [f.name for f in files if f.size and f.size > limit]
@@ -108,7 +117,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
                     )
                     return redirect("portal:ticket", reference=ticket.reference)
     context = {"nav": "ask" if kind == "request" else "report", "form": form, "kind": kind}
-    return render(request, "portal/ticket_new.html", context, status=status)
+    return _render(request, "portal/ticket_new.html", context, status=status)
 
 
 def _attach(request, ticket, files, comment=None) -> list[str]:
@@ -154,7 +163,7 @@ def _page(request, ticket, *, reply=None, rating=None, action_error="", status=2
         "can_reply": ticket.is_open or ticket.status == "resolved",
         "portal": True,
     }
-    return render(request, "portal/ticket.html", context, status=status)
+    return _render(request, "portal/ticket.html", context, status=status)
 
 
 @login_required

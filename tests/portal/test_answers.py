@@ -11,6 +11,7 @@ from servio.portal import selectors
 from servio.portal.models import DEFAULT_ANSWERS, PortalAnswer
 from servio.portal.services import ticket_report
 from servio.tickets.models import Ticket
+from tests.portal.helpers import told
 
 
 @pytest.fixture
@@ -66,7 +67,7 @@ def test_the_form_offers_the_answers_in_words_mildest_preselected(rita):
 
 def test_bad_answers_get_errors_beside_their_fields(rita):
     response = report(rita, "apocalyptic", "")
-    assert response.status_code == 422
+    assert told(response) == 422
     page = response.content.decode()
     assert 'id="id_how_bad-errors"' in page and 'id="id_affected-errors"' in page
     assert 'aria-describedby="id_how_bad-errors"' in page
@@ -108,7 +109,7 @@ def test_a_switched_off_answer_is_no_longer_offered_or_accepted(rita):
     PortalAnswer.objects.filter(code="several").update(is_active=False)
     assert "My team or several colleagues" not in rita.get("/portal/new/").content.decode()
     response = report(rita, "stops_work", "several")
-    assert response.status_code == 422 and 'id="id_affected-errors"' in response.content.decode()
+    assert told(response) == 422 and 'id="id_affected-errors"' in response.content.decode()
 
 
 def test_a_question_without_answers_is_not_asked_and_counts_as_low(rita):
