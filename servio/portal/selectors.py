@@ -257,7 +257,8 @@ def next_step(*, user, ticket: Ticket, now: dt.datetime | None = None) -> NextSt
     clock = _promise(ticket_clocks(user=user, ticket=ticket))
     who = handled_by(ticket)
     if ticket.assignee_id is None and ticket.first_response_at is None:
-        title, text = "We have received it", f"{who.team} will look at it and reply."
+        team = who.team if ticket.team_id else "The service desk"
+        title, text = "We have received it", f"{team} will look at it and reply."
     else:
         title, text = "We are working on it", f"{who} is working on it."
     if clock is None:

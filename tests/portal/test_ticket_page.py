@@ -63,7 +63,7 @@ def test_a_new_ticket_says_when_we_will_reply_by_the_sla_not_the_ola(rita, perso
     page = rita.get(f"/portal/t/{ticket.reference}/").content.decode()
     text = next_step(page)
     assert text.startswith("What happens next We have received it")
-    assert "Service desk will look at it and reply." in text
+    assert "The service desk will look at it and reply." in text
     assert "We aim to reply by" in text and " — in 2 hours" in text
     sla = SlaClock.objects.get(
         ticket=ticket, policy_type="sla", metric="first_response"
