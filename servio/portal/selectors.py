@@ -15,6 +15,7 @@ from django.utils import timezone
 from servio.core import configcache
 from servio.incidents.workflow import closes_itself_at, reopen_deadline
 from servio.portal.models import DEFAULT_ANSWERS, PortalAnswer
+from servio.sla.models import SlaPolicy
 from servio.tickets import selectors as ticket_selectors
 from servio.tickets import workflows
 from servio.tickets.filters import TicketFilter
@@ -195,8 +196,13 @@ def handled_by(ticket: Ticket) -> HandledBy:
 
 
 def _promise(clocks: list) -> Any:
-    """The SLA promise to show: the reply while it is owed, then the resolution."""
-    counting = [c for c in clocks if c.stopped_at is None and c.due_at is not None]
+    """The SLA promise to show: the reply while it is owed, then the resolution. Only the SLA:
+    an OLA or underpinning contract is the provider's own business, even for staff here."""
+    counting = [
+        c
+        for c in clocks
+        if c.policy_type == SlaPolicy.Type.SLA and c.stopped_at is None and c.due_at is not None
+    ]
     for metric in ("first_response", "resolution"):
         found = sorted((c for c in counting if c.metric == metric), key=lambda c: c.due_at)
         if found:

@@ -70,6 +70,9 @@ def test_a_new_ticket_says_when_we_will_reply_by_the_sla_not_the_ola(rita, perso
     ).due_at.isoformat()
     assert when(page)[:16] == sla[:16]
     assert "Desk OLA" not in page
+    # Staff opening the portal see the requester's promise too, not their own OLA.
+    rita.force_login(personas.agent_desk)
+    assert when(rita.get(f"/portal/t/{ticket.reference}/").content.decode())[:16] == sla[:16]
 
 
 def test_once_answered_it_says_who_works_on_it_and_when_it_should_be_solved(rita, personas):
