@@ -189,6 +189,17 @@ def test_the_ticket_page_says_what_happens_next_by_when_and_who(ui, personas, th
     assert Ticket.objects.get(pk=again.pk).reopen_count == 1
 
 
+def report(session, title: str, *answers: str) -> Ticket:
+    """Fill the report form as the requester does: a title and the answers by their words."""
+    page = session.go("/portal/new/?kind=incident")
+    page.fill("#id_title", title)
+    for words in answers:
+        page.get_by_label(words).check()
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("h1#ticket-title")).to_have_text(title)
+    return Ticket.objects.get(title=title)
+
+
 @pytest.mark.parametrize("theme", THEMES)
 def test_the_requester_says_how_bad_it_is_and_who_is_affected(ui, personas, theme):
     requester = themed(ui, personas.requester_acme, theme)
@@ -204,21 +215,14 @@ def test_the_requester_says_how_bad_it_is_and_who_is_affected(ui, personas, them
     requester.shot(f"portal-new-ticket-answers-{theme}-phone", full_page=True)
     back_to_wide(requester)
 
-    page = requester.go("/portal/new/?kind=incident")
-    page.fill("#id_title", "Payroll run fails for everyone")
-    page.get_by_label("It stops my work completely").check()
-    page.get_by_label("Many people: a whole department, site or everyone").check()
-    page.get_by_role("button", name="Send").click()
-    expect(page.locator("h1#ticket-title")).to_have_text("Payroll run fails for everyone")
-    ticket = Ticket.objects.get(title="Payroll run fails for everyone")
+    ticket = report(
+        requester,
+        "Payroll run fails for everyone",
+        "It stops my work completely",
+        "Many people: a whole department, site or everyone",
+    )
     assert (ticket.urgency, ticket.impact, ticket.priority) == (1, 1, 1)
-
-    page = requester.go("/portal/new/?kind=incident")
-    page.fill("#id_title", "My mouse is slow")
-    page.get_by_label("It stops my work completely").check()
-    page.get_by_role("button", name="Send").click()
-    expect(page.locator("h1#ticket-title")).to_have_text("My mouse is slow")
-    mouse = Ticket.objects.get(title="My mouse is slow")
+    mouse = report(requester, "My mouse is slow", "It stops my work completely")
     assert (mouse.urgency, mouse.impact, mouse.priority) == (1, 3, 3)  # only me: P3
 
 
@@ -237,12 +241,10 @@ def test_an_admin_rewords_an_answer_and_the_form_follows(ui, personas):
     page.get_by_role("button", name="Save").click()
     expect(page.locator(".messagelist")).to_contain_text("changed successfully")
 
-    requester = ui(personas.requester_acme)
-    page = requester.go("/portal/new/?kind=incident")
-    page.fill("#id_title", "Payslips do not print")
-    page.get_by_label("It stops my work completely").check()
-    page.get_by_label("Only me, but I run the payroll").check()
-    page.get_by_role("button", name="Send").click()
-    expect(page.locator("h1#ticket-title")).to_have_text("Payslips do not print")
-    ticket = Ticket.objects.get(title="Payslips do not print")
+    ticket = report(
+        ui(personas.requester_acme),
+        "Payslips do not print",
+        "It stops my work completely",
+        "Only me, but I run the payroll",
+    )
     assert (ticket.urgency, ticket.impact, ticket.priority) == (1, 2, 2)
