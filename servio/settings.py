@@ -250,6 +250,22 @@ SERVIO_IDEMPOTENCY_LEASE_SECONDS = env_int("SERVIO_IDEMPOTENCY_LEASE_SECONDS", 6
 # Retry-After of a 503 answer: the database restarting or locked, file storage refusing writes.
 SERVIO_UNAVAILABLE_RETRY_AFTER_SECONDS = env_int("SERVIO_UNAVAILABLE_RETRY_AFTER_SECONDS", 10)
 
+# --- audit trail (decision 31) ----------------------------------------------------------------
+# The sealer chains committed events this often (a job on its own lane of the runner, or beat).
+SERVIO_AUDIT_SEAL_SECONDS = env_int("SERVIO_AUDIT_SEAL_SECONDS", 1)
+# Unsealed events older than this make /api/v1/health "degraded" (the sealer is not running).
+SERVIO_AUDIT_SEAL_LAG_ALERT_SECONDS = env_int("SERVIO_AUDIT_SEAL_LAG_ALERT_SECONDS", 120)
+# Where the signed checkpoints of the chain's tip go, outside the database: comma-separated
+# file paths (appended to; `servio audit verify` reads them) and/or `syslog` (the local syslog
+# socket) or `syslog://host:port` (UDP). Empty: a file under SERVIO_VAR_DIR.
+SERVIO_AUDIT_CHECKPOINTS = env_list(
+    "SERVIO_AUDIT_CHECKPOINTS", str(VAR_DIR / "audit-checkpoints.jsonl")
+)
+SERVIO_AUDIT_CHECKPOINT_MINUTES = env_int("SERVIO_AUDIT_CHECKPOINT_MINUTES", 5)
+# The key that signs checkpoints (HMAC-SHA256). Keep it where the database's administrators
+# cannot read it; without it, a key derived from SERVIO_SECRET_KEY is used.
+SERVIO_AUDIT_CHECKPOINT_KEY = os.environ.get("SERVIO_AUDIT_CHECKPOINT_KEY", "")
+
 # --- security log (decision 19) ---------------------------------------------------------------
 SERVIO_SECURITY_LOG_DAYS = env_int("SERVIO_SECURITY_LOG_DAYS", 365)
 
@@ -304,3 +320,12 @@ SERVIO_SURVEY_VALID_DAYS = env_int("SERVIO_SURVEY_VALID_DAYS", 14)
 # a report in any other zone is computed from the tickets (slower over long periods).
 SERVIO_REPORT_TIME_ZONES = env_list("SERVIO_REPORT_TIME_ZONES", TIME_ZONE)
 SERVIO_SURVEYS_ENABLED = env_bool("SERVIO_SURVEYS_ENABLED", True)
+
+# --- self-service portal (docs/ui.md) ---------------------------------------------------------
+# How requesters see who works on their ticket: "first" (the agent's first name and the team)
+# or "team" (the team only; staff replies are signed with the team's name).
+SERVIO_PORTAL_AGENT_NAME = os.environ.get("SERVIO_PORTAL_AGENT_NAME", "first").strip().lower()
+if SERVIO_PORTAL_AGENT_NAME not in ("first", "team"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("SERVIO_PORTAL_AGENT_NAME must be 'first' or 'team'.")

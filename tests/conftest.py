@@ -47,6 +47,13 @@ def _fast_passwords(settings):
 
 
 @pytest.fixture(autouse=True)
+def _own_audit_checkpoints(settings, tmp_path):
+    """Each test's audit checkpoints go to its own file: checkpoints of another test's chain
+    would rightly fail verification."""
+    settings.SERVIO_AUDIT_CHECKPOINTS = [str(tmp_path / "audit-checkpoints.jsonl")]
+
+
+@pytest.fixture(autouse=True)
 def _isolated_cache():
     from django.core.cache import cache
 

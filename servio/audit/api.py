@@ -15,7 +15,8 @@ router = Router(tags=["audit"])
 
 
 class AuditEventOut(Schema):
-    seq: int
+    id: int
+    seq: int | None  # the event's number in the hash chain; None until the sealer chains it
     at: dt.datetime
     actor_id: int | None
     actor_repr: str
@@ -26,7 +27,7 @@ class AuditEventOut(Schema):
     changes: dict[str, Any]
     request_id: str
     client_ip: str | None
-    hash: str
+    hash: str | None  # its link in the chain; None until sealed
 
 
 class AuditPage(Schema):
@@ -51,5 +52,18 @@ def list_audit_events(request: HttpRequest, query: Query[AuditQuery]):
         object_id=query.object_id,
         action=query.action,
     )
-    result = paginate(qs, order=["-seq"], cursor=query.cursor, limit=query.limit)
-    return {"items": result.items, "next_cursor": result.next_cursor}
+    result = paginate(
+        qs.select_related("seal"), order=["-id"], cursor=query.cursor, limit=query.limit
+    )
+    return {"items": [_out(e) for e in result.items], "next_cursor": result.next_cursor}
+
+
+def _out(event) -> dict[str, Any]:
+    seal = getattr(event, "seal", None)
+    chained = {
+        "id": event.pk,
+        "seq": seal.seq if seal else None,
+        "hash": seal.hash if seal else None,
+    }
+    own = {name: getattr(event, name) for name in AuditEventOut.model_fields if name not in chained}
+    return {**own, **chained}

@@ -23,6 +23,7 @@ class HealthOut(Schema):
     outbox_dead: int
     outbox_lag_seconds: float
     checks: dict[str, int]
+    figures: dict[str, float]  # e.g. audit_seal_lag_seconds
     problems: list[str]
 
 
@@ -42,6 +43,7 @@ def health(request: HttpRequest):
             cursor.execute("SELECT 1")
         stats = outbox.outbox_stats()
         counts, problems = checks.run_checks()
+        figures = checks.run_figures()
     except Error as exc:
         why = outages.reason(exc) or f"the database failed ({type(exc).__name__})"
         return problem_response(
@@ -64,5 +66,6 @@ def health(request: HttpRequest):
         "outbox_dead": stats.dead,
         "outbox_lag_seconds": stats.lag_seconds,
         "checks": counts,
+        "figures": figures,
         "problems": problems,
     }

@@ -22,6 +22,7 @@ class Check:
 
 
 CHECKS: dict[str, Check] = {}
+FIGURES: dict[str, Callable[[], float]] = {}
 
 
 def check(name: str, *, problem: str) -> Callable[[Callable[[], int]], Callable[[], int]]:
@@ -32,6 +33,22 @@ def check(name: str, *, problem: str) -> Callable[[Callable[[], int]], Callable[
         return func
 
     return decorator
+
+
+def figure(name: str) -> Callable[[Callable[[], float]], Callable[[], float]]:
+    """Register a function giving a figure that shows whether background work keeps up (e.g.
+    the audit sealer's lag in seconds); reported as it is, never as a problem by itself."""
+
+    def decorator(func: Callable[[], float]) -> Callable[[], float]:
+        FIGURES[name] = func
+        return func
+
+    return decorator
+
+
+def run_figures() -> dict[str, float]:
+    """Every registered figure."""
+    return {name: func() for name, func in sorted(FIGURES.items())}
 
 
 def run_checks() -> tuple[dict[str, int], list[str]]:

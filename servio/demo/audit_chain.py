@@ -1,136 +1,72 @@
-"""Appending many audit events at once, with the same hash chain `audit_record` writes.
+"""Writing many audit events at once, sealed exactly as the services and the sealer would.
 
-`audit_record` appends one event per call under the tip-row lock. A bulk load appends thousands:
-this takes the same lock once, computes each event's hash in Python in chain order, writes the
-rows with the fast table writer and moves the tip, all in the caller's transaction. The result
-is indistinguishable from calling `audit_record` once per event, so `servio audit verify` passes.
+A bulk load (the demo, `servio generate`) records thousands of events. This writes them with
+the fast table writer and seals them at once, in order after the chain's tip, with the chain's
+own hash function (`servio.audit.chain.link_hash`) under the sealer's lock, all in the caller's
+transaction. The result is what `audit_record` followed by the sealer writes, so `servio audit
+verify` passes.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from django.db import transaction
+from django.utils import timezone
 
-from servio.audit.models import AuditEvent, AuditHead
-from servio.audit.services import HASHED_FIELDS, compute_hash
-from servio.demo.tables import TableWriter
+from servio.audit import chain
+from servio.audit.models import AuditEvent, AuditHead, AuditSeal
+from servio.audit.sealing import locked_head
+from servio.demo.tables import TableWriter, reserve_ids
 
 # (at, actor_id, actor_repr, action, object_type, object_id, object_repr, changes)
 PendingEvent = tuple[datetime, int | None, str, str, str, str, str, dict]
 
-COLUMNS = (
-    "seq",
-    "at",
-    "actor_id",
-    "actor_repr",
-    "action",
-    "object_type",
-    "object_id",
-    "object_repr",
-    "changes",
-    "request_id",
-    "client_ip",
-    "prev_hash",
-    "hash",
-)
-_dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
-_text = json.encoder.encode_basestring_ascii  # what json.dumps does to each string
-CHECK_EVERY = 50_000  # events between comparisons with the service's own hash function
-
-
-def _body(seq, at_iso, actor_id, actor_repr, action, otype, oid, orepr, changes_json, prev):
-    """The exact JSON `compute_hash` hashes (sorted keys, compact), built without a dict."""
-    return (
-        '{"action":' + _text(action)
-        + ',"actor_id":' + ("null" if actor_id is None else str(int(actor_id)))
-        + ',"actor_repr":' + _text(actor_repr)
-        + ',"at":' + _text(at_iso)
-        + ',"changes":' + changes_json
-        + ',"client_ip":null,"object_id":' + _text(oid)
-        + ',"object_repr":' + _text(orepr)
-        + ',"object_type":' + _text(otype)
-        + ',"prev_hash":' + _text(prev)
-        + ',"request_id":"","seq":' + str(seq) + "}"
-    )  # fmt: skip
+EVENT_COLUMNS = (
+    "id", "at", "actor_id", "actor_repr", "action", "object_type", "object_id", "object_repr",
+    "changes", "request_id", "client_ip", "format", "salt", "redacted",
+)  # fmt: skip
+SEAL_COLUMNS = ("seq", "event_id", "prev_hash", "hash", "sealed_at")
 
 
 def append_events(events: Iterable[PendingEvent]) -> tuple[int, int]:
-    """Append the events in order to the chain; returns (first seq, last seq) written.
-
-    Runs inside the caller's transaction (or its own); the tip row stays locked until that
-    transaction ends, exactly as with `audit_record`.
-    """
-    writer = TableWriter(AuditEvent, COLUMNS)
+    """Write and seal the events in order; returns (first seq, last seq) of their seals."""
+    pending = list(events)
     with transaction.atomic():
-        head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
-        state = {"seq": head.seq, "prev": head.hash}
-        first = head.seq + 1
-        sha256 = hashlib.sha256
-
-        def rows():
-            seq, prev = state["seq"], state["prev"]
-            for at, actor_id, actor_repr, action, otype, oid, orepr, changes in events:
-                seq += 1
-                actor_repr = actor_repr[:254]
-                orepr = orepr[:200]
-                if at.tzinfo is not UTC:
-                    at = at.astimezone(UTC)
-                changes_json = _dumps(changes)
-                body = _body(
-                    seq,
-                    at.isoformat(timespec="microseconds"),
-                    actor_id,
-                    actor_repr,
-                    action,
-                    otype,
-                    oid,
-                    orepr,
-                    changes_json,
-                    prev,
+        head = locked_head()
+        first = seq = head.seq
+        prev = head.hash
+        ids = reserve_ids(AuditEvent, len(pending))
+        now = timezone.now()
+        event_rows, seal_rows = [], []
+        for pk, (at, actor_id, actor_repr, action, otype, oid, orepr, changes) in zip(
+            ids, pending, strict=True
+        ):
+            event = AuditEvent(
+                id=pk,
+                at=at if at.tzinfo is UTC else at.astimezone(UTC),
+                actor_id=actor_id,
+                actor_repr=actor_repr[:254],
+                action=action,
+                object_type=otype,
+                object_id=oid,
+                object_repr=orepr[:200],
+                changes=changes,
+            )
+            seq += 1
+            digest = chain.link_hash(event, seq=seq, prev_hash=prev)
+            event_rows.append(
+                (
+                    pk, event.at, actor_id, event.actor_repr, action, otype, oid,
+                    event.object_repr, chain.canonical(changes), "", None, event.format,
+                    event.salt, "{}",
                 )
-                digest = sha256(body.encode()).hexdigest()
-                if (seq - first) % CHECK_EVERY == 0:
-                    _check_same_as_service(
-                        seq, at, actor_id, actor_repr, action, otype, oid, orepr, changes, prev,
-                        digest,
-                    )  # fmt: skip
-                yield (
-                    seq, at, actor_id, actor_repr, action, otype, oid, orepr, changes_json, "",
-                    None, prev, digest,
-                )  # fmt: skip
-                prev = digest
-            state["seq"], state["prev"] = seq, prev
-
-        writer.write(rows())
-        if state["seq"] != head.seq:
-            AuditHead.objects.filter(pk=1).update(seq=state["seq"], hash=state["prev"])
-    return first, state["seq"]
-
-
-def _check_same_as_service(
-    seq, at, actor_id, actor_repr, action, otype, oid, orepr, changes, prev, digest
-) -> None:
-    """Refuse to write a chain the verifier would reject (if the hashing ever changes)."""
-    values = {
-        "seq": seq,
-        "at": at,
-        "actor_id": actor_id,
-        "actor_repr": actor_repr,
-        "action": action,
-        "object_type": otype,
-        "object_id": oid,
-        "object_repr": orepr,
-        "changes": changes,
-        "request_id": "",
-        "client_ip": None,
-        "prev_hash": prev,
-    }
-    if set(HASHED_FIELDS) != set(values) or compute_hash(values) != digest:
-        raise RuntimeError(
-            "servio.demo.audit_chain no longer hashes like servio.audit.services.compute_hash; "
-            "update it before bulk-loading."
-        )
+            )  # fmt: skip
+            seal_rows.append((seq, pk, prev, digest, now))
+            prev = digest
+        TableWriter(AuditEvent, EVENT_COLUMNS).write(event_rows)
+        TableWriter(AuditSeal, SEAL_COLUMNS).write(seal_rows)
+        if seq != head.seq:
+            AuditHead.objects.filter(pk=1).update(seq=seq, hash=prev)
+    return first + 1, seq

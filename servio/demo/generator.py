@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from servio.accounts.models import User
-from servio.audit.models import AuditEvent, AuditHead
+from servio.audit.models import AuditEvent, AuditHead, AuditSeal
 from servio.demo.bulk import write_plans
 from servio.demo.directory import ensure_directory, load_directory
 from servio.demo.stories import KINDS, Desk, Plan
@@ -165,7 +165,7 @@ def generate(
         else:
             for plans in planned():
                 write(plans)
-    analyze([Ticket, Comment, AuditEvent, AuditHead, User])
+    analyze([Ticket, Comment, AuditEvent, AuditSeal, AuditHead, User])
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA optimize")

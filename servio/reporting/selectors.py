@@ -62,6 +62,16 @@ def can_read_dashboard(user) -> bool:
     return bool(user.is_authenticated and user.has_capability("reports.read"))
 
 
+def require_dashboard_reader(*, user) -> None:
+    """PermissionDenied for anyone who may not read the service desk figures: the rule of
+    `service_desk_metrics`, for callers that must refuse before they compute anything."""
+    if not can_read_dashboard(user):
+        raise PermissionDenied(
+            "Only team leads, change managers and administrators may read the service desk "
+            "dashboard."
+        )
+
+
 def default_period(
     *,
     start: dt.datetime | None = None,
@@ -106,11 +116,7 @@ def service_desk_metrics(
     or `tz` for a bad period or time zone; NotFound for a team or organisation the user may
     not see. `stored_figures=False` counts everything from the tickets (for comparisons).
     """
-    if not can_read_dashboard(user):
-        raise PermissionDenied(
-            "Only team leads, change managers and administrators may read the service desk "
-            "dashboard."
-        )
+    require_dashboard_reader(user=user)
     zone = zones.zone_named(time_zone)
     start, end = _checked_period(start, end)
     tickets = _scoped_tickets(user, team_id=team_id, organization_id=organization_id)

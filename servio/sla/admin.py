@@ -1,7 +1,8 @@
 """Django admin for SLA calendars, policies with their targets, and (read-only) clocks.
 
 Forms validate with the same rules as the API (`Calendar.build`, `services.validate_policy`) and
-show each message beside its field; saves go through the SLA services; every change is audited.
+show each message beside its field; saves go through the SLA services (which also check that
+the person is an administrator); every change is audited.
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ class CalendarForm(forms.ModelForm):
 
 class _CalendarStore(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
-        services.calendar_store(calendar=obj)  # reschedules the clocks running on it
+        # Reschedules the clocks running on it; refuses anyone but an administrator.
+        services.calendar_store(actor=request.user, calendar=obj)
 
 
 @admin.register(Calendar)
@@ -115,7 +117,8 @@ class PolicyForm(forms.ModelForm):
 
 class _PolicyStore(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
-        services.policy_store(policy=obj)  # running clocks pick up changed levels
+        # Running clocks pick up changed levels; refuses anyone but an administrator.
+        services.policy_store(actor=request.user, policy=obj)
 
 
 @admin.register(SlaPolicy)

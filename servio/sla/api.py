@@ -9,11 +9,9 @@ from typing import Literal
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 
-from servio.accounts.models import Organization
 from servio.api.types import UtcDateTime
-from servio.core.errors import NotFound, PermissionDenied
 from servio.sla import selectors, services
-from servio.sla.models import Calendar, SlaPolicy
+from servio.sla.models import Calendar
 from servio.sla.schemas import (
     CalendarIn,
     CalendarOut,
@@ -48,16 +46,12 @@ class ComplianceQuery(Schema):
 @router.get("/sla/compliance", response=list[ComplianceRow])
 def compliance(request: HttpRequest, query: Query[ComplianceQuery]):
     """Met vs breached for clocks finished in [start, end); `format=csv` downloads it."""
-    user = request.auth
-    if not user.has_capability("reports.read") and not user.has_capability("ticket.work"):
-        raise PermissionDenied("Only service desk staff may read SLA reports.")
-    orgs = None if user.has_capability("visibility.all") else Organization.objects.visible_to(user)
     rows = selectors.compliance(
+        user=request.auth,
         group_by=query.group_by,
         start=query.start,
         end=query.end,
         policy_type=query.policy_type,
-        organizations=orgs,
     )
     if query.format == "csv":
         buffer = io.StringIO()
@@ -93,36 +87,26 @@ def _csv_safe(value: object) -> object:
     return value
 
 
-def _require_admin(user) -> None:
-    if not user.has_capability("admin.configure"):
-        raise PermissionDenied("Only administrators may change SLA configuration.")
-
-
 def _calendar_out(calendar: Calendar) -> dict:
     return {f: getattr(calendar, f) for f in CalendarOut.model_fields}
 
 
 @router.get("/sla/calendars", response=list[CalendarOut])
 def list_calendars(request: HttpRequest):
-    if not request.auth.is_staff_member:
-        raise PermissionDenied("Only service desk staff may read SLA calendars.")
-    return [_calendar_out(c) for c in Calendar.objects.order_by("name")[:500]]
+    calendars = selectors.calendars(user=request.auth)[: selectors.LIST_LIMIT]
+    return [_calendar_out(c) for c in calendars]
 
 
 @router.post("/sla/calendars", response={201: CalendarOut})
 def create_calendar(request: HttpRequest, payload: CalendarIn):
     """Create a business-hours calendar; bad hours, zones or holiday countries answer 422."""
-    _require_admin(request.auth)
     calendar = services.calendar_save(actor=request.auth, calendar=Calendar(**payload.dict()))
     return Status(201, _calendar_out(calendar))
 
 
 @router.put("/sla/calendars/{calendar_id}", response=CalendarOut)
 def update_calendar(request: HttpRequest, calendar_id: int, payload: CalendarIn):
-    _require_admin(request.auth)
-    calendar = Calendar.objects.filter(pk=calendar_id).first()
-    if calendar is None:
-        raise NotFound("No such calendar.")
+    calendar = selectors.calendar_get(user=request.auth, calendar_id=calendar_id)
     for name, value in payload.dict().items():
         setattr(calendar, name, value)
     return _calendar_out(services.calendar_save(actor=request.auth, calendar=calendar))
@@ -130,17 +114,13 @@ def update_calendar(request: HttpRequest, calendar_id: int, payload: CalendarIn)
 
 @router.get("/sla/policies", response=list[PolicyOut])
 def list_policies(request: HttpRequest):
-    if not request.auth.is_staff_member:
-        raise PermissionDenied("Only service desk staff may read SLA policies.")
-    return list(SlaPolicy.objects.order_by("type", "order", "pk")[:500])
+    return list(selectors.policies(user=request.auth)[: selectors.LIST_LIMIT])
 
 
 @router.get("/sla/policies/overlaps", response=list[OverlapOut])
 def policy_overlaps(request: HttpRequest):
     """Pairs of policies that could match the same ticket, and which one applies."""
-    if not request.auth.is_staff_member:
-        raise PermissionDenied("Only service desk staff may read SLA policies.")
     return [
         {"first": a.name, "second": b.name, "applies": a.name}
-        for a, b in services.policy_overlaps()
+        for a, b in selectors.policy_overlaps(user=request.auth)
     ]

@@ -1,17 +1,24 @@
-"""SLA reads: a ticket's clocks as people need to see them, and the compliance report."""
+"""SLA reads: a ticket's clocks as people need to see them, the compliance report, and the
+configuration (calendars, policies, their overlaps).
+
+Who may read is decided here, so the API, the UI and any command answer the same: the
+configuration and the report are for service desk staff (others get PermissionDenied, 403).
+"""
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
+from servio.accounts.models import Organization
 from servio.core import configcache
-from servio.core.errors import ValidationFailed
+from servio.core.errors import NotFound, PermissionDenied, ValidationFailed
 from servio.core.rows import fetch_all
 from servio.sla import clocks
 from servio.sla.models import Calendar, ClockState, SlaClock, SlaPolicy
@@ -19,6 +26,8 @@ from servio.tickets.models import Ticket
 
 # Set by sla_sync on a ticket it has just logged: every clock of that ticket, as written.
 CLOCKS_AS_WRITTEN = "_sla_clocks_as_written"
+# Which of several matching policies applies: the lowest `order`, then the older.
+PRECEDENCE = ("order", "created_at", "pk")
 GROUPS = {
     "policy": ("policy_id", "policy__name"),
     "organization": ("organization_id", "organization__name"),
@@ -120,15 +129,55 @@ def next_due_at() -> Subquery:
     )
 
 
+# --- who may read -----------------------------------------------------------------------------
+
+
+def _require_staff(user, what: str) -> None:
+    """The SLA configuration and report are the service desk's: requesters get 403."""
+    if not user.is_staff_member:
+        raise PermissionDenied(
+            f"Only service desk staff may read {what}; requesters see the clocks of their own "
+            "tickets."
+        )
+
+
+# --- the compliance report --------------------------------------------------------------------
+
+
 def compliance(
     *,
+    user,
     group_by: str,
     start: dt.datetime | None,
     end: dt.datetime | None,
     policy_type: str | None = None,
-    organizations: QuerySet | None = None,
 ) -> list[dict[str, Any]]:
-    """Met vs breached over clocks finished in [start, end), grouped one way."""
+    """Met vs breached over clocks finished in [start, end), grouped one way, over the
+    organisations the user may see (service desk staff only)."""
+    if not user.has_capability("reports.read") and not user.has_capability("ticket.work"):
+        raise PermissionDenied(
+            "Only service desk staff may read SLA reports; requesters see the clocks of their "
+            "own tickets."
+        )
+    everything = user.has_capability("visibility.all")
+    return _compliance_rows(
+        group_by=group_by,
+        start=start,
+        end=end,
+        policy_type=policy_type,
+        organizations=None if everything else Organization.objects.visible_to(user),
+    )
+
+
+def _compliance_rows(
+    *,
+    group_by: str,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    policy_type: str | None,
+    organizations: QuerySet | None,
+) -> list[dict[str, Any]]:
+    """The report over the clocks of `organizations` (None: every organisation)."""
     if group_by not in GROUPS:
         raise ValidationFailed.field("group_by", f"must be one of: {', '.join(GROUPS)}.")
     if start and end and end <= start:
@@ -176,3 +225,79 @@ def compliance(
             }
         )
     return out
+
+
+# --- configuration ----------------------------------------------------------------------------
+
+LIST_LIMIT = 500
+
+
+def calendars(*, user) -> QuerySet[Calendar]:
+    """Every business-hours calendar by name (service desk staff)."""
+    _require_staff(user, "SLA calendars")
+    return Calendar.objects.order_by("name", "pk")
+
+
+def calendar_get(*, user, calendar_id: int) -> Calendar:
+    """One calendar (service desk staff); NotFound when there is none with that id."""
+    _require_staff(user, "SLA calendars")
+    calendar = Calendar.objects.filter(pk=calendar_id).first()
+    if calendar is None:
+        raise NotFound(f"No calendar with id {calendar_id}; GET /api/v1/sla/calendars lists them.")
+    return calendar
+
+
+def policies(*, user) -> QuerySet[SlaPolicy]:
+    """Every SLA, OLA and underpinning contract policy, by type and precedence (staff)."""
+    _require_staff(user, "SLA policies")
+    return SlaPolicy.objects.order_by("type", "order", "pk")
+
+
+def active_policies() -> list[SlaPolicy]:
+    """Active policies with their conditions and targets, by type then precedence: `order`,
+    then the older first (no permission: the SLA engine's own read)."""
+    return list(
+        SlaPolicy.objects.filter(is_active=True)
+        .prefetch_related("organizations", "services", "categories", "targets__calendar")
+        .order_by("type", *PRECEDENCE)
+    )
+
+
+def policy_overlaps(*, user) -> list[tuple[SlaPolicy, SlaPolicy]]:
+    """Pairs (applies, shadowed) of active policies of one type that could match one ticket
+    (service desk staff).
+
+    Only the first by `order` (then the older) applies to such a ticket; admins see these pairs
+    so that an overlap is a decision, not an accident.
+    """
+    _require_staff(user, "SLA policies")
+    return overlapping_pairs(active_policies())
+
+
+def overlapping_pairs(policies: Iterable[SlaPolicy]) -> list[tuple[SlaPolicy, SlaPolicy]]:
+    """The pairs of `policies` of one type whose conditions could match the same ticket."""
+    items = sorted(policies, key=lambda p: (p.type, p.order, p.created_at, p.pk or 0))
+    pairs = []
+    for i, a in enumerate(items):
+        for b in items[i + 1 :]:
+            if a.type == b.type and _conditions_overlap(a, b):
+                pairs.append((a, b))
+    return pairs
+
+
+def _overlap(a: Iterable, b: Iterable) -> bool:
+    sa, sb = set(a), set(b)
+    return not sa or not sb or bool(sa & sb)
+
+
+def _conditions_overlap(a: SlaPolicy, b: SlaPolicy) -> bool:
+    return (
+        _overlap(a.kinds, b.kinds)
+        and _overlap(a.priorities, b.priorities)
+        and _overlap([o.pk for o in a.organizations.all()], [o.pk for o in b.organizations.all()])
+        and _overlap([s.pk for s in a.services.all()], [s.pk for s in b.services.all()])
+        and _overlap([c.pk for c in a.categories.all()], [c.pk for c in b.categories.all()])
+        and (
+            a.type != SlaPolicy.Type.OLA or not a.team_id or not b.team_id or a.team_id == b.team_id
+        )
+    )

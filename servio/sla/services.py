@@ -10,7 +10,7 @@ escalations; `sla_escalation_apply` carries out the escalations that change the 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +21,7 @@ from servio.accounts import scope
 from servio.accounts.models import Team, User
 from servio.audit.services import audit_record
 from servio.core import configcache
-from servio.core.errors import ValidationFailed
+from servio.core.errors import PermissionDenied, ValidationFailed
 from servio.sla import clocks, scan, selectors
 from servio.sla.calendar import BusinessCalendar
 from servio.sla.models import Calendar, ClockState, SlaClock, SlaPolicy, SlaTarget
@@ -32,7 +32,6 @@ from servio.tickets.models import Kind, Priority, Ticket
 log = logging.getLogger(__name__)
 Metric = SlaTarget.Metric
 PolicyType = SlaPolicy.Type
-PRECEDENCE = ("order", "created_at", "pk")
 NOTIFY_ACTIONS = ("notify_assignee", "notify_team_lead", "notify_team", "notify_group")
 TICKET_ACTIONS = ("raise_priority", "reassign")
 SCHEDULE_FIELDS = ["elapsed_seconds", "running_since", "due_at", "next_threshold_at"]
@@ -59,23 +58,14 @@ def policy_matches(policy: SlaPolicy, ticket: Ticket) -> bool:
     return not category_ids or ticket.category_id in category_ids
 
 
-def _policies(kind: str | None = None) -> list[SlaPolicy]:
-    """Active policies (of one type) in precedence order: `order`, then the older first."""
-    qs = SlaPolicy.objects.filter(is_active=True)
-    if kind is not None:
-        qs = qs.filter(type=kind)
-    return list(
-        qs.prefetch_related(
-            "organizations", "services", "categories", "targets__calendar"
-        ).order_by("type", *PRECEDENCE)
-    )
-
-
 # Every active policy with its conditions, targets and calendars, per type in precedence
 # order; reloaded when any of them changes (see servio.core.configcache).
 _ACTIVE = configcache.Cached(
     "SLA policies",
-    lambda: {kind: [p for p in _policies() if p.type == kind] for kind in PolicyType.values},
+    lambda: {
+        kind: [p for p in selectors.active_policies() if p.type == kind]
+        for kind in PolicyType.values
+    },
     watched=(
         SlaPolicy,
         SlaTarget,
@@ -355,15 +345,26 @@ def sla_escalation_apply(*, ticket_id: int, action: str, team_id: int | None) ->
 # --- configuration ----------------------------------------------------------------------------
 
 
+def _require_configure(actor: User | None) -> None:
+    """SLA configuration (calendars, holidays, policies, targets, escalations) is for
+    administrators; `None` is the system (demo data, commands)."""
+    if actor is not None and not actor.has_capability("admin.configure"):
+        raise PermissionDenied(
+            "Only administrators may change SLA configuration; ask an administrator to make "
+            "this change."
+        )
+
+
 def calendar_save(*, actor: User | None, calendar: Calendar) -> Calendar:
     """Validate (name, time zone, hours, holidays) and save a calendar, audited.
 
     Running clocks on a changed calendar keep the business time they used under the old hours
-    and count the rest on the new ones from now.
+    and count the rest on the new ones from now. Administrators only (PermissionDenied).
     """
+    _require_configure(actor)
     creating = calendar.pk is None
     with transaction.atomic():
-        calendar_store(calendar=calendar)
+        calendar_store(actor=actor, calendar=calendar)
         audit_record(
             actor=actor,
             action="sla.calendar_created" if creating else "sla.calendar_saved",
@@ -372,8 +373,12 @@ def calendar_save(*, actor: User | None, calendar: Calendar) -> Calendar:
     return calendar
 
 
-def calendar_store(*, calendar: Calendar, at: datetime | None = None) -> Calendar:
-    """Validate and save (no audit: the caller records it) and reschedule its running clocks."""
+def calendar_store(
+    *, actor: User | None, calendar: Calendar, at: datetime | None = None
+) -> Calendar:
+    """Validate and save (no audit: the caller records it, as the admin does) and reschedule its
+    running clocks. Administrators only (PermissionDenied)."""
+    _require_configure(actor)
     if Calendar.objects.filter(name=calendar.name).exclude(pk=calendar.pk).exists():
         raise ValidationFailed.field("name", f"A calendar named '{calendar.name}' exists already.")
     engine = calendar.build()  # raises ValidationFailed naming each bad field
@@ -414,10 +419,12 @@ def _rebank(calendar: Calendar, old: BusinessCalendar, at: datetime, chunk: int 
 
 
 def policy_save(*, actor: User | None, policy: SlaPolicy) -> SlaPolicy:
-    """Validate and save a policy, audited; its running clocks pick up changed levels."""
+    """Validate and save a policy, audited; its running clocks pick up changed levels.
+    Administrators only (PermissionDenied)."""
+    _require_configure(actor)
     creating = policy.pk is None
     with transaction.atomic():
-        policy_store(policy=policy)
+        policy_store(actor=actor, policy=policy)
         audit_record(
             actor=actor,
             action="sla.policy_created" if creating else "sla.policy_saved",
@@ -426,8 +433,10 @@ def policy_save(*, actor: User | None, policy: SlaPolicy) -> SlaPolicy:
     return policy
 
 
-def policy_store(*, policy: SlaPolicy) -> SlaPolicy:
-    """Validate and save (no audit: the caller records it); reschedule its running clocks."""
+def policy_store(*, actor: User | None, policy: SlaPolicy) -> SlaPolicy:
+    """Validate and save (no audit: the caller records it, as the admin does); reschedule its
+    running clocks. Administrators only (PermissionDenied)."""
+    _require_configure(actor)
     validate_policy(policy)
     with transaction.atomic():
         creating = policy.pk is None
@@ -516,37 +525,3 @@ def _escalation_problem(escalation: Any) -> str | None:
     ):
         return f"{escalation!r}: no active team with id {team!r}."
     return None
-
-
-def policy_overlaps(
-    policies: Iterable[SlaPolicy] | None = None,
-) -> list[tuple[SlaPolicy, SlaPolicy]]:
-    """Pairs (applies, shadowed) of active policies of one type that could match one ticket.
-
-    Only the first by `order` (then the older) applies to such a ticket; admins see these pairs
-    so that an overlap is a decision, not an accident.
-    """
-    items = list(policies) if policies is not None else _policies()
-    items.sort(key=lambda p: (p.type, p.order, p.created_at, p.pk or 0))
-    pairs = []
-    for i, a in enumerate(items):
-        for b in items[i + 1 :]:
-            if a.type == b.type and _conditions_overlap(a, b):
-                pairs.append((a, b))
-    return pairs
-
-
-def _overlap(a: Iterable, b: Iterable) -> bool:
-    sa, sb = set(a), set(b)
-    return not sa or not sb or bool(sa & sb)
-
-
-def _conditions_overlap(a: SlaPolicy, b: SlaPolicy) -> bool:
-    return (
-        _overlap(a.kinds, b.kinds)
-        and _overlap(a.priorities, b.priorities)
-        and _overlap([o.pk for o in a.organizations.all()], [o.pk for o in b.organizations.all()])
-        and _overlap([s.pk for s in a.services.all()], [s.pk for s in b.services.all()])
-        and _overlap([c.pk for c in a.categories.all()], [c.pk for c in b.categories.all()])
-        and (a.type != PolicyType.OLA or not a.team_id or not b.team_id or a.team_id == b.team_id)
-    )

@@ -209,7 +209,7 @@ def list_tickets(
 ):
     """Tickets you may see, filtered and sorted; pass `next_cursor` back as `cursor`."""
     qs = selectors.ticket_summaries(user=request.auth, filters=filters)
-    page = paginate(qs, order=filters.ordering(), cursor=cursor, limit=limit)
+    page = selectors.ticket_page(qs, filters=filters, cursor=cursor, limit=limit)
     return {"items": summaries(page.items), "next_cursor": page.next_cursor}
 
 
@@ -458,6 +458,12 @@ def download_attachment(request: HttpRequest, reference: str, attachment_id: DbI
     return response
 
 
+def _sealed_seq(event) -> int | None:
+    """The event's number in the audit chain, or None until the sealer has chained it."""
+    seal = getattr(event, "seal", None)
+    return seal.seq if seal is not None else None
+
+
 @router.get("/tickets/{reference}/history", response=HistoryPage)
 def ticket_history(
     request: HttpRequest, reference: str, cursor: str | None = None, limit: int | None = None
@@ -465,15 +471,16 @@ def ticket_history(
     """Every recorded change to the ticket, oldest first."""
     ticket = selectors.ticket_get(user=request.auth, reference=reference)
     qs = selectors.history(user=request.auth, ticket=ticket)
-    page = paginate(qs, order=["seq"], cursor=cursor, limit=limit)
+    page = paginate(qs.select_related("seal"), order=["id"], cursor=cursor, limit=limit)
     changes = selectors.history_changes(user=request.auth, events=page.items)
     items = [
         {
-            "seq": e.seq,
+            "id": e.pk,
+            "seq": _sealed_seq(e),
             "at": e.at,
             "actor": e.actor_repr,
             "action": e.action,
-            "changes": changes[e.seq],
+            "changes": changes[e.pk],
         }
         for e in page.items
     ]

@@ -197,7 +197,8 @@ class ParentIn(StrictIn):
 
 
 class HistoryEntry(Schema):
-    seq: int
+    id: int  # the event's id: the order of the ticket's history
+    seq: int | None  # its number in the audit chain; None for a few seconds, until it is sealed
     at: dt.datetime
     actor: str
     action: str

@@ -311,6 +311,8 @@ class TimelineEntry:
     internal: bool = False
     source: str = ""
     unauthenticated: bool = False  # came by email that was checked and not authenticated
+    by_staff: bool = False  # the actor works for the provider (the portal names them its way)
+    first_name: str = ""  # the actor's first name, when they have a name (never the email)
 
 
 def _names(events: list[AuditEvent], user) -> dict[str, dict[Any, str]]:
@@ -434,7 +436,7 @@ def timeline(*, user, ticket: Ticket, limit: int = 300) -> list[TimelineEntry]:
         ticket_selectors.history(user=user, ticket=ticket)
         .exclude(action__in=("ticket.commented", "ticket.attached"))
         .select_related("actor")
-        .order_by("-seq")[:limit]
+        .order_by("-pk")[:limit]
     )
     names = _names(events, user)
     by_comment: dict[int, list[Any]] = {}
@@ -451,6 +453,7 @@ def timeline(*, user, ticket: Ticket, limit: int = 300) -> list[TimelineEntry]:
                 kind="note" if c.is_internal else "reply",
                 at=c.created_at,
                 actor=c.author.get_full_name(),
+                **_who(c.author),
                 html=render_markdown(c.body),
                 attachments=by_comment.get(c.pk, []),
                 internal=c.is_internal,
@@ -464,6 +467,7 @@ def timeline(*, user, ticket: Ticket, limit: int = 300) -> list[TimelineEntry]:
                 kind="file",
                 at=f.created_at,
                 actor=f.uploaded_by.get_full_name(),
+                **_who(f.uploaded_by),
                 title="attached a file",
                 attachments=[f],
                 internal=f.is_internal,
@@ -483,12 +487,26 @@ def timeline(*, user, ticket: Ticket, limit: int = 300) -> list[TimelineEntry]:
                 kind=kind,
                 at=e.at,
                 actor=_actor_name(e),
+                **_who(e.actor if "actor" in e._state.fields_cache else None),
                 title=title,
                 changes=[] if action == "ticket.created" else _event_changes(e, names),
             )
         )
     entries.sort(key=lambda entry: entry.at)
     return entries
+
+
+def first_name(person: User) -> str:
+    """A person's first name, never their email address ("" when they have no name)."""
+    full = (person.full_name or "").strip()
+    return full.split()[0] if full else ""
+
+
+def _who(person: User | None) -> dict[str, Any]:
+    """Whether the actor is staff, and their first name (for pages that show only that)."""
+    if person is None:
+        return {}
+    return {"by_staff": person.is_staff_member, "first_name": first_name(person)}
 
 
 def _actor_name(event: AuditEvent) -> str:
@@ -509,7 +527,7 @@ def changes_since(*, user, ticket: Ticket, version: int) -> list[dict[str, str]]
         e
         for e in ticket_selectors.history(user=user, ticket=ticket)
         .select_related("actor")
-        .order_by("seq")
+        .order_by("pk")
         if e.action not in NON_VERSION_ACTIONS
     ][max(version, 0) :]
     names = _names(events, user)
@@ -563,7 +581,7 @@ def last_changed_by(*, user, ticket: Ticket) -> str:
     event = (
         ticket_selectors.history(user=user, ticket=ticket)
         .select_related("actor")
-        .order_by("-seq")
+        .order_by("-pk")
         .first()
     )
     return _actor_name(event) if event else ""

@@ -18,16 +18,12 @@ from servio.core.errors import DomainError, PermissionDenied, ValidationFailed
 from servio.tickets import services as ticket_services
 from servio.tickets.filters import TicketFilter
 from servio.tickets.models import Ticket
+from servio.workspace import policies
 from servio.workspace.models import CannedResponse, SavedView
 
 QUEUES = ("mine", "teams", "unassigned", "breaching", "recent", "all")
 BULK_ACTIONS = ("assign", "assign_me", "transition", "comment")
 MAX_BULK = 100
-
-
-def _require_staff(actor: User) -> None:
-    if not actor.is_staff_member:
-        raise PermissionDenied("Only service desk staff use the workspace.")
 
 
 def _share_team(actor: User, team: Team | None) -> Team | None:
@@ -61,7 +57,7 @@ def saved_view_create(
     team: Team | None = None,
 ) -> SavedView:
     """Save the current queue and filters under a name, private or shared with a team."""
-    _require_staff(actor)
+    policies.require_workspace(actor)
     name = (name or "").strip()
     if not name:
         raise ValidationFailed.field("name", "Give the view a name.")
@@ -105,7 +101,7 @@ def canned_response_create(
     *, actor: User, title: str, body: str, team: Team | None = None
 ) -> CannedResponse:
     """Keep a reply text for reuse, personal or for a team."""
-    _require_staff(actor)
+    policies.require_workspace(actor)
     title, body = (title or "").strip(), (body or "").strip()
     errors: dict[str, str] = {}
     if not title:
@@ -173,7 +169,7 @@ def tickets_bulk_apply(
     *, actor: User, tickets: list[Ticket], action: str, values: dict[str, Any]
 ) -> list[BulkOutcome]:
     """Apply one action to many tickets through the ticket services, one outcome per ticket."""
-    _require_staff(actor)
+    policies.require_workspace(actor)
     if action not in BULK_ACTIONS:
         raise ValidationFailed.field("action", f"must be one of: {', '.join(BULK_ACTIONS)}.")
     if not tickets:
@@ -200,7 +196,7 @@ def ticket_log_for(
     *, actor: User, requester: User, team: int | None, assign_to_me: bool, **fields: Any
 ) -> Ticket:
     """Log a ticket for a caller; "assign to me" without a team puts it in the agent's team."""
-    _require_staff(actor)
+    policies.require_workspace(actor)
     if assign_to_me and team is None:
         mine = home_team(actor)
         team = mine.pk if mine else None
@@ -215,7 +211,7 @@ def ticket_log_for(
 
 def ticket_assign_to_me(*, actor: User, ticket: Ticket, version: int | None = None) -> Ticket:
     """Take the ticket: keep its team when the agent belongs to it, else their first team."""
-    _require_staff(actor)
+    policies.require_workspace(actor)
     team = ticket.team
     if team is None or not team.members.filter(pk=actor.pk).exists():
         team = home_team(actor)

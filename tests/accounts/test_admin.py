@@ -22,7 +22,7 @@ def admin_client(personas) -> Client:
 
 
 def last_event() -> AuditEvent:
-    return AuditEvent.objects.order_by("-seq").first()
+    return AuditEvent.objects.order_by("-pk").first()
 
 
 # --- who may open it --------------------------------------------------------------------------

@@ -37,7 +37,12 @@ def test_health_needs_no_credentials_and_reports_an_empty_outbox(db):
         "outbox_pending": 0,
         "outbox_dead": 0,
         "outbox_lag_seconds": 0.0,
-        "checks": {"mailboxes_failing": 0},
+        "checks": {
+            "audit_checkpoint_overdue": 0,
+            "audit_unsealed_stale": 0,
+            "mailboxes_failing": 0,
+        },
+        "figures": {"audit_seal_lag_seconds": 0.0},
         "problems": [],
     }
 

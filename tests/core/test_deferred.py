@@ -4,10 +4,8 @@ from a savepoint that rolled back."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
+from django.db import transaction
 
-from servio.audit.models import AuditEvent
 from servio.audit.services import audit_atomic, audit_record
 from servio.core import outbox
 from servio.core.models import OutboxMessage
@@ -20,21 +18,6 @@ class Boom(Exception):
 @pytest.fixture
 def handled(registry):
     outbox.handler("a", name="t.a")(lambda event: None)
-
-
-def test_outbox_rows_travel_with_the_audit_append(db, handled):
-    with CaptureQueriesContext(connection) as ctx, audit_atomic():
-        outbox.publish("a", {"n": 1})
-        audit_record(actor=None, action="t.did", object_type="t", object_id=1)
-        assert not OutboxMessage.objects.exists()  # kept for the block's end
-
-    assert OutboxMessage.objects.get().payload == {"n": 1}
-    assert AuditEvent.objects.filter(action="t.did").count() == 1
-    inserts = [q["sql"] for q in ctx.captured_queries if "INSERT" in q["sql"]]
-    if connection.vendor == "postgresql":  # one statement: WITH d0 AS (INSERT outbox) INSERT audit
-        assert len(inserts) == 1 and inserts[0].startswith("WITH d0 AS (INSERT INTO")
-    else:
-        assert any(OutboxMessage._meta.db_table in sql for sql in inserts)
 
 
 def test_rows_without_an_audit_event_are_inserted_at_the_end(db, handled):

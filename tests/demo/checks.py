@@ -27,7 +27,7 @@ def ticket_problems(tickets=None) -> list[str]:
     events = defaultdict(list)
     for e in AuditEvent.objects.filter(
         object_type="tickets.ticket", object_id__in=[str(i) for i in ids]
-    ).order_by("seq"):
+    ).order_by("pk"):
         events[int(e.object_id)].append(e)
     watchers = defaultdict(list)
     for ticket_id, user_id in Watcher.objects.filter(ticket_id__in=ids).values_list(
@@ -89,18 +89,18 @@ def ticket_problems(tickets=None) -> list[str]:
         version = 0
         for e in history:
             if not (t.created_at <= e.at <= now):
-                bad(f"event #{e.seq} outside the ticket's lifetime")
+                bad(f"event {e.pk} outside the ticket's lifetime")
             if e.action != "ticket.commented":
                 version += 1
             change = e.changes.get("status")
             if change and e.action != "ticket.created":
                 if change[0] != status:
-                    bad(f"event #{e.seq} moves from {change[0]} but the ticket was {status}")
+                    bad(f"event {e.pk} moves from {change[0]} but the ticket was {status}")
                 status = change[1]
             if e.action == "ticket.commented":
                 comment = comments[t.pk].get(e.changes["comment"][1])
                 if comment is None or comment.is_internal != e.changes["internal"][1]:
-                    bad(f"event #{e.seq} names a missing or different comment")
+                    bad(f"event {e.pk} names a missing or different comment")
         if status != t.status:
             bad(f"history ends in {status}, the ticket is {t.status}")
         if version != t.version:

@@ -13,7 +13,8 @@ from django.utils import timezone
 from servio import demo
 from servio.accounts.models import Organization, Team, User
 from servio.accounts.roles import STAFF_ROLES, Role
-from servio.audit.services import audit_verify
+from servio.audit.sealing import audit_seal
+from servio.audit.verification import audit_verify
 from servio.tickets.models import Category, Comment, Service, Ticket
 from tests.demo.checks import ticket_problems
 
@@ -99,7 +100,17 @@ def test_demo_personas_have_work(desk, api_as):
     assert {t["organization"]["id"] for t in own} == {acme.pk}
 
 
+def test_the_demo_requester_has_tickets_waiting_for_them(desk):
+    from servio.portal.selectors import needs_action
+
+    requester = User.objects.get(email=demo.REQUESTER_EMAIL)
+    waiting, _ = needs_action(user=requester)
+    assert {action.code for w in waiting for action in w.actions} == {"answer", "confirm", "rate"}
+    assert all(w.ticket.requester_id == requester.pk for w in waiting)
+
+
 def test_audit_chain_and_ticket_invariants_hold(desk):
+    audit_seal()  # what the runner's sealer does within seconds of `make run`
     result = audit_verify()
     assert result.ok, result.reason
     assert result.checked >= desk.events

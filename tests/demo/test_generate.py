@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from servio.accounts.models import Team, User
-from servio.audit.services import audit_verify
+from servio.audit.verification import audit_verify
 from servio.tickets import numbering
 from servio.tickets.models import Comment, Ticket
 from servio.tickets.services import ticket_create

@@ -140,7 +140,7 @@ def test_bulk_histories_match_the_services(seed):
         history = AuditEvent.objects.filter(object_type="tickets.ticket", object_id=str(ticket.pk))
         got_events = [
             (e.action, e.actor_id, _normal(e.changes, comment_index, ticket_index))
-            for e in history.order_by("seq")
+            for e in history.order_by("pk")
         ]
         want_events = []
         for _, actor, action, changes, fixup in plan.events:

@@ -164,6 +164,17 @@ def test_requesters_opening_the_workspace_are_logged(personas):
     assert (event.kind, event.status, event.path) == (Kind.FORBIDDEN, 404, "/desk/")
 
 
+def test_agents_opening_the_dashboard_are_logged(personas):
+    """The dashboard answers 404 to agents like a page that does not exist; the refusal comes
+    from the reporting selector's rule, so it is logged with that rule's reason."""
+    client = Client()
+    client.force_login(personas.agent_desk)
+    assert client.get("/desk/dashboard/").status_code == 404
+    (event,) = events()
+    assert (event.kind, event.status, event.path) == (Kind.FORBIDDEN, 404, "/desk/dashboard/")
+    assert "team leads" in event.detail["reason"]
+
+
 def test_visible_lookups_log_nothing(personas, api_as, acme_ticket):
     assert (
         api_as(personas.requester_acme).get(f"tickets/{acme_ticket.reference}").status_code == 200

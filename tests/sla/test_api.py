@@ -254,6 +254,29 @@ def test_only_admins_change_calendars(api_as, personas):
     assert not Calendar.objects.exists()
 
 
+def test_changing_a_calendar_refused_with_a_problem_that_says_what_to_do(api_as, berlin, personas):
+    """Staff see calendars, so changing one is 403 for them (404 when there is no such
+    calendar); requesters may not read the configuration at all (403 either way)."""
+    url = f"sla/calendars/{berlin.pk}"
+    for user in (personas.agent_desk, personas.lead_desk, personas.change_manager):
+        refused = api_as(user).request("PUT", url, json=GOOD)
+        assert refused.status_code == 403
+        assert refused["Content-Type"] == "application/problem+json"
+        assert "ask an administrator" in refused.json()["detail"]
+        missing = api_as(user).request("PUT", "sla/calendars/999999", json=GOOD)
+        assert missing.status_code == 404
+        assert missing["Content-Type"] == "application/problem+json"
+    requester = api_as(personas.requester_acme)
+    for path in (url, "sla/calendars/999999"):
+        refused = requester.request("PUT", path, json=GOOD)
+        assert refused.status_code == 403
+        assert "service desk staff" in refused.json()["detail"]
+    missing = api_as(personas.admin).request("PUT", "sla/calendars/999999", json=GOOD)
+    assert missing.status_code == 404
+    assert Calendar.objects.get().name == "Berlin office"
+    assert not AuditEvent.objects.filter(action__startswith="sla.").exists()
+
+
 # --- policies ---------------------------------------------------------------------------------
 
 
@@ -264,4 +287,7 @@ def test_policies_and_their_overlaps(api_as, make_policy, personas):
     assert [p["name"] for p in client.get("sla/policies").json()] == ["Acme VIP", "General"]
     overlaps = client.get("sla/policies/overlaps").json()
     assert overlaps == [{"first": "Acme VIP", "second": "General", "applies": "Acme VIP"}]
-    assert api_as(personas.requester_acme).get("sla/policies/overlaps").status_code == 403
+    for path in ("sla/policies", "sla/policies/overlaps"):
+        refused = api_as(personas.requester_acme).get(path)
+        assert refused.status_code == 403
+        assert refused["Content-Type"] == "application/problem+json"

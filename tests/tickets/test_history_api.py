@@ -28,7 +28,7 @@ def test_history_shows_each_change_old_to_new(personas, api_as):
         "ticket.start",
         "ticket.resolve",
     ]
-    assert [e["seq"] for e in items] == sorted(e["seq"] for e in items)
+    assert [e["id"] for e in items] == sorted(e["id"] for e in items)
     created, updated, assigned, started, resolved = items
     assert created["actor"] == p.requester_acme.email
     assert created["changes"]["title"] == [None, "Slow laptop"]
@@ -48,4 +48,4 @@ def test_history_shows_each_change_old_to_new(personas, api_as):
     rest = rita.get(
         f"tickets/{ref}/history", data={"limit": 10, "cursor": first["next_cursor"]}
     ).json()
-    assert [e["seq"] for e in first["items"] + rest["items"]] == [e["seq"] for e in items]
+    assert [e["id"] for e in first["items"] + rest["items"]] == [e["id"] for e in items]

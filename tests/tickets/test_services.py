@@ -71,7 +71,7 @@ def test_an_agent_override_is_marked_audited_and_survives_impact_changes(persona
     ticket = log(p.requester_acme, impact=3, urgency=3)
     ticket = updated(ticket, p.agent_desk, priority=2)
     assert (ticket.priority, ticket.priority_overridden) == (2, True)
-    event = AuditEvent.objects.filter(action="ticket.updated").latest("seq")
+    event = AuditEvent.objects.filter(action="ticket.updated").latest("pk")
     assert event.changes["priority"] == [5, 2]
     assert event.changes["priority_overridden"] == [False, True]
     assert event.actor_id == p.agent_desk.pk

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest
 from servio.core.errors import NotFound, PermissionDenied
 from servio.tickets import selectors as ticket_selectors
 from servio.tickets.models import Ticket
+from servio.workspace import policies
 
 
 def agent_required(view):
@@ -20,9 +21,10 @@ def agent_required(view):
     def wrapper(request: HttpRequest, *args, **kwargs):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if not request.user.has_capability("workspace.use"):
+        try:
+            policies.require_workspace(request.user)
+        except PermissionDenied as refusal:
             # 404 as if the page did not exist; the refusal still goes to the security log.
-            refusal = PermissionDenied("Only service desk staff may use the workspace.")
             raise Http404("No such page.") from refusal
         return view(request, *args, **kwargs)
 

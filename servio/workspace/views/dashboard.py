@@ -14,7 +14,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from servio.accounts.models import Organization, Team
-from servio.core.errors import DomainError
+from servio.core.errors import DomainError, PermissionDenied
+from servio.reporting import selectors as reporting
 from servio.reporting import zones
 from servio.web.errors import add_errors
 from servio.workspace.views.common import agent_required
@@ -144,8 +145,10 @@ def _time_zones(user) -> list[str]:
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if not user.has_capability("reports.read"):
-        raise Http404("No such page.")
+    try:
+        reporting.require_dashboard_reader(user=user)
+    except PermissionDenied as exc:  # as if the page did not exist; the refusal is still logged
+        raise Http404("No such page.") from exc
     teams = list(Team.objects.visible_to(user).filter(is_active=True))
     organizations = list(Organization.objects.visible_to(user)[:500])
     form = DashboardForm(
@@ -160,23 +163,18 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     start, end = form.window(timezone.now(), zone)
     team_id = form.cleaned_data.get("team") if form.is_bound and not form.errors else None
     org_id = form.cleaned_data.get("organization") if form.is_bound and not form.errors else None
-    metrics, unavailable = None, ""
+    metrics = None
     try:
-        from servio.reporting.selectors import service_desk_metrics
-    except ImportError:
-        unavailable = "Reporting is not installed in this deployment yet."
-    else:
-        try:
-            metrics = service_desk_metrics(
-                user=user,
-                start=start,
-                end=end,
-                team_id=team_id,
-                organization_id=org_id,
-                time_zone=zone.key,
-            )
-        except DomainError as exc:
-            add_errors(form, exc, aliases={"team_id": "team", "organization_id": "organization"})
+        metrics = reporting.service_desk_metrics(
+            user=user,
+            start=start,
+            end=end,
+            team_id=team_id,
+            organization_id=org_id,
+            time_zone=zone.key,
+        )
+    except DomainError as exc:
+        add_errors(form, exc, aliases={"team_id": "team", "organization_id": "organization"})
     query: dict[str, Any] = {
         "start": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "end": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -190,7 +188,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "nav": "dashboard",
         "form": form,
         "metrics": metrics,
-        "unavailable": unavailable,
         "first_day": zones.day_of(start, zone),
         "last_day": zones.day_of(end - dt.timedelta(microseconds=1), zone),
         "time_zone": zone.key,
