@@ -7,7 +7,6 @@ from django.db.models import Q, QuerySet
 from servio.accounts.services import get_visible
 from servio.audit.models import AuditEvent
 from servio.core.errors import NotFound
-from servio.core.rows import fetch_related
 from servio.tickets import refs
 from servio.tickets.filters import TicketFilter
 from servio.tickets.models import (
@@ -56,9 +55,12 @@ def ticket_get(*, user, reference: str) -> Ticket:
     parsed = parse_number(reference)
     if parsed is None:
         raise _missing(reference, exists=False)
-    # (kind, number) is unique. A precompiled read: compiling the ORM's query cost about half
-    # of a ticket read.
-    ticket = fetch_related(Ticket, PEOPLE_AND_TREE, kind=parsed[0], number=parsed[1])
+    # (kind, number) is unique.
+    ticket = (
+        Ticket.objects.select_related(*PEOPLE_AND_TREE)
+        .filter(kind=parsed[0], number=parsed[1])
+        .first()
+    )
     if ticket is None:
         # The watcher look-up a hidden ticket costs (`is_visible_to`), done for a missing one
         # too: otherwise the time of a 404 would tell that the ticket exists.

@@ -12,7 +12,6 @@ from servio.core import configcache, outbox
 from servio.core.errors import (
     ValidationFailed,
 )
-from servio.core.rows import insert_instance
 from servio.tickets import hooks, inputs, numbering, policies, tenancy, workflows
 from servio.tickets.models import (
     Category,
@@ -102,43 +101,36 @@ def ticket_create(
                 "is_major", "A major incident cannot be the child of another incident."
             )
     now = timezone.now()
+    computed = priority_for(impact, urgency)
+    ticket = Ticket(
+        kind=kind,
+        title=title,
+        description=description,
+        requester=requester_obj,
+        organization_id=requester_obj.organization_id,
+        service=service_obj,
+        category=category_obj,
+        impact=impact,
+        urgency=urgency,
+        priority=priority if priority is not None else computed,
+        priority_overridden=priority is not None and priority != computed,
+        status=workflows.get(kind).initial,
+        team=team_obj,
+        assignee=assignee_obj,
+        source=source,
+        is_major=bool(is_major),
+        parent=parent_obj,
+        created_at=now,
+        updated_at=now,
+    )
+    # Already loaded (e.g. with the API token)? Then the response needs no query for it.
+    if _ORGANIZATION.is_cached(requester_obj) and requester_obj.organization is not None:
+        ticket.organization = requester_obj.organization
     # No savepoint of its own: nothing in the block raises a domain error, and a caller that
     # wants to survive a database error wraps the call in its own atomic() (the email intake).
-    # The configuration (priority matrix, SLA policies) is checked for changes once.
-    with configcache.pinned(), audit_atomic(savepoint=False):
-        computed = priority_for(impact, urgency)
-        ticket = Ticket(
-            kind=kind,
-            title=title,
-            description=description,
-            requester=requester_obj,
-            organization_id=requester_obj.organization_id,
-            service=service_obj,
-            category=category_obj,
-            impact=impact,
-            urgency=urgency,
-            priority=priority if priority is not None else computed,
-            priority_overridden=priority is not None and priority != computed,
-            status=workflows.get(kind).initial,
-            team=team_obj,
-            assignee=assignee_obj,
-            source=source,
-            is_major=bool(is_major),
-            parent=parent_obj,
-            created_at=now,
-            updated_at=now,
-        )
-        # Already loaded (e.g. with the API token)? Then the response needs no query for it.
-        organization = (
-            requester_obj.organization if _ORGANIZATION.is_cached(requester_obj) else None
-        )
-        if organization is not None:
-            ticket.organization = organization
-        # Saved without the ORM's per-call compilation (Ticket has no signal receivers).
-        drawn = numbering.number_sql(kind)
-        if drawn is None:
-            ticket.number = numbering.next_number(kind)
-        insert_instance(ticket, computed={"number": drawn} if drawn else None)
+    with audit_atomic(savepoint=False):
+        ticket.number = numbering.next_number(kind)
+        ticket.save(force_insert=True)
         hooks.ticket_changed(ticket, created=True)
         audit_ticket(
             ticket,
