@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from servio.accounts.models import Team, User
 from servio.audit.services import audit_atomic, diff, snapshot
-from servio.core import configcache, outbox
+from servio.core import configcache, outbox, restrictions
 from servio.core.errors import (
     ValidationFailed,
 )
@@ -36,6 +36,8 @@ from servio.tickets.services.common import (
 )
 
 _ORGANIZATION = User._meta.get_field("organization")
+# What every creation sets (the check names the optional fields when they are given).
+CREATION_FIELDS = ("kind", "title", "impact", "urgency", "source")
 
 # --- create and update ------------------------------------------------------------------------
 
@@ -126,6 +128,16 @@ def ticket_create(
     # Already loaded (e.g. with the API token)? Then the response needs no query for it.
     if _ORGANIZATION.is_cached(requester_obj) and requester_obj.organization is not None:
         ticket.organization = requester_obj.organization
+    chosen = {"description": description, "service": service_obj, "category": category_obj}
+    restrictions.check_writable(
+        actor=actor,
+        record=ticket,
+        fields=[
+            *CREATION_FIELDS,
+            *(name for name, set_ in given.items() if set_),
+            *(name for name, value in chosen.items() if value),
+        ],
+    )
     # No savepoint of its own: nothing in the block raises a domain error, and a caller that
     # wants to survive a database error wraps the call in its own atomic() (the email intake).
     with audit_atomic(savepoint=False):
@@ -166,6 +178,7 @@ def ticket_update(
         locked = _lock(ticket, version)
         _require_unfinished(locked)
         policies.check_editable_fields(locked, actor, set(changes))
+        restrictions.check_writable(actor=actor, record=locked, fields=changes)
         before = snapshot(locked, TRACKED_FIELDS)
         _apply_field_changes(locked, actor, changes)
         assigned = False
@@ -294,6 +307,7 @@ def ticket_assign(
     with audit_atomic():
         locked = _lock(ticket, version)
         _require_unfinished(locked)
+        restrictions.check_writable(actor=actor, record=locked, fields=("team", "assignee"))
         _check_attachable(team_obj, assignee_obj, locked.organization_id)
         before = snapshot(locked, ("team", "assignee"))
         if not _apply_assignment(locked, team_obj, assignee_obj):
