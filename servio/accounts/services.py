@@ -383,8 +383,11 @@ def token_authenticate(*, plaintext: str, client_ip: str | None = None) -> ApiTo
         raise invalid
     prefix = plaintext[len(TOKEN_PREFIX) :].split("_", 1)[0]
     # The user's organisation comes along: what the request writes or shows usually names it.
-    token = ApiToken.objects.select_related("user__organization").filter(prefix=prefix).first()
-    if token is None or not secrets.compare_digest(token.key_hash, hash_token_secret(plaintext)):
+    try:
+        token = ApiToken.objects.select_related("user__organization").get(prefix=prefix)
+    except ApiToken.DoesNotExist:
+        raise invalid from None
+    if not secrets.compare_digest(token.key_hash, hash_token_secret(plaintext)):
         raise invalid
     now = timezone.now()
     if not token.is_usable(now) or not token.user.is_active:

@@ -55,17 +55,15 @@ def ticket_get(*, user, reference: str) -> Ticket:
     parsed = parse_number(reference)
     if parsed is None:
         raise _missing(reference, exists=False)
-    # (kind, number) is unique.
-    ticket = (
-        Ticket.objects.select_related(*PEOPLE_AND_TREE)
-        .filter(kind=parsed[0], number=parsed[1])
-        .first()
-    )
-    if ticket is None:
+    try:  # (kind, number) is unique
+        ticket = Ticket.objects.select_related(*PEOPLE_AND_TREE).get(
+            kind=parsed[0], number=parsed[1]
+        )
+    except Ticket.DoesNotExist:
         # The watcher look-up a hidden ticket costs (`is_visible_to`), done for a missing one
         # too: otherwise the time of a 404 would tell that the ticket exists.
         Watcher.objects.filter(user_id=getattr(user, "pk", None) or 0, ticket_id=0).exists()
-        raise _missing(reference, exists=False)
+        raise _missing(reference, exists=False) from None
     if not is_visible_to(ticket, user):
         raise _missing(reference, exists=True)
     refs.attach([ticket])
