@@ -35,7 +35,8 @@ class FieldWrite:
     relation such as `watchers`) that the actor asks to set; values the service derives itself
     (timestamps, the version, a priority from the matrix) are not listed. `deleting`: the
     record (a link, a watcher; possibly an unsaved instance naming it) is to be removed, and
-    `fields` lists what it holds."""
+    `fields` lists what it holds. The record is the service's own object, which it goes on to
+    change: a provider reads what it needs during the call."""
 
     actor: Any  # the acting user; None is the system
     record: models.Model
