@@ -136,6 +136,18 @@ def open_database(url: str, tickets: int) -> dict[str, str]:
 # --- fixtures ---------------------------------------------------------------------------------
 
 
+def ensure_sla_policy() -> None:
+    """Real desks have SLA policies: each creation then starts its clocks. The demo's
+    calendars and policies (incidents and service requests), made once through the SLA
+    services; nothing if they exist."""
+    from servio.demo.service_levels import ensure_service_levels
+    from servio.sla.models import SlaPolicy
+
+    names = [policy.name for policy in ensure_service_levels()]
+    active = SlaPolicy.objects.filter(is_active=True).count()
+    note(f"active SLA policies: {active} (the benchmark's own: {', '.join(names)})")
+
+
 def prepare() -> dict:
     """Tokens, ids and ticket numbers the load needs (and the baseline table)."""
     from django.db import connection
@@ -148,6 +160,7 @@ def prepare() -> dict:
     from servio.tickets.models import Service, Ticket, format_number
 
     ensure_table()
+    ensure_sla_policy()
     agent = User.objects.get(email=demo.AGENT_EMAIL)
     requesters = list(
         User.objects.filter(
@@ -224,12 +237,17 @@ def server(app: str, env: dict[str, str], probe: str, *, workers: int = 2, threa
             time.sleep(0.3)
         yield port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Ask a server to stop; kill it if it has not after 30 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def load(plan: dict) -> dict:
@@ -362,14 +380,15 @@ def count_queries(token: str, team: int) -> dict[int, int]:
 
 
 def remove_created(fx: dict, url: str) -> None:
-    """Delete the tickets the creation rounds added (with their outbox rows) and refresh the
-    planner's statistics: each run adds tens of thousands of open, unassigned tickets, and
-    without this the database drifted away from the generated million run after run (the UI's
-    unassigned queue held 357,545 of them after a day of runs)."""
+    """Delete the tickets the creation rounds added (with their clocks and outbox rows) and
+    refresh the planner's statistics: each run adds tens of thousands of open, unassigned
+    tickets, and without this the database drifted away from the generated million run after
+    run (the UI's unassigned queue held 357,545 of them after a day of runs)."""
     import psycopg
 
     from servio.audit.models import AuditHead
     from servio.core.models import OutboxMessage
+    from servio.sla.models import SlaClock
     from servio.tickets.models import Ticket
 
     started = time.monotonic()
@@ -383,7 +402,7 @@ def remove_created(fx: dict, url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         # The audit head is one row rewritten by every creation: tens of thousands of dead
         # versions a run, which nothing else clears where autovacuum is off.
-        for model in (Ticket, OutboxMessage, AuditHead):
+        for model in (Ticket, SlaClock, OutboxMessage, AuditHead):
             conn.execute(f"VACUUM ANALYZE {model._meta.db_table}")
     note(f"removed the {count} tickets of the creation rounds ({time.monotonic() - started:.0f} s)")
 

@@ -22,9 +22,8 @@ from django.utils.text import slugify
 from servio.accounts.models import ApiToken, Organization, Team, User
 from servio.accounts.roles import Role
 from servio.audit.services import audit_atomic, audit_record, diff, snapshot
-from servio.core import configcache, network, outbox
+from servio.core import network, outbox
 from servio.core.errors import NotFound, PermissionDenied, Unauthorized, ValidationFailed
-from servio.core.rows import fetch_joined_with
 from servio.security.resets import reset_refused
 
 TOKEN_PREFIX = "svo_"  # noqa: S105 - a marker, not a secret
@@ -383,12 +382,12 @@ def token_authenticate(*, plaintext: str, client_ip: str | None = None) -> ApiTo
     if not plaintext.startswith(TOKEN_PREFIX):
         raise invalid
     prefix = plaintext[len(TOKEN_PREFIX) :].split("_", 1)[0]
-    # The user's organisation comes along: what the request writes or shows usually names it;
-    # so does the configuration token, for a write that pins it (`configcache.preload`).
-    token, extra = fetch_joined_with(
-        ApiToken, ("user", "organization"), "prefix", prefix, (configcache.token_subquery(),)
-    )
-    if token is None or not secrets.compare_digest(token.key_hash, hash_token_secret(plaintext)):
+    # The user's organisation comes along: what the request writes or shows usually names it.
+    try:
+        token = ApiToken.objects.select_related("user__organization").get(prefix=prefix)
+    except ApiToken.DoesNotExist:
+        raise invalid from None
+    if not secrets.compare_digest(token.key_hash, hash_token_secret(plaintext)):
         raise invalid
     now = timezone.now()
     if not token.is_usable(now) or not token.user.is_active:
@@ -397,7 +396,6 @@ def token_authenticate(*, plaintext: str, client_ip: str | None = None) -> ApiTo
     if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now, last_used_ip=client_ip)
         token.last_used_at = now
-    token.config_token = extra[0]  # type: ignore[attr-defined]
     return token
 
 

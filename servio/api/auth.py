@@ -33,9 +33,6 @@ class TokenAuth(HttpBearer):
             )
         request.user = api_token.user
         request.api_token = api_token  # type: ignore[attr-defined]
-        # Read with the token: a write that changes no configuration may pin it (see
-        # `configcache.preload`) instead of reading it again.
-        request.config_token = api_token.config_token  # type: ignore[attr-defined]
         return api_token.user
 
 

@@ -18,7 +18,6 @@ creation), so that several caches cost one query.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -54,26 +53,6 @@ def token() -> int | None:
     if pin[0] is _UNREAD:
         pin[0] = _read_token()
     return pin[0]
-
-
-def token_subquery() -> str:
-    """SQL for the token, to read it in a statement a caller sends anyway (see `preload`)."""
-    return _token_subquery(connections[DEFAULT_DB_ALIAS].vendor)
-
-
-@functools.cache
-def _token_subquery(vendor: str) -> str:
-    from servio.core.models import ConfigVersion
-
-    table = connections[DEFAULT_DB_ALIAS].ops.quote_name(ConfigVersion._meta.db_table)
-    return f"(SELECT token FROM {table} WHERE name = '{VERSION_ROW}')"  # noqa: S608
-
-
-def preload(value: int | None) -> None:
-    """Inside `pinned()`: the token was just read (through `token_subquery`); use it."""
-    pin = getattr(connection, PIN, None)
-    if pin is not None and pin[0] is _UNREAD:
-        pin[0] = None if value is None else int(value)
 
 
 @contextmanager

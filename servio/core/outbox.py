@@ -1,7 +1,7 @@
 """The transactional outbox: `publish` inside a transaction, handlers run after commit.
 
 Each published event becomes one row per registered handler, so a failing handler is retried
-alone; `publish_many` writes the rows of several events in one statement. Delivery is
+alone; `publish_many` writes the rows of several events with one `bulk_create`. Delivery is
 at-least-once. A transactional handler (database effects) runs inside the transaction that
 marks its row delivered and writes a `ProcessedEvent` marker, so its effects apply exactly once.
 An external handler (network: mail, webhooks) runs with no transaction open, between two short
@@ -10,7 +10,6 @@ ones, and is keyed by the event id so that a redelivery is recognised (decision 
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import random
@@ -30,9 +29,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
-from servio.core import backoff, deferred, network
+from servio.core import backoff, network
 from servio.core.models import OutboxMessage, ProcessedEvent
-from servio.core.rows import columns, insert_rows
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +63,6 @@ _wakeups: list[Callable[[], None]] = []
 _generation = 0
 _topic_cache: dict[str, list[str]] = {}
 _topic_cache_key: tuple[int, int] = (0, -1)
-# A batch of at least this many rows goes in with COPY on PostgreSQL (psycopg 3).
-COPY_THRESHOLD = 200
 
 
 def handler(
@@ -152,15 +148,22 @@ def publish_many(
     event_ids: Iterable[uuid.UUID] | None = None,
 ) -> list[uuid.UUID]:
     """`publish` for several events at once: the same rows (one per event and handler) in one
-    statement of the current transaction, and one wake-up after commit. Returns the event ids."""
+    `bulk_create` of the current transaction, and one wake-up after commit. Returns the event
+    ids."""
     events = list(events)
     ids = list(event_ids) if event_ids is not None else [uuid.uuid4() for _ in events]
     if len(ids) != len(events):
         raise ValueError("publish_many needs one event id per event.")
     now = timezone.now()
-    pending = OutboxMessage.Status.PENDING.value
     rows = [
-        (event_id, topic, name, payload, pending, 0, now, None, "", "", now, None)
+        OutboxMessage(
+            event_id=event_id,
+            topic=topic,
+            handler=name,
+            payload=payload,
+            available_at=now,
+            created_at=now,
+        )
         for (topic, payload), event_id in zip(events, ids, strict=True)
         for name in handlers_for(topic)
     ]
@@ -168,38 +171,9 @@ def publish_many(
         return ids
     # No savepoint of its own: the rows belong to the caller's change and fail with it.
     with transaction.atomic(savepoint=False):
-        _insert(rows)
+        OutboxMessage.objects.bulk_create(rows)
     _wake_after_commit()
     return ids
-
-
-# The columns publish_many writes, in the order of its row tuples (every column but the id).
-ROW_FIELDS = (
-    "event_id", "topic", "handler", "payload", "status", "attempts", "available_at",
-    "locked_until", "locked_by", "last_error", "created_at", "delivered_at",
-)  # fmt: skip
-
-
-def _insert(rows: list[tuple[Any, ...]]) -> None:
-    if len(rows) < COPY_THRESHOLD and deferred.insert_later(OutboxMessage, ROW_FIELDS, rows):
-        return  # sent with the block's audit append (nothing reads the rows before commit)
-    if len(rows) >= COPY_THRESHOLD and connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            if hasattr(cursor.cursor, "copy"):  # psycopg 3
-                _copy(cursor.cursor, rows)
-                return
-    insert_rows(OutboxMessage, ROW_FIELDS, rows)
-
-
-def _copy(cursor: Any, rows: list[tuple[Any, ...]]) -> None:
-    """COPY the rows (a large batch, e.g. of the SLA scan) in one stream."""
-    table = connection.ops.quote_name(OutboxMessage._meta.db_table)
-    payload = ROW_FIELDS.index("payload")
-    with cursor.copy(f"COPY {table} ({columns(OutboxMessage, ROW_FIELDS)}) FROM STDIN") as copy:
-        for row in rows:
-            values = list(row)
-            values[payload] = json.dumps(values[payload])
-            copy.write_row(values)
 
 
 def _wake_after_commit() -> None:

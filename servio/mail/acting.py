@@ -11,12 +11,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from servio.accounts import scope
 from servio.accounts.models import User
 from servio.core.errors import DomainError
-from servio.core.rows import insert_rows
 from servio.mail.models import InboundMessage, InboundStatus, ThreadMessage
 from servio.mail.parsing import ParsedAttachment, ParsedMessage
 from servio.tickets.models import Comment, Ticket
@@ -121,12 +119,11 @@ def _store_attachments(
 
 def remember(message: InboundMessage, ticket: Ticket) -> None:
     """Link the message's Message-ID to the ticket, so that replies to it thread there."""
-    insert_rows(
-        ThreadMessage,
-        ("message_id", "ticket", "direction", "created_at"),
-        [(message.message_id, ticket.pk, ThreadMessage.Direction.IN.value, timezone.now())],
-        ignore_conflicts=True,  # a retried message may already be linked
+    link = ThreadMessage(
+        message_id=message.message_id, ticket=ticket, direction=ThreadMessage.Direction.IN
     )
+    # A retried message may already be linked.
+    ThreadMessage.objects.bulk_create([link], ignore_conflicts=True)
 
 
 def add_comment(

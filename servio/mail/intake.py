@@ -29,18 +29,20 @@ from __future__ import annotations
 
 import copy
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from servio.accounts.models import Organization, Team, User
 from servio.audit.services import audit_atomic
 from servio.core import configcache, outbox
 from servio.core.errors import DomainError
-from servio.core.rows import insert_instance, update_instance
 from servio.mail import authentication
 from servio.mail.acting import (
     Outcome,
@@ -119,15 +121,22 @@ def store(*, raw: bytes, mailbox: Mailbox, via: str, imap_uid: str = "") -> Stor
         imap_uid=imap_uid,
     )
     # One statement (outside a transaction, committed at once); a second delivery of the same
-    # message to this mailbox inserts nothing and gets the first copy.
-    if insert_instance(message, ignore_conflicts=True):
-        setattr(message, AS_STORED, True)
-        return Stored(message, True)
-    existing = InboundMessage.objects.select_related("mailbox").get(
-        mailbox=mailbox, message_id=message_id, content_hash=digest
-    )
-    setattr(existing, AS_STORED, True)
-    return Stored(existing, False)
+    # message to this mailbox is refused by the unique constraint and gets the first copy.
+    try:
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
+            message.save(force_insert=True)
+    except IntegrityError:
+        existing = (
+            InboundMessage.objects.select_related("mailbox")
+            .filter(mailbox=mailbox, message_id=message_id, content_hash=digest)
+            .first()
+        )
+        if existing is None:
+            raise  # another constraint refused it
+        setattr(existing, AS_STORED, True)
+        return Stored(existing, False)
+    setattr(message, AS_STORED, True)
+    return Stored(message, True)
 
 
 # --- processing -------------------------------------------------------------------------------
@@ -175,32 +184,20 @@ def _lock(message: InboundMessage, *, async_commit: bool) -> InboundMessage:
 
     A message just returned by `store` has every field as stored: only its status and attempts
     can have changed since (processing changes the rest only together with the status), so
-    only those are read again, under the lock. The same statement reads the configuration
-    token and, on PostgreSQL when asked, turns off the wait for this transaction's WAL flush:
-    the raw message is already committed durably (store), and what processing writes can be
-    redone from it (mail.process_stored picks up messages still "received"); see
-    docs/email.md. `set_config(..., true)` is `SET LOCAL`.
+    only those are read again, under the lock. On PostgreSQL when asked, the transaction first
+    turns off the wait for its own WAL flush (`SET LOCAL synchronous_commit`): the raw message
+    is already committed durably (store), and what processing writes can be redone from it
+    (mail.process_stored picks up messages still "received"); see docs/email.md.
     """
-    table = connection.ops.quote_name(InboundMessage._meta.db_table)
-    extra = ""
     if async_commit and connection.vendor == "postgresql":
-        extra = ", set_config('synchronous_commit', 'off', true)"
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT status, attempts, {configcache.token_subquery()}{extra} "  # noqa: S608
-            f"FROM {table} WHERE id = %s{lock}",
-            [message.pk],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        raise InboundMessage.DoesNotExist(f"No stored message {message.pk}.")
-    configcache.preload(row[2])
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+    query = InboundMessage.objects.select_for_update().filter(pk=message.pk)
     if getattr(message, AS_STORED, False):
         locked = message
-        locked.status, locked.attempts = row[0], row[1]
+        locked.status, locked.attempts = query.values_list("status", "attempts").get()
     else:
-        locked = InboundMessage.objects.get(pk=message.pk)  # locked above
+        locked = query.get()
     mailbox = _mailbox(locked.mailbox_id)
     if mailbox is not None:
         locked.mailbox = mailbox
@@ -262,7 +259,7 @@ def finish(message: InboundMessage, outcome: Outcome) -> InboundMessage:
     message.sender = outcome.sender
     message.notes = outcome.notes
     message.processed_at = timezone.now()
-    update_instance(message, PROCESSED_FIELDS)
+    message.save(update_fields=PROCESSED_FIELDS)
     return message
 
 
@@ -369,30 +366,33 @@ def _recent_twin_reuse(
     """How many other messages the sender sent within the rate window; the ticket and mailbox
     of the newest copy of this message (same Message-ID and content) that another mailbox
     already turned into a ticket (if any); and the first other message that used this
-    Message-ID with other content (if any): three lookups, one round trip."""
-    inbound = connection.ops.quote_name(InboundMessage._meta.db_table)
-    mailbox = connection.ops.quote_name(Mailbox._meta.db_table)
-    sql = (
-        f"SELECT (SELECT COUNT(*) FROM {inbound} WHERE from_address = %s "  # noqa: S608
-        f"AND received_at >= %s AND id <> %s), twin.ticket_id, twin.address, "
-        f"(SELECT MIN(o.id) FROM {inbound} o WHERE o.message_id = %s AND o.content_hash <> %s) "
-        f"FROM (SELECT 1 AS one) AS here LEFT JOIN ("
-        f"SELECT m.ticket_id, b.address FROM {inbound} m "
-        f"JOIN {mailbox} b ON b.id = m.mailbox_id "
-        f"WHERE m.message_id = %s AND m.content_hash = %s AND m.ticket_id IS NOT NULL "
-        f"AND m.id <> %s ORDER BY m.received_at DESC, m.id DESC LIMIT 1) AS twin ON 1 = 1"
-    )
-    since = InboundMessage._meta.get_field("received_at").get_db_prep_value(
-        timezone.now() - rate_window(), connection
-    )
+    Message-ID with other content (if any): three lookups as subqueries of one statement."""
     mid, digest = message.message_id, message.content_hash
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql, [sender_address, since, message.pk, mid, digest, mid, digest, message.pk]
+    others = InboundMessage.objects.exclude(pk=message.pk).order_by()
+    recent = (
+        others.filter(from_address=sender_address, received_at__gte=timezone.now() - rate_window())
+        .values("from_address")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    twins = others.filter(message_id=mid, content_hash=digest, ticket__isnull=False).order_by(
+        "-received_at", "-id"
+    )
+    reuses = (
+        InboundMessage.objects.filter(message_id=mid).exclude(content_hash=digest).order_by("id")
+    )
+    recent_count, ticket_id, address, reused = (
+        InboundMessage.objects.filter(pk=message.pk)
+        .values_list(
+            Coalesce(Subquery(recent), 0),
+            Subquery(twins.values("ticket_id")[:1]),
+            Subquery(twins.values("mailbox__address")[:1]),
+            Subquery(reuses.values("id")[:1]),
         )
-        recent, ticket_id, address, reused = cursor.fetchone()
+        .get()
+    )
     twin = (ticket_id, address) if ticket_id is not None else None
-    return int(recent), twin, reused
+    return int(recent_count), twin, reused
 
 
 _MAILBOXES = configcache.Cached(

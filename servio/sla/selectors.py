@@ -19,7 +19,6 @@ from django.utils import timezone
 from servio.accounts.models import Organization
 from servio.core import configcache
 from servio.core.errors import NotFound, PermissionDenied, ValidationFailed
-from servio.core.rows import fetch_all
 from servio.sla import clocks
 from servio.sla.models import Calendar, ClockState, SlaClock, SlaPolicy
 from servio.tickets.models import Ticket
@@ -84,11 +83,10 @@ def ticket_clocks(*, user, ticket: Ticket) -> list[SlaClock]:
             key=lambda c: c.pk,
         )
     else:
-        # Precompiled (rows.fetch_all): compiling the ORM's query cost more than running it.
-        if user.is_staff_member:
-            found = fetch_all(SlaClock, ticket=ticket.pk)
-        else:
-            found = fetch_all(SlaClock, ticket=ticket.pk, policy_type=SlaPolicy.Type.SLA.value)
+        clocks_qs = SlaClock.objects.filter(ticket=ticket.pk).order_by("pk")
+        if not user.is_staff_member:
+            clocks_qs = clocks_qs.filter(policy_type=SlaPolicy.Type.SLA)
+        found = list(clocks_qs)
     policies, calendars = _POLICIES_AND_CALENDARS.get() if found else ({}, {})
     for clock in found:
         # From the cache rather than joined: the join cost more than the clocks themselves.

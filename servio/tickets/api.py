@@ -217,11 +217,9 @@ def list_tickets(
 def create_ticket(request: HttpRequest, response: HttpResponse, payload: TicketCreateIn):
     """Log a ticket. Requesters log for themselves; agents may set team, assignee, priority."""
     user = request.auth
+    # Logging a ticket changes no configuration: the service and the answer (its SLA clocks'
+    # policies and calendars) check the configuration caches against one token.
     with configcache.pinned():
-        if hasattr(request, "config_token"):
-            # Logging a ticket changes no configuration: the token read with the API token
-            # serves (`configcache.preload`).
-            configcache.preload(request.config_token)
         ticket = services.ticket_create(
             actor=user,
             kind=payload.kind,

@@ -19,15 +19,11 @@ def sequence_name(kind: str) -> str:
 
 def next_number(kind: str) -> int:
     """The next number of this kind; call it inside the transaction that saves the ticket."""
-    return reserve(kind, 1)[0]
-
-
-def number_sql(kind: str) -> tuple[str, list[str]] | None:
-    """On PostgreSQL, the SQL expression that draws the next number inside the INSERT (one
-    statement fewer per ticket); None where the number must be drawn first (SQLite)."""
     if connection.vendor == "postgresql":
-        return "nextval(%s)", [sequence_name(kind)]
-    return None
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(%s)", [sequence_name(kind)])
+            return int(cursor.fetchone()[0])
+    return reserve(kind, 1)[0]
 
 
 def reserve(kind: str, count: int) -> list[int]:

@@ -8,7 +8,6 @@ from servio.accounts.services import get_visible
 from servio.api.pagination import Page, page_limit, paginate
 from servio.audit.models import AuditEvent
 from servio.core.errors import NotFound
-from servio.core.rows import fetch_related
 from servio.tickets import refs, search
 from servio.tickets.filters import TicketFilter
 from servio.tickets.models import (
@@ -71,14 +70,15 @@ def ticket_get(*, user, reference: str) -> Ticket:
     parsed = parse_number(reference)
     if parsed is None:
         raise _missing(reference, exists=False)
-    # (kind, number) is unique. A precompiled read: compiling the ORM's query cost about half
-    # of a ticket read.
-    ticket = fetch_related(Ticket, PEOPLE_AND_TREE, kind=parsed[0], number=parsed[1])
-    if ticket is None:
+    try:  # (kind, number) is unique
+        ticket = Ticket.objects.select_related(*PEOPLE_AND_TREE).get(
+            kind=parsed[0], number=parsed[1]
+        )
+    except Ticket.DoesNotExist:
         # The watcher look-up a hidden ticket costs (`is_visible_to`), done for a missing one
         # too: otherwise the time of a 404 would tell that the ticket exists.
         Watcher.objects.filter(user_id=getattr(user, "pk", None) or 0, ticket_id=0).exists()
-        raise _missing(reference, exists=False)
+        raise _missing(reference, exists=False) from None
     if not is_visible_to(ticket, user):
         raise _missing(reference, exists=True)
     refs.attach([ticket])

@@ -118,20 +118,3 @@ def test_install_triggers_is_idempotent_and_restores_the_token_row(matrix):
     matrix.get()
     PriorityRule.objects.filter(impact=3, urgency=3).update(priority=4)
     assert matrix.get()[(3, 3)] == 4
-
-
-def test_a_pin_takes_a_token_read_beforehand(matrix):
-    matrix.get()
-    priority_for(1, 1)
-    current = configcache.token()
-    with CaptureQueriesContext(connection) as ctx, configcache.pinned():
-        configcache.preload(current)
-        matrix.get()
-        priority_for(1, 1)
-    assert ctx.captured_queries == []
-    assert len(matrix.loads) == 1
-
-    with configcache.pinned():  # no token row when it was read: nothing is cached
-        configcache.preload(None)
-        matrix.get()
-    assert len(matrix.loads) == 2

@@ -9,7 +9,7 @@ from django.db.models import Sum
 
 from servio.accounts.models import User
 from servio.audit.services import audit_atomic
-from servio.core import outbox, storage
+from servio.core import outbox, restrictions, storage
 from servio.core.errors import (
     PayloadTooLarge,
     PermissionDenied,
@@ -55,9 +55,11 @@ def comment_add(
         )
     with audit_atomic():
         locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
-        comment = Comment.objects.create(
+        comment = Comment(
             ticket=locked, author=actor, body=body, is_internal=internal, source=source
         )
+        restrictions.check_writable(actor=actor, record=comment, fields=("body", "is_internal"))
+        comment.save(force_insert=True)
         by_requester = actor.pk == locked.requester_id or not agent
         if agent and not internal and not by_requester and locked.first_response_at is None:
             locked.first_response_at = comment.created_at
@@ -146,6 +148,11 @@ def attachment_add(
         size=size,
         sha256=hashlib.sha256(content).hexdigest(),
         is_internal=internal or bool(comment and comment.is_internal),
+    )
+    restrictions.check_writable(
+        actor=actor,
+        record=attachment,
+        fields=("file", "is_internal", *(("comment",) if comment is not None else ())),
     )
     # The file first, outside the ticket's lock; the row in the transaction; the file is
     # removed if that transaction (or the caller's, around it) does not commit.

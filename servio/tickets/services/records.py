@@ -8,11 +8,10 @@ from django.utils import timezone
 
 from servio.accounts.models import Team, User
 from servio.audit.services import audit_atomic, diff, snapshot
-from servio.core import configcache, outbox
+from servio.core import configcache, outbox, restrictions
 from servio.core.errors import (
     ValidationFailed,
 )
-from servio.core.rows import insert_instance
 from servio.tickets import hooks, inputs, numbering, policies, tenancy, workflows
 from servio.tickets.models import (
     Category,
@@ -37,6 +36,8 @@ from servio.tickets.services.common import (
 )
 
 _ORGANIZATION = User._meta.get_field("organization")
+# What every creation sets (the check names the optional fields when they are given).
+CREATION_FIELDS = ("kind", "title", "impact", "urgency", "source")
 
 # --- create and update ------------------------------------------------------------------------
 
@@ -102,43 +103,46 @@ def ticket_create(
                 "is_major", "A major incident cannot be the child of another incident."
             )
     now = timezone.now()
+    computed = priority_for(impact, urgency)
+    ticket = Ticket(
+        kind=kind,
+        title=title,
+        description=description,
+        requester=requester_obj,
+        organization_id=requester_obj.organization_id,
+        service=service_obj,
+        category=category_obj,
+        impact=impact,
+        urgency=urgency,
+        priority=priority if priority is not None else computed,
+        priority_overridden=priority is not None and priority != computed,
+        status=workflows.get(kind).initial,
+        team=team_obj,
+        assignee=assignee_obj,
+        source=source,
+        is_major=bool(is_major),
+        parent=parent_obj,
+        created_at=now,
+        updated_at=now,
+    )
+    # Already loaded (e.g. with the API token)? Then the response needs no query for it.
+    if _ORGANIZATION.is_cached(requester_obj) and requester_obj.organization is not None:
+        ticket.organization = requester_obj.organization
+    chosen = {"description": description, "service": service_obj, "category": category_obj}
+    restrictions.check_writable(
+        actor=actor,
+        record=ticket,
+        fields=[
+            *CREATION_FIELDS,
+            *(name for name, set_ in given.items() if set_),
+            *(name for name, value in chosen.items() if value),
+        ],
+    )
     # No savepoint of its own: nothing in the block raises a domain error, and a caller that
     # wants to survive a database error wraps the call in its own atomic() (the email intake).
-    # The configuration (priority matrix, SLA policies) is checked for changes once.
-    with configcache.pinned(), audit_atomic(savepoint=False):
-        computed = priority_for(impact, urgency)
-        ticket = Ticket(
-            kind=kind,
-            title=title,
-            description=description,
-            requester=requester_obj,
-            organization_id=requester_obj.organization_id,
-            service=service_obj,
-            category=category_obj,
-            impact=impact,
-            urgency=urgency,
-            priority=priority if priority is not None else computed,
-            priority_overridden=priority is not None and priority != computed,
-            status=workflows.get(kind).initial,
-            team=team_obj,
-            assignee=assignee_obj,
-            source=source,
-            is_major=bool(is_major),
-            parent=parent_obj,
-            created_at=now,
-            updated_at=now,
-        )
-        # Already loaded (e.g. with the API token)? Then the response needs no query for it.
-        organization = (
-            requester_obj.organization if _ORGANIZATION.is_cached(requester_obj) else None
-        )
-        if organization is not None:
-            ticket.organization = organization
-        # Saved without the ORM's per-call compilation (Ticket has no signal receivers).
-        drawn = numbering.number_sql(kind)
-        if drawn is None:
-            ticket.number = numbering.next_number(kind)
-        insert_instance(ticket, computed={"number": drawn} if drawn else None)
+    with audit_atomic(savepoint=False):
+        ticket.number = numbering.next_number(kind)
+        ticket.save(force_insert=True)
         hooks.ticket_changed(ticket, created=True)
         audit_ticket(
             ticket,
@@ -174,6 +178,7 @@ def ticket_update(
         locked = _lock(ticket, version)
         _require_unfinished(locked)
         policies.check_editable_fields(locked, actor, set(changes))
+        restrictions.check_writable(actor=actor, record=locked, fields=changes)
         before = snapshot(locked, TRACKED_FIELDS)
         _apply_field_changes(locked, actor, changes)
         assigned = False
@@ -302,6 +307,7 @@ def ticket_assign(
     with audit_atomic():
         locked = _lock(ticket, version)
         _require_unfinished(locked)
+        restrictions.check_writable(actor=actor, record=locked, fields=("team", "assignee"))
         _check_attachable(team_obj, assignee_obj, locked.organization_id)
         before = snapshot(locked, ("team", "assignee"))
         if not _apply_assignment(locked, team_obj, assignee_obj):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from servio.accounts.models import User
 from servio.audit.services import audit_atomic
-from servio.core import outbox
+from servio.core import outbox, restrictions
 from servio.core.errors import (
     NotFound,
     PermissionDenied,
@@ -28,6 +28,10 @@ from servio.tickets.services.common import (
 
 # --- links, parents and watchers --------------------------------------------------------------
 
+# What the actor chooses when adding (or takes away when removing) a link or a watcher.
+LINK_FIELDS = ("source", "target", "type")
+WATCHER_FIELDS = ("ticket", "user")
+
 
 def link_add(*, actor: User, source: Ticket, target: Ticket | str, type: str) -> Link:
     """Relate two tickets (duplicate of, caused by, related to); `target` may be its number."""
@@ -45,7 +49,9 @@ def link_add(*, actor: User, source: Ticket, target: Ticket | str, type: str) ->
             raise ValidationFailed.field(
                 "target", f"{target_obj.reference} is already linked that way."
             )
-        link = Link.objects.create(source=source, target=target_obj, type=type, created_by=actor)
+        link = Link(source=source, target=target_obj, type=type, created_by=actor)
+        restrictions.check_writable(actor=actor, record=link, fields=LINK_FIELDS)
+        link.save(force_insert=True)
         audit_ticket(
             source,
             actor=actor,
@@ -62,6 +68,7 @@ def link_remove(*, actor: User, link: Link) -> None:
     policies.require_agent(actor, "unlink tickets")
     if not (is_visible_to(link.source, actor) and is_visible_to(link.target, actor)):
         raise NotFound("No such link on this ticket.")
+    restrictions.check_writable(actor=actor, record=link, fields=LINK_FIELDS, deleting=True)
     with audit_atomic():
         audit_ticket(
             link.source,
@@ -89,6 +96,7 @@ def ticket_set_parent(
         old = locked.parent_id
         if old == _pk_of(parent_obj):
             return locked
+        restrictions.check_writable(actor=actor, record=locked, fields=("parent",))
         locked.parent = parent_obj
         _touch(locked)
         locked.save()
@@ -112,6 +120,9 @@ def watcher_add(*, actor: User, ticket: Ticket, user: User | int) -> Watcher:
         people = User.objects.filter(organization_id=actor.organization_id, is_active=True)
     candidate = inputs.lookup(people, "user", user, "person visible to you")
     tenancy.require_person(candidate, ticket.organization_id, field="user", role="watcher")
+    restrictions.check_writable(
+        actor=actor, record=Watcher(ticket=ticket, user=candidate), fields=WATCHER_FIELDS
+    )
     with audit_atomic():
         watcher, created = Watcher.objects.get_or_create(ticket=ticket, user=candidate)
         if created:
@@ -128,6 +139,9 @@ def watcher_remove(*, actor: User, ticket: Ticket, user: User) -> None:
     """Stop informing someone; requesters may remove themselves or watchers of their ticket."""
     if not policies.is_agent(actor) and actor.pk != user.pk and actor.pk != ticket.requester_id:
         raise PermissionDenied("You may only remove yourself as a watcher.")
+    restrictions.check_writable(
+        actor=actor, record=Watcher(ticket=ticket, user=user), fields=WATCHER_FIELDS, deleting=True
+    )
     with audit_atomic():
         deleted, _ = Watcher.objects.filter(ticket=ticket, user=user).delete()
         if deleted:

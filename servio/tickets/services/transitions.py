@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from servio.accounts.models import User
 from servio.audit.services import audit_atomic, diff, snapshot
-from servio.core import outbox
+from servio.core import outbox, restrictions
 from servio.core.workflow import Transition
 from servio.tickets import hooks, inputs, policies, workflows
 from servio.tickets.models import (
@@ -54,6 +54,13 @@ def _apply_transition(
     reason only while on hold."""
     workflow = workflows.get(ticket.kind)
     step = workflow.check(ticket, actor, policies.roles_for(ticket, actor), name, values)
+    # The status, and the ticket's fields the step takes from its values (a hold reason, the
+    # resolution); what follows from them (milestones, counters) is the service's own.
+    restrictions.check_writable(
+        actor=actor,
+        record=ticket,
+        fields=["status", *(field for field in values if field in TRACKED_FIELDS)],
+    )
     before = snapshot(ticket, TRACKED_FIELDS)
     now = timezone.now()
     old_status = ticket.status
