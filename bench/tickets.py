@@ -386,7 +386,8 @@ def remove_created(fx: dict, url: str) -> None:
     run (the UI's unassigned queue held 357,545 of them after a day of runs)."""
     import psycopg
 
-    from servio.audit.models import AuditHead
+    from servio.audit.models import AuditEvent, AuditHead, AuditPending, AuditSeal
+    from servio.audit.sealing import audit_seal
     from servio.core.models import OutboxMessage
     from servio.sla.models import SlaClock
     from servio.tickets.models import Ticket
@@ -399,12 +400,19 @@ def remove_created(fx: dict, url: str) -> None:
         Ticket.objects.filter(pk__in=ids).delete()
         count += len(ids)
     OutboxMessage.objects.filter(pk__gt=fx["last_outbox"]).delete()
+    # The servers run no sealer (as a desk would, in its worker): seal the rounds' audit events
+    # now, so the queue does not grow from run to run. The audit trail itself is kept.
+    sealed = audit_seal()
     with psycopg.connect(url, autocommit=True) as conn:
-        # The audit head is one row rewritten by every creation: tens of thousands of dead
-        # versions a run, which nothing else clears where autovacuum is off.
-        for model in (Ticket, SlaClock, OutboxMessage, AuditHead):
+        # Rows deleted or rewritten by the thousand (the sealer's queue and tip included), which
+        # nothing else clears where autovacuum is off.
+        tables = (Ticket, SlaClock, OutboxMessage, AuditEvent, AuditPending, AuditSeal, AuditHead)
+        for model in tables:
             conn.execute(f"VACUUM ANALYZE {model._meta.db_table}")
-    note(f"removed the {count} tickets of the creation rounds ({time.monotonic() - started:.0f} s)")
+    note(
+        f"removed the {count} tickets of the creation rounds and sealed {sealed} audit events "
+        f"({time.monotonic() - started:.0f} s)"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
