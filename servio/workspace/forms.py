@@ -112,6 +112,7 @@ class SavedViewForm(forms.Form):
     team = OfferedId(required=False, label="Share with")
 
     def __init__(self, *args, teams=(), **kwargs):
+        kwargs.setdefault("auto_id", "id_save_%s")  # the queue's filters have a team too
         super().__init__(*args, **kwargs)
         self.fields["team"].choices = [("", "Only me")] + [(t.pk, t.name) for t in teams]
 

@@ -150,7 +150,7 @@ def test_rename_reshare_refilter_and_delete(client, personas):
         f"/desk/views/{view.pk}/edit/", {f"v{view.pk}-name": "Other", f"v{view.pk}-team": ""}
     )
     assert response.status_code == 422
-    assert f'aria-describedby="id_v{view.pk}-name-errors"' in response.content.decode()
+    assert f'aria-describedby="id_save_v{view.pk}-name-errors"' in response.content.decode()
     # The filters shown now replace the stored ones.
     client.post(f"/desk/views/{view.pk}/filters/", {"query": "queue=all&priority=1&priority=2"})
     view.refresh_from_db()

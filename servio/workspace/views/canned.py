@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from servio.core.errors import DomainError
 from servio.web.errors import add_errors
 from servio.workspace import policies, responses, selectors, services
 from servio.workspace.forms import CannedResponseForm
-from servio.workspace.views.common import agent_required, get_ticket, render_part
+from servio.workspace.views.common import agent_required, get_ticket, go_to, render_part
 
 
 def _form(request: HttpRequest, data=None, **kwargs) -> CannedResponseForm:
@@ -32,7 +33,7 @@ def _page(request: HttpRequest, form: CannedResponseForm, status: int = 200) -> 
         "form": form,
         "variables": responses.VARIABLES,
     }
-    return render(request, "workspace/canned.html", context, status=status)
+    return render_part(request, "workspace/canned.html", context, status)
 
 
 @agent_required
@@ -43,7 +44,7 @@ def canned_list(request: HttpRequest) -> HttpResponse:
         return _page(request, _form(request))
     form = _form(request, request.POST)
     if _saved(request, form, services.canned_response_create):
-        return redirect("workspace:canned_list")
+        return go_to(request, reverse("workspace:canned_list"))
     return _page(request, form, status=422)
 
 
@@ -82,7 +83,7 @@ def canned_edit(request: HttpRequest, response_id: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if _saved(request, form, services.canned_response_update, response=response):
-            return redirect("workspace:canned_list")
+            return go_to(request, reverse("workspace:canned_list"))
         status = 422
     context = {
         "nav": "canned",
@@ -91,7 +92,7 @@ def canned_edit(request: HttpRequest, response_id: int) -> HttpResponse:
         "variables": responses.VARIABLES,
         "can_change": policies.may_change_response(request.user, response),
     }
-    return render(request, "workspace/canned_edit.html", context, status=status)
+    return render_part(request, "workspace/canned_edit.html", context, status)
 
 
 @agent_required

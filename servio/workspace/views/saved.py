@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -13,7 +13,7 @@ from servio.core.errors import DomainError
 from servio.web.errors import add_errors
 from servio.workspace import policies, selectors, services
 from servio.workspace.forms import SavedViewForm
-from servio.workspace.views.common import agent_required
+from servio.workspace.views.common import agent_required, go_to, render_part
 from servio.workspace.views.queue import _queue_context as queue_context
 from servio.workspace.views.queue import saved_filters
 
@@ -41,7 +41,7 @@ def _manage_page(request: HttpRequest, forms: dict[int, SavedViewForm] | None = 
             )
         view.form = forms.get(view.pk)
     context = {"nav": "queue", "lists": lists, "may_share": bool(teams)}
-    return render(request, "workspace/views.html", context, status=status)
+    return render_part(request, "workspace/views.html", context, status)
 
 
 @agent_required
@@ -67,11 +67,11 @@ def saved_views(request: HttpRequest) -> HttpResponse:
             add_errors(form, exc)
         else:
             messages.success(request, f"View “{view.name}” saved.")
-            return redirect("workspace:view_open", view_id=view.pk)
+            return go_to(request, reverse("workspace:view_open", args=[view.pk]))
     context = queue_context(request, params)
     context["save_form"] = form
     context["save_open"] = True
-    return render(request, "workspace/queue.html", context, status=422)
+    return render_part(request, "workspace/queue.html", context, 422)
 
 
 @agent_required
@@ -111,7 +111,7 @@ def saved_view_edit(request: HttpRequest, view_id: int) -> HttpResponse:
             add_errors(form, exc)
         else:
             messages.success(request, f"View “{view.name}” saved.")
-            return redirect("workspace:views")
+            return go_to(request, reverse("workspace:views"))
     return _manage_page(request, {view.pk: form}, status=422)
 
 
@@ -128,7 +128,7 @@ def saved_view_refilter(request: HttpRequest, view_id: int) -> HttpResponse:
         messages.error(request, exc.detail)
     else:
         messages.success(request, f"View “{view.name}” now keeps these filters.")
-    return redirect("workspace:view_open", view_id=view.pk)
+    return go_to(request, reverse("workspace:view_open", args=[view.pk]))
 
 
 @agent_required
