@@ -10,7 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
 
 from servio.accounts import scope
 from servio.accounts.models import Organization, Team, User
@@ -128,14 +129,25 @@ def annotate_sla(tickets: list[Ticket]) -> None:
         setattr(t, "sla_metric", metric)  # noqa: B010
 
 
+SOON = dt.timedelta(hours=1)
+# The queues whose links carry a count, and what the count says (for screen readers).
+COUNTED = {
+    "mine": "open",
+    "teams": "open",
+    "unassigned": "open",
+    "breaching": "due within an hour or overdue",
+}
+
+
 def queue_counts(*, user) -> dict[str, int]:
-    """Open tickets in each work queue (my work, my teams, unassigned, breaching soon), counted
-    in one grouped query over the agent's visible open tickets; recently updated and all
-    tickets are not work lists, so they carry no count."""
+    """Open tickets of my work, my teams and unassigned, and those of "breaching soon" due
+    within the hour or overdue, counted in one grouped query over the agent's visible open
+    tickets (the clocks come from their due-time index). Recently updated and all tickets
+    are not work lists, so they carry no count."""
     team_ids = scope.team_ids(user)
-    live_clock = SlaClock.objects.filter(
-        ticket_id=OuterRef("pk"), stopped_at__isnull=True, state__in=COUNTING
-    )
+    due_soon = SlaClock.objects.filter(
+        stopped_at__isnull=True, state__in=COUNTING, due_at__lt=timezone.now() + SOON
+    ).values("ticket_id")
     return (
         Ticket.objects.visible_to(user)
         .open()
@@ -143,7 +155,7 @@ def queue_counts(*, user) -> dict[str, int]:
             mine=Count("pk", filter=Q(assignee=user)),
             teams=Count("pk", filter=Q(team_id__in=team_ids or [2**62])),
             unassigned=Count("pk", filter=Q(assignee__isnull=True)),
-            breaching=Count("pk", filter=Q(Exists(live_clock))),
+            breaching=Count("pk", filter=Q(pk__in=due_soon)),
         )
     )
 

@@ -8,6 +8,7 @@ app_name = "workspace"
 urlpatterns = [
     path("", queue.queue, name="queue"),
     path("bulk/", queue.bulk, name="bulk"),
+    path("counts/", queue.queue_counts, name="queue_counts"),
     path("views/", saved.saved_views, name="views"),
     path("views/<int:view_id>/", saved.saved_view_open, name="view_open"),
     path("views/<int:view_id>/edit/", saved.saved_view_edit, name="view_edit"),
