@@ -315,3 +315,12 @@ SERVIO_MAIL_IMAP_TIMEOUT = env_int("SERVIO_MAIL_IMAP_TIMEOUT", 30)  # seconds pe
 SERVIO_MAIL_MAX_MESSAGE_MB = env_int("SERVIO_MAIL_MAX_MESSAGE_MB", 50)
 SERVIO_SURVEY_VALID_DAYS = env_int("SERVIO_SURVEY_VALID_DAYS", 14)
 SERVIO_SURVEYS_ENABLED = env_bool("SERVIO_SURVEYS_ENABLED", True)
+
+# --- self-service portal (docs/ui.md) ---------------------------------------------------------
+# How requesters see who works on their ticket: "first" (the agent's first name and the team)
+# or "team" (the team only; staff replies are signed with the team's name).
+SERVIO_PORTAL_AGENT_NAME = os.environ.get("SERVIO_PORTAL_AGENT_NAME", "first").strip().lower()
+if SERVIO_PORTAL_AGENT_NAME not in ("first", "team"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("SERVIO_PORTAL_AGENT_NAME must be 'first' or 'team'.")

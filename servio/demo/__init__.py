@@ -106,6 +106,7 @@ def load_demo(*, incidents: int = DEMO_INCIDENTS, seed: int = DEMO_SEED) -> Demo
         written = write_plans(plans)
     ensure_service_levels()
     start_open_clocks()
+    invite_demo_requester(seed=seed)
     ensure_workspace(admin_email=ADMIN_EMAIL, agent_email=AGENT_EMAIL)
     return DemoSummary(
         organizations=Organization.objects.count(),
@@ -113,3 +114,21 @@ def load_demo(*, incidents: int = DEMO_INCIDENTS, seed: int = DEMO_SEED) -> Demo
         teams=Team.objects.count(),
         **written,
     )
+
+
+def invite_demo_requester(*, seed: int = DEMO_SEED) -> int:
+    """Survey invitations for the demo requester's resolved tickets and latest closed one, as
+    the resolution emails would have sent: their portal opens on "Needs your action"."""
+    import uuid
+
+    from servio.surveys.services import survey_invite
+    from servio.tickets.models import Ticket
+
+    mine = Ticket.objects.filter(requester__email=REQUESTER_EMAIL)
+    tickets = list(mine.filter(status="resolved")) + list(
+        mine.filter(status="closed").order_by("-closed_at")[:1]
+    )
+    for ticket in tickets:
+        event = uuid.uuid5(uuid.NAMESPACE_URL, f"servio-demo:{seed}:survey:{ticket.pk}")
+        survey_invite(ticket=ticket, event_id=event)
+    return len(tickets)

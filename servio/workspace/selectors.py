@@ -384,6 +384,8 @@ class TimelineEntry:
     internal: bool = False
     source: str = ""
     unauthenticated: bool = False  # came by email that was checked and not authenticated
+    by_staff: bool = False  # the actor works for the provider (the portal names them its way)
+    first_name: str = ""  # the actor's first name, when they have a name (never the email)
 
 
 def _names(events: list[AuditEvent], user) -> dict[str, dict[Any, str]]:
@@ -524,6 +526,7 @@ def timeline(*, user, ticket: Ticket, limit: int = 300) -> list[TimelineEntry]:
                 kind="note" if c.is_internal else "reply",
                 at=c.created_at,
                 actor=c.author.get_full_name(),
+                **_who(c.author),
                 html=render_markdown(c.body),
                 attachments=by_comment.get(c.pk, []),
                 internal=c.is_internal,
@@ -537,6 +540,7 @@ def timeline(*, user, ticket: Ticket, limit: int = 300) -> list[TimelineEntry]:
                 kind="file",
                 at=f.created_at,
                 actor=f.uploaded_by.get_full_name(),
+                **_who(f.uploaded_by),
                 title="attached a file",
                 attachments=[f],
                 internal=f.is_internal,
@@ -556,12 +560,26 @@ def timeline(*, user, ticket: Ticket, limit: int = 300) -> list[TimelineEntry]:
                 kind=kind,
                 at=e.at,
                 actor=_actor_name(e),
+                **_who(e.actor if "actor" in e._state.fields_cache else None),
                 title=title,
                 changes=[] if action == "ticket.created" else _event_changes(e, names),
             )
         )
     entries.sort(key=lambda entry: entry.at)
     return entries
+
+
+def first_name(person: User) -> str:
+    """A person's first name, never their email address ("" when they have no name)."""
+    full = (person.full_name or "").strip()
+    return full.split()[0] if full else ""
+
+
+def _who(person: User | None) -> dict[str, Any]:
+    """Whether the actor is staff, and their first name (for pages that show only that)."""
+    if person is None:
+        return {}
+    return {"by_staff": person.is_staff_member, "first_name": first_name(person)}
 
 
 def _actor_name(event: AuditEvent) -> str:
