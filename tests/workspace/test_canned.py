@@ -231,3 +231,32 @@ def test_edit_and_delete_by_those_who_may(client, personas):
     assert not CannedResponse.objects.filter(pk=team.pk).exists()
     client.force_login(personas.agent_network)
     assert client.post(f"/desk/responses/{team.pk}/edit/").status_code == 404
+
+
+def _count(client, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_pages_cost_the_same_whatever_the_number_of_responses(client, personas):
+    from servio.workspace import services as desk
+
+    sla_policy()
+    lead = personas.lead_desk
+    ticket = make_ticket(personas)
+    first = desk.canned_response_create(actor=lead, title="R0", body="{{ ticket.number }}")
+    client.force_login(lead)
+    preview = f"/desk/responses/preview/?response={first.pk}&ticket={ticket.reference}"
+    pages = ("/desk/responses/", f"/desk/t/{ticket.reference}/", preview)
+    for url in pages:
+        _count(client, url)  # warms the per-process caches
+    before = {url: _count(client, url) for url in pages}
+    for n in range(1, 6):
+        desk.canned_response_create(
+            actor=lead, title=f"R{n}", body="Hi", team=personas.team_desk if n % 2 else None
+        )
+    assert {url: _count(client, url) for url in pages} == before

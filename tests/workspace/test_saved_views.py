@@ -200,3 +200,28 @@ def test_a_view_of_another_organisation_never_shows_its_tickets(client, personas
     )
     client.force_login(personas.agent_desk)
     assert hidden.reference not in refs(client.get(f"/desk/views/{view.pk}/", follow=True))
+
+
+def test_the_views_page_costs_the_same_whatever_the_number_of_views(client, personas):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    lead = personas.lead_desk
+    services.saved_view_create(actor=lead, name="V0", queue="all", filters={})
+    client.force_login(lead)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/desk/views/").status_code == 200
+        return len(ctx.captured_queries)
+
+    count()
+    one = count()
+    for n in range(1, 6):
+        services.saved_view_create(
+            actor=lead, name=f"V{n}", queue="mine", filters={}, team=personas.team_desk
+        )
+    services.saved_view_create(
+        actor=personas.admin, name="Theirs", queue="all", filters={}, team=personas.team_desk
+    )
+    assert count() == one
