@@ -219,3 +219,30 @@ def test_the_queue_fits_counts_names_its_clocks_and_is_cards_on_a_phone(ui, pers
         expect(card.locator(".cell-requester")).to_contain_text("Rita Acme")
         expect(card.locator(".cell-updated")).to_be_hidden()
         agent.shot(f"desk-queue-phone-{theme}", full_page=True)
+
+
+def test_on_a_phone_the_picker_views_and_responses_fit(ui, personas):
+    ticket = make_ticket(personas, title="Phone cannot sync mail")
+    desk.canned_response_create(
+        actor=personas.agent_desk, title="Sync", body="Hi {{ requester.first_name }}, re-add it."
+    )
+    desk.saved_view_create(actor=personas.agent_desk, name="Mine, urgent", queue="mine", filters={})
+    agent = ui(personas.agent_desk)
+    agent.page.set_viewport_size(PHONE)
+    for theme in ("light", "dark"):
+        page = themed(agent, theme, f"/desk/t/{ticket.reference}/")
+        page.locator("#canned-picker summary").click()
+        page.locator("#canned-options button").first.click()
+        insert = page.get_by_role("button", name="Insert into the reply")
+        expect(insert).to_be_visible()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"the open picker scrolls sideways ({width}px)"
+        insert.scroll_into_view_if_needed()
+        agent.shot(f"desk-canned-phone-{theme}")
+        insert.click()
+        expect(page.locator("#composer-body")).to_have_value("Hi Rita, re-add it.")
+        for path in ("/desk/views/", "/desk/responses/"):
+            page = agent.go(path)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= PHONE["width"], f"{path} scrolls sideways on a phone ({width}px)"
+        agent.shot(f"desk-responses-phone-{theme}", full_page=True)
