@@ -46,6 +46,7 @@ def load_demo(*, incidents: int = DEMO_INCIDENTS, seed: int = DEMO_SEED) -> Demo
     from servio.demo.directory import ensure_directory
     from servio.demo.generator import NEWEST, new_desk, plan_batch, sample_times, without_gc
     from servio.demo.service_levels import ensure_service_levels, start_open_clocks
+    from servio.demo.workspace import ensure_workspace
 
     ensure_directory(password=DEMO_PASSWORD, requesters=200, seed=seed)
     now = timezone.now()
@@ -106,6 +107,7 @@ def load_demo(*, incidents: int = DEMO_INCIDENTS, seed: int = DEMO_SEED) -> Demo
     ensure_service_levels()
     start_open_clocks()
     invite_demo_requester(seed=seed)
+    ensure_workspace(admin_email=ADMIN_EMAIL, agent_email=AGENT_EMAIL)
     return DemoSummary(
         organizations=Organization.objects.count(),
         users=User.objects.count(),

@@ -96,13 +96,23 @@ class BulkForm(forms.Form):
     internal = forms.BooleanField(required=False)
 
 
+class OfferedId(forms.IntegerField):
+    """An id picked from the choices a page offers; whether it may be picked is for the
+    service to say, so a refusal reads the same wherever it comes from."""
+
+    widget = forms.Select
+
+    def __init__(self, *, choices=(), **kwargs):
+        super().__init__(min_value=1, **kwargs)
+        self.choices = list(choices)
+
+
 class SavedViewForm(forms.Form):
     name = forms.CharField(max_length=80, label="Name of the view")
-    team = forms.TypedChoiceField(
-        required=False, coerce=int, empty_value=None, choices=(), label="Share with"
-    )
+    team = OfferedId(required=False, label="Share with")
 
     def __init__(self, *args, teams=(), **kwargs):
+        kwargs.setdefault("auto_id", "id_save_%s")  # the queue's filters have a team too
         super().__init__(*args, **kwargs)
         self.fields["team"].choices = [("", "Only me")] + [(t.pk, t.name) for t in teams]
 
@@ -117,16 +127,35 @@ class CommentForm(forms.Form):
     )
 
 
-class CannedResponseForm(forms.Form):
-    title = forms.CharField(max_length=120)
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), label="Text")
-    team = forms.TypedChoiceField(
-        required=False, coerce=int, empty_value=None, choices=(), label="For"
-    )
+EVERYONE = "everyone"
 
-    def __init__(self, *args, teams=(), **kwargs):
+
+class CannedResponseForm(forms.Form):
+    """Title, Markdown text with variables, and who it is for: only me, a team, everyone."""
+
+    title = forms.CharField(max_length=120)
+    body = forms.CharField(max_length=10000, widget=forms.Textarea(attrs={"rows": 7}), label="Text")
+    team = forms.CharField(required=False, max_length=20, widget=forms.Select, label="For")
+
+    def __init__(self, *args, teams=(), everyone=False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["team"].choices = [("", "Only me")] + [(t.pk, t.name) for t in teams]
+        offered = [("", "Only me")] + [(str(t.pk), f"Team: {t.name}") for t in teams]
+        if everyone:
+            offered.append((EVERYONE, "Every agent"))
+        self.fields["team"].choices = offered
+
+    def clean_team(self) -> str:
+        raw = self.cleaned_data.get("team") or ""
+        if raw not in ("", EVERYONE) and not (raw.isdigit() and len(raw) < 12):
+            raise forms.ValidationError("Choose who the response is for.")
+        return raw
+
+    def audience(self) -> dict:
+        """The service's `team` and `for_everyone` arguments from the "For" choice."""
+        raw = self.cleaned_data.get("team") or ""
+        if raw == EVERYONE:
+            return {"team": None, "for_everyone": True}
+        return {"team": int(raw) if raw else None, "for_everyone": False}
 
 
 LEVEL_CHOICES = Level.choices

@@ -41,12 +41,15 @@ class SavedView(models.Model):
     )
     queue = models.CharField(max_length=20, default="all")
     filters = models.JSONField(default=dict, blank=True)
+    position = models.PositiveIntegerField(
+        default=0, help_text="Place in its owner's list of views (lowest first)."
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = SavedViewQuerySet.as_manager()
 
     class Meta:
-        ordering = ["name", "id"]
+        ordering = ["position", "name", "id"]
         constraints = [
             models.UniqueConstraint(fields=["owner", "name"], name="saved_view_name_per_owner")
         ]
@@ -57,14 +60,14 @@ class SavedView(models.Model):
 
 class CannedResponseQuerySet(models.QuerySet["CannedResponse"]):
     def visible_to(self, user) -> CannedResponseQuerySet:
-        """Staff see their personal responses and those of their teams."""
+        """Staff see their personal responses, those of their teams and those for everyone."""
         if not user.is_authenticated or not user.is_active or not user.is_staff_member:
             return self.none()
-        return self.filter(_mine_or_my_teams(user))
+        return self.filter(_mine_or_my_teams(user) | Q(is_global=True))
 
 
 class CannedResponse(models.Model):
-    """A reusable reply text (a pre-set reply), personal or for a whole team."""
+    """A reusable reply text (a pre-set reply), personal, for a team or for every agent."""
 
     title = models.CharField(max_length=120)
     body = models.TextField()
@@ -74,12 +77,29 @@ class CannedResponse(models.Model):
     team = models.ForeignKey(
         Team, on_delete=models.CASCADE, null=True, blank=True, related_name="canned_responses"
     )
+    is_global = models.BooleanField(
+        default=False, help_text="Offered to every agent (kept by administrators)."
+    )
     created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
 
     objects = CannedResponseQuerySet.as_manager()
 
     class Meta:
         ordering = ["title", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_global=False) | Q(team__isnull=True),
+                name="canned_response_global_or_team",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def scope_label(self) -> str:
+        """Who it is for, in words: "everyone", the team's name, or "only me"."""
+        if self.is_global:
+            return "everyone"
+        return self.team.name if self.team is not None else "only me"

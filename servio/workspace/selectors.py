@@ -10,7 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import F, Min, QuerySet
+from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
 
 from servio.accounts import scope
 from servio.accounts.models import Organization, Team, User
@@ -31,6 +32,7 @@ from servio.tickets.models import (
     Service,
     Ticket,
 )
+from servio.workspace import policies
 from servio.workspace.models import CannedResponse, SavedView
 
 PAGE_SIZE = 50
@@ -106,22 +108,56 @@ class QueuePage:
 
 
 def annotate_sla(tickets: list[Ticket]) -> None:
-    """Set `sla_due_at` and `sla_breached` on each ticket from its counting clocks (1 query)."""
+    """Set `sla_due_at`, `sla_breached` and `sla_metric` on each ticket from the counting clock
+    that falls due first (1 query): the queue names the clock it shows."""
     ids = [t.pk for t in tickets]
-    rows = (
-        SlaClock.objects.filter(ticket_id__in=ids, stopped_at__isnull=True, state__in=COUNTING)
-        .values("ticket_id")
-        .annotate(due=Min("due_at"))
-    )
-    breached = set(
-        SlaClock.objects.filter(
-            ticket_id__in=ids, stopped_at__isnull=True, breached=True
-        ).values_list("ticket_id", flat=True)
-    )
-    due = {r["ticket_id"]: r["due"] for r in rows}
+    live = SlaClock.objects.filter(ticket_id__in=ids, stopped_at__isnull=True)
+    first: dict[int, tuple] = {}
+    breached = set()
+    for ticket_id, metric, due, state, is_breached in live.values_list(
+        "ticket_id", "metric", "due_at", "state", "breached"
+    ):
+        if is_breached:
+            breached.add(ticket_id)
+        counting = state in COUNTING and due is not None
+        if counting and (ticket_id not in first or due < first[ticket_id][0]):
+            first[ticket_id] = (due, metric)
     for t in tickets:
-        setattr(t, "sla_due_at", due.get(t.pk))  # noqa: B010 - display-only attributes
+        due, metric = first.get(t.pk, (None, ""))
+        setattr(t, "sla_due_at", due)  # noqa: B010 - display-only attributes
         setattr(t, "sla_breached", t.pk in breached)  # noqa: B010
+        setattr(t, "sla_metric", metric)  # noqa: B010
+
+
+SOON = dt.timedelta(hours=1)
+# The queues whose links carry a count, and what the count says (for screen readers).
+COUNTED = {
+    "mine": "open",
+    "teams": "open",
+    "unassigned": "open",
+    "breaching": "due within an hour or overdue",
+}
+
+
+def queue_counts(*, user) -> dict[str, int]:
+    """Open tickets of my work, my teams and unassigned, and those of "breaching soon" due
+    within the hour or overdue, counted in one grouped query over the agent's visible open
+    tickets (the clocks come from their due-time index). Recently updated and all tickets
+    are not work lists, so they carry no count."""
+    team_ids = scope.team_ids(user)
+    due_soon = SlaClock.objects.filter(
+        stopped_at__isnull=True, state__in=COUNTING, due_at__lt=timezone.now() + SOON
+    ).values("ticket_id")
+    return (
+        Ticket.objects.visible_to(user)
+        .open()
+        .aggregate(
+            mine=Count("pk", filter=Q(assignee=user)),
+            teams=Count("pk", filter=Q(team_id__in=team_ids or [2**62])),
+            unassigned=Count("pk", filter=Q(assignee__isnull=True)),
+            breaching=Count("pk", filter=Q(pk__in=due_soon)),
+        )
+    )
 
 
 def _base_filter(user, queue: str) -> TicketFilter | None:
@@ -205,16 +241,53 @@ def saved_views(*, user) -> QuerySet[SavedView]:
     return SavedView.objects.visible_to(user).select_related("team", "owner")
 
 
+@dataclass
+class SavedViewLists:
+    """The agent's own views in their chosen order, then those others shared with them."""
+
+    own: list[SavedView]
+    shared: list[SavedView]
+
+    def __iter__(self):
+        return iter([*self.own, *self.shared])
+
+    def __contains__(self, view) -> bool:
+        return view in self.own or view in self.shared
+
+
+def saved_view_lists(*, user) -> SavedViewLists:
+    """Own views by position, then the ones shared with the agent's teams by team and name;
+    each carries `can_change` (whether this agent may rename, re-share or delete it)."""
+    views = list(saved_views(user=user))
+    for view in views:
+        view.can_change = policies.may_change_view(user, view)  # type: ignore[attr-defined]
+    own = [v for v in views if v.owner_id == user.pk]
+    shared = sorted(
+        (v for v in views if v.owner_id != user.pk),
+        key=lambda v: (v.team.name if v.team else "", v.name.lower(), v.pk),
+    )
+    return SavedViewLists(own, shared)
+
+
 def saved_view_get(*, user, view_id: int) -> SavedView | None:
     return saved_views(user=user).filter(pk=view_id).first()
 
 
 def canned_responses(*, user) -> QuerySet[CannedResponse]:
-    return CannedResponse.objects.visible_to(user).select_related("team")
+    """The canned responses an agent may use: their own, their teams' and everyone's."""
+    return CannedResponse.objects.visible_to(user).select_related("team", "owner")
 
 
 def canned_response_get(*, user, response_id: int) -> CannedResponse | None:
     return canned_responses(user=user).filter(pk=response_id).first()
+
+
+def canned_response_list(*, user) -> list[CannedResponse]:
+    """The responses with `can_change` set for the page that lists and edits them."""
+    found = list(canned_responses(user=user))
+    for response in found:
+        response.can_change = policies.may_change_response(user, response)  # type: ignore[attr-defined]
+    return found
 
 
 # --- the ticket page --------------------------------------------------------------------------

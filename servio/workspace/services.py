@@ -10,15 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
+from django.db.models import Max
+from django.utils import timezone
 
 from servio.accounts.models import Team, User
-from servio.audit.services import audit_record
+from servio.audit.services import audit_atomic, audit_record
 from servio.core.errors import DomainError, PermissionDenied, ValidationFailed
 from servio.tickets import services as ticket_services
 from servio.tickets.filters import TicketFilter
 from servio.tickets.models import Ticket
-from servio.workspace import policies
+from servio.workspace import policies, responses
 from servio.workspace.models import CannedResponse, SavedView
 
 QUEUES = ("mine", "teams", "unassigned", "breaching", "recent", "all")
@@ -26,17 +28,30 @@ BULK_ACTIONS = ("assign", "assign_me", "transition", "comment")
 MAX_BULK = 100
 
 
-def _share_team(actor: User, team: Team | None) -> Team | None:
-    """A team to share with: needs the sharing capability and membership (admins: any team)."""
-    if team is None:
+def _share_team(actor: User, team: Team | int | None) -> Team | None:
+    """A team to share with: needs the sharing capability and membership (admins: any active
+    team). Refusals name the `team` field (422)."""
+    if team is None or team == "":
         return None
-    if not actor.has_capability("views.share"):
+    if not policies.may_share(actor):
         raise ValidationFailed.field(
             "team", "Only team leads and administrators may share with a team."
         )
-    if not actor.has_capability("visibility.all") and not actor.teams.filter(pk=team.pk).exists():
-        raise ValidationFailed.field("team", f"You are not a member of {team}.")
-    return team
+    team_id = team.pk if isinstance(team, Team) else team
+    found = policies.shareable_teams(actor).filter(pk=team_id).first()
+    if found is None:
+        raise ValidationFailed.field("team", "You may share only with a team you belong to.")
+    return found
+
+
+def _keep_or_share(actor: User, team: Team | int | None, current: Team | None) -> Team | None:
+    """The team after an edit: none, the one it already had (nothing new to check: a lead
+    may rename what a member shared), or a new one the actor may share with."""
+    if team is None or team == "":
+        return None
+    if current is not None and (team.pk if isinstance(team, Team) else team) == current.pk:
+        return current
+    return _share_team(actor, team)
 
 
 def _clean_filters(filters: dict[str, Any]) -> dict[str, Any]:
@@ -48,60 +63,150 @@ def _clean_filters(filters: dict[str, Any]) -> dict[str, Any]:
     return parsed.model_dump(mode="json", exclude_defaults=True, exclude_none=True)
 
 
+def _clean_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed.field("name", "Give the view a name.")
+    if len(name) > 80:
+        raise ValidationFailed.field("name", "must be at most 80 characters.")
+    return name
+
+
+def _clean_queue(queue: str) -> str:
+    if queue not in QUEUES:
+        raise ValidationFailed.field("queue", f"must be one of: {', '.join(QUEUES)}.")
+    return queue
+
+
+def _require_view_change(actor: User, view: SavedView) -> None:
+    policies.require_workspace(actor)
+    if not policies.may_change_view(actor, view):
+        raise PermissionDenied("Only the owner of this view (or its team's lead) may change it.")
+
+
 def saved_view_create(
     *,
     actor: User,
     name: str,
     queue: str,
     filters: dict[str, Any],
-    team: Team | None = None,
+    team: Team | int | None = None,
 ) -> SavedView:
-    """Save the current queue and filters under a name, private or shared with a team."""
+    """Save the current queue and filters under a name, private or shared with a team; it goes
+    to the end of the owner's list."""
     policies.require_workspace(actor)
-    name = (name or "").strip()
-    if not name:
-        raise ValidationFailed.field("name", "Give the view a name.")
-    if len(name) > 80:
-        raise ValidationFailed.field("name", "must be at most 80 characters.")
-    if queue not in QUEUES:
-        raise ValidationFailed.field("queue", f"must be one of: {', '.join(QUEUES)}.")
-    team = _share_team(actor, team)
+    name = _clean_name(name)
+    queue = _clean_queue(queue)
+    shared = _share_team(actor, team)
     cleaned = _clean_filters(filters)
+    last = SavedView.objects.filter(owner=actor).aggregate(last=Max("position"))["last"]
     try:
-        with transaction.atomic():
+        with audit_atomic():
             view = SavedView.objects.create(
-                name=name, owner=actor, team=team, queue=queue, filters=cleaned
+                name=name,
+                owner=actor,
+                team=shared,
+                queue=queue,
+                filters=cleaned,
+                position=0 if last is None else last + 1,
             )
             audit_record(
                 actor=actor,
                 action="workspace.view_saved",
                 target=view,
-                changes={"filters": [None, cleaned], "team": [None, getattr(team, "pk", None)]},
+                changes={"filters": [None, cleaned], "team": [None, getattr(shared, "pk", None)]},
             )
     except IntegrityError as exc:
         raise ValidationFailed.field("name", f"You already have a view named '{name}'.") from exc
     return view
 
 
+def saved_view_update(
+    *, actor: User, view: SavedView, name: str, team: Team | int | None
+) -> SavedView:
+    """Rename a saved view and choose who it is shared with (a team, or nobody)."""
+    _require_view_change(actor, view)
+    name = _clean_name(name)
+    shared = _keep_or_share(actor, team, view.team)
+    before = {"name": view.name, "team": view.team_id}
+    after = {"name": name, "team": getattr(shared, "pk", None)}
+    changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+    if not changes:
+        return view
+    try:
+        with audit_atomic():
+            view.name, view.team = name, shared
+            view.save(update_fields=["name", "team"])
+            audit_record(actor=actor, action="workspace.view_changed", target=view, changes=changes)
+    except IntegrityError as exc:
+        view.refresh_from_db()
+        raise ValidationFailed.field(
+            "name", f"Its owner already has a view named '{name}'."
+        ) from exc
+    return view
+
+
+def saved_view_set_filters(
+    *, actor: User, view: SavedView, queue: str, filters: dict[str, Any]
+) -> SavedView:
+    """Replace a saved view's queue and filters with those the agent has applied now."""
+    _require_view_change(actor, view)
+    queue = _clean_queue(queue)
+    cleaned = _clean_filters(filters)
+    with audit_atomic():
+        changes = {"queue": [view.queue, queue], "filters": [view.filters, cleaned]}
+        view.queue, view.filters = queue, cleaned
+        view.save(update_fields=["queue", "filters"])
+        audit_record(actor=actor, action="workspace.view_changed", target=view, changes=changes)
+    return view
+
+
+def saved_view_move(*, actor: User, view: SavedView, offset: int) -> SavedView:
+    """Move one of the agent's own views up (negative offset) or down their list."""
+    policies.require_workspace(actor)
+    if view.owner_id != actor.pk:
+        raise PermissionDenied("You can reorder only your own views.")
+    with audit_atomic():
+        own = list(
+            SavedView.objects.select_for_update()
+            .filter(owner=actor)
+            .order_by("position", "name", "id")
+        )
+        old = next(i for i, v in enumerate(own) if v.pk == view.pk)
+        new = max(0, min(len(own) - 1, old + offset))
+        if new == old:
+            return view
+        own.insert(new, own.pop(old))
+        moved = []
+        for position, item in enumerate(own):
+            if item.position != position:
+                item.position = position
+                moved.append(item)
+        SavedView.objects.bulk_update(moved, ["position"])
+        audit_record(
+            actor=actor,
+            action="workspace.view_moved",
+            target=view,
+            changes={"position": [old, new]},
+        )
+    view.position = new
+    return view
+
+
 def saved_view_delete(*, actor: User, view: SavedView) -> None:
     """Delete a saved view: its owner, or a lead of the team it is shared with."""
-    team = view.team
-    if view.owner_id != actor.pk and not (
-        team is not None
-        and actor.has_capability("views.share")
-        and (actor.has_capability("visibility.all") or team.lead_id == actor.pk)
-    ):
+    policies.require_workspace(actor)
+    if not policies.may_change_view(actor, view):
         raise PermissionDenied("Only the owner of this view may delete it.")
-    with transaction.atomic():
+    with audit_atomic():
         audit_record(actor=actor, action="workspace.view_deleted", target=view)
         view.delete()
 
 
-def canned_response_create(
-    *, actor: User, title: str, body: str, team: Team | None = None
-) -> CannedResponse:
-    """Keep a reply text for reuse, personal or for a team."""
-    policies.require_workspace(actor)
+MAX_RESPONSE = 10000
+
+
+def _clean_response(title: str, body: str) -> tuple[str, str]:
     title, body = (title or "").strip(), (body or "").strip()
     errors: dict[str, str] = {}
     if not title:
@@ -110,20 +215,117 @@ def canned_response_create(
         errors["title"] = "must be at most 120 characters."
     if not body:
         errors["body"] = "Write the text of the response."
+    elif len(body) > MAX_RESPONSE:
+        errors["body"] = f"must be at most {MAX_RESPONSE} characters."
+    else:
+        unknown = responses.unknown_variables(body)
+        if unknown:
+            names = ", ".join(f"{{{{ {n} }}}}" for n in unknown)
+            errors["body"] = (
+                f"Unknown variable {names}; use one of: "
+                + ", ".join(f"{{{{ {n} }}}}" for n in responses.VARIABLES)
+                + "."
+            )
     if errors:
         raise ValidationFailed(errors)
-    team = _share_team(actor, team)
-    with transaction.atomic():
-        response = CannedResponse.objects.create(title=title, body=body, owner=actor, team=team)
-        audit_record(actor=actor, action="workspace.canned_response_created", target=response)
+    return title, body
+
+
+def _response_audience(
+    actor: User, team: Team | int | None, for_everyone: bool
+) -> tuple[Team | None, bool]:
+    """(team, for everyone) after the role checks: everyone needs an administrator."""
+    if for_everyone:
+        if team not in (None, ""):
+            raise ValidationFailed.field("team", "Choose a team or everyone, not both.")
+        if not policies.may_write_global(actor):
+            raise ValidationFailed.field(
+                "team", "Only administrators keep responses for every agent."
+            )
+        return None, True
+    return _share_team(actor, team), False
+
+
+def canned_response_create(
+    *,
+    actor: User,
+    title: str,
+    body: str,
+    team: Team | int | None = None,
+    for_everyone: bool = False,
+) -> CannedResponse:
+    """Keep a reply text for reuse: personal, for a team (leads) or for everyone (admins)."""
+    policies.require_workspace(actor)
+    title, body = _clean_response(title, body)
+    shared, everyone = _response_audience(actor, team, for_everyone)
+    with audit_atomic():
+        response = CannedResponse.objects.create(
+            title=title, body=body, owner=actor, team=shared, is_global=everyone
+        )
+        audit_record(
+            actor=actor,
+            action="workspace.canned_response_created",
+            target=response,
+            changes={"team": [None, getattr(shared, "pk", None)], "is_global": [None, everyone]},
+        )
+    return response
+
+
+def canned_response_update(
+    *,
+    actor: User,
+    response: CannedResponse,
+    title: str,
+    body: str,
+    team: Team | int | None = None,
+    for_everyone: bool = False,
+) -> CannedResponse:
+    """Change a canned response's title, text or audience."""
+    policies.require_workspace(actor)
+    if not policies.may_change_response(actor, response):
+        raise PermissionDenied("You may not change this response.")
+    title, body = _clean_response(title, body)
+    if for_everyone and response.is_global:
+        shared, everyone = None, True  # kept as it was (only administrators get here)
+    elif for_everyone:
+        shared, everyone = _response_audience(actor, team, for_everyone)
+    else:
+        shared, everyone = _keep_or_share(actor, team, response.team), False
+    before = {
+        "title": response.title,
+        "body": response.body,
+        "team": response.team_id,
+        "is_global": response.is_global,
+    }
+    after = {
+        "title": title,
+        "body": body,
+        "team": getattr(shared, "pk", None),
+        "is_global": everyone,
+    }
+    changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+    if not changes:
+        return response
+    with audit_atomic():
+        response.title, response.body = title, body
+        response.team, response.is_global = shared, everyone
+        response.updated_at = timezone.now()
+        response.save()
+        audit_record(
+            actor=actor,
+            action="workspace.canned_response_changed",
+            target=response,
+            changes=changes,
+        )
     return response
 
 
 def canned_response_delete(*, actor: User, response: CannedResponse) -> None:
-    """Delete a canned response (its owner, or an administrator)."""
-    if response.owner_id != actor.pk and not actor.has_capability("admin.configure"):
+    """Delete a canned response (its owner, its team's lead, or an administrator)."""
+    policies.require_workspace(actor)
+    if not policies.may_change_response(actor, response):
         raise PermissionDenied("Only the owner of this response may delete it.")
-    with transaction.atomic():
+    with audit_atomic():
         audit_record(actor=actor, action="workspace.canned_response_deleted", target=response)
         response.delete()
 

@@ -2,18 +2,24 @@
 
 from django.urls import path
 
-from servio.workspace.views import canned, dashboard, queue, ticket
+from servio.workspace.views import canned, dashboard, queue, saved, ticket
 
 app_name = "workspace"
 urlpatterns = [
     path("", queue.queue, name="queue"),
     path("bulk/", queue.bulk, name="bulk"),
-    path("views/", queue.saved_view_create, name="view_create"),
-    path("views/<int:view_id>/", queue.saved_view_open, name="view_open"),
-    path("views/<int:view_id>/delete/", queue.saved_view_delete, name="view_delete"),
+    path("counts/", queue.queue_counts, name="queue_counts"),
+    path("views/", saved.saved_views, name="views"),
+    path("views/<int:view_id>/", saved.saved_view_open, name="view_open"),
+    path("views/<int:view_id>/edit/", saved.saved_view_edit, name="view_edit"),
+    path("views/<int:view_id>/filters/", saved.saved_view_refilter, name="view_refilter"),
+    path("views/<int:view_id>/move/", saved.saved_view_move, name="view_move"),
+    path("views/<int:view_id>/delete/", saved.saved_view_delete, name="view_delete"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("new/", ticket.ticket_new, name="ticket_new"),
     path("responses/", canned.canned_list, name="canned_list"),
+    path("responses/preview/", canned.canned_preview, name="canned_preview"),
+    path("responses/<int:response_id>/edit/", canned.canned_edit, name="canned_edit"),
     path("responses/<int:response_id>/delete/", canned.canned_delete, name="canned_delete"),
     path("t/<str:reference>/", ticket.ticket_page, name="ticket"),
     path("t/<str:reference>/part/<str:part>/", ticket.ticket_part, name="ticket_part"),

@@ -142,3 +142,19 @@ def test_new_demo_tickets_get_sla_clocks_that_count_down(desk, api_as):
     assert set(clocks) == {"first_response", "resolution"}
     assert all(c["state"] == "running" and c["policy"] == "Incidents" for c in clocks.values())
     assert clocks["resolution"]["remaining_seconds"] > 0
+
+
+def test_the_workspace_has_canned_responses_and_a_shared_view(desk):
+    from servio.workspace.models import CannedResponse, SavedView
+
+    assert CannedResponse.objects.filter(is_global=True).count() >= 2
+    assert CannedResponse.objects.filter(team__name="Service Desk").count() >= 2
+    agent = User.objects.get(email=demo.AGENT_EMAIL)
+    shared = SavedView.objects.get(team__name="Service Desk")
+    assert shared.owner.role == Role.TEAM_LEAD
+    # The demo agent sees all three kinds in the workspace, and the lead's view.
+    client = Client()
+    client.force_login(agent)
+    titles = {r.title for r in client.get("/desk/responses/").context["responses"]}
+    assert {"Acknowledge: we are on it", "Need more details", "Remote session"} <= titles
+    assert shared in client.get("/desk/").context["saved_views"].shared

@@ -10,7 +10,6 @@ from django.test.utils import CaptureQueriesContext
 
 from servio.tickets import services
 from servio.tickets.models import Attachment, Link, Ticket, Watcher
-from servio.workspace.models import CannedResponse
 from tests.ui import XSS, make_ticket, sla_policy
 
 HX = {"HX-Request": "true"}
@@ -205,27 +204,6 @@ def test_links_children_and_watchers(agent_client, personas):
     assert "Nobody visible to you" in response.content.decode()
     agent_client.post(f"/desk/t/{major.reference}/watchers/{personas.colleague_acme.pk}/delete/")
     assert not Watcher.objects.filter(ticket=major).exists()
-
-
-def test_canned_responses_personal_and_for_a_team(agent_client, client, personas):
-    response = agent_client.post("/desk/responses/", {"title": "", "body": "typed"})
-    assert response.status_code == 422 and "typed</textarea>" in response.content.decode()
-    agent_client.post("/desk/responses/", {"title": "Reboot", "body": "Please *reboot*."})
-    mine = CannedResponse.objects.get(title="Reboot")
-    ticket = make_ticket(personas)
-    page = agent_client.get(f"/desk/t/{ticket.reference}/").content.decode()
-    assert f'<template id="canned-{mine.pk}">Please *reboot*.</template>' in page
-    client.force_login(personas.lead_desk)
-    client.post(
-        "/desk/responses/",
-        {"title": "VPN", "body": "Use the new profile.", "team": personas.team_desk.pk},
-    )
-    client.force_login(personas.agent_desk)
-    titles = [r.title for r in client.get("/desk/responses/").context["responses"]]
-    assert titles == ["Reboot", "VPN"]
-    client.force_login(personas.agent_network)
-    assert client.get("/desk/responses/").context["responses"] == []
-    assert client.post(f"/desk/responses/{mine.pk}/delete/").status_code == 404
 
 
 def _queries(client, url) -> int:

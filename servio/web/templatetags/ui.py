@@ -104,6 +104,37 @@ def sla_badge(due_at, breached=False, paused=False, label="") -> str:
     )
 
 
+CLOCK_WORDS = {"first_response": "Response", "resolution": "Resolution"}
+
+
+def sla_due_badge(due_at, breached: bool, metric: str) -> str:
+    """The clock a queue row shows, named: "Resolution due in 2h 5m", "Response overdue by
+    10m"; servio.js keeps the words and counts down (`data-sla-words`)."""
+    if due_at is None:
+        return mark_safe(
+            '<span class="text-secondary">—'
+            '<span class="visually-hidden"> no SLA clock running</span></span>'
+        )
+    words = CLOCK_WORDS.get(metric, "Due")
+    remaining = (due_at - dt.datetime.now(dt.UTC)).total_seconds()
+    if breached or remaining < 0:
+        colour, text = "red", f"{words} overdue by {_left(remaining)}"
+    elif remaining < 3600:
+        colour, text = "orange", f"{words} due in {_left(remaining)}"
+    else:
+        colour, text = "green", f"{words} due in {_left(remaining)}"
+    return format_html(
+        '<span class="badge bg-{}-lt sla-badge" data-sla-due="{}" data-sla-words="{}"'
+        ' title="{} due {}">{}</span>',
+        colour,
+        due_at.isoformat(),
+        words,
+        words,
+        due_at.strftime("%Y-%m-%d %H:%M UTC"),
+        text,
+    )
+
+
 @register.filter
 def markdown(text: str) -> str:
     """User Markdown rendered and sanitised (allow-list) for the page."""
@@ -153,6 +184,63 @@ def _select(bound, final: dict) -> str:
         ),
     )
     return format_html("<select{}>{}</select>", rendered_attrs, options)
+
+
+@register.simple_tag
+def picker(bound, empty: str = "Any") -> str:
+    """A multiple-choice field as a searchable picker: a button that names what is chosen and
+    opens a list of check boxes with a search box (servio.js filters it as one types). Without
+    JavaScript the check boxes still submit; rendered in Python, like `_select`, because
+    organisation and service lists can be long."""
+    value = bound.value()
+    chosen = {str(v) for v in (value if isinstance(value, list | tuple) else [value]) if v}
+    choices = [(str(v), str(label)) for v, label in bound.field.choices]
+    names = [label for v, label in choices if v in chosen]
+    auto = bound.auto_id
+    invalid = (
+        format_html(' aria-invalid="true" aria-describedby="{}-errors"', auto)
+        if bound.errors
+        else ""
+    )
+    options = format_html_join(
+        "",
+        '<label><input type="checkbox" name="{}" value="{}"{}> {}</label>',
+        (
+            (bound.html_name, v, mark_safe(" checked") if v in chosen else "", label)
+            for v, label in choices
+        ),
+    )
+    errors = (
+        format_html(
+            '<div class="invalid-feedback d-block" id="{}-errors" role="alert">{}</div>',
+            auto,
+            " ".join(str(e) for e in bound.errors),
+        )
+        if bound.errors
+        else ""
+    )
+    return format_html(
+        '<div class="mb-3 picker" data-picker>'
+        '<div class="form-label" id="{0}-label">{1}</div>'
+        '<details class="picker-menu" data-popover>'
+        '<summary class="form-select{2}" aria-labelledby="{0}-label {0}-chosen"{3}>'
+        '<span id="{0}-chosen" data-picker-chosen data-picker-empty="{4}">{5}</span></summary>'
+        '<div class="picker-panel card card-body p-2">'
+        '<input type="search" class="form-control form-control-sm mb-2" data-picker-search'
+        ' placeholder="Search" aria-label="Search {6}" autocomplete="off">'
+        '<fieldset class="picker-list" id="{0}" aria-labelledby="{0}-label">{7}</fieldset>'
+        '<p class="picker-none small text-secondary mb-0" hidden>Nothing matches.</p>'
+        "</div></details>{8}</div>",
+        auto,
+        bound.label,
+        " is-invalid" if bound.errors else "",
+        invalid,
+        empty,
+        ", ".join(names) if names else empty,
+        bound.label.lower(),
+        options,
+        errors,
+    )
 
 
 @register.simple_tag
@@ -250,8 +338,9 @@ def ticket_row(context, t, href: str, bulk: bool = False) -> str:
     )
     select = (
         format_html(
-            '<td class="w-1"><input class="form-check-input m-0 align-middle" type="checkbox" '
-            'name="tickets" value="{}" form="bulk-form" aria-label="Select {}"></td>',
+            '<td class="w-1 cell-select"><input class="form-check-input m-0 align-middle" '
+            'type="checkbox" name="tickets" value="{}" form="bulk-form" '
+            'aria-label="Select {}"></td>',
             t.reference,
             t.reference,
         )
@@ -259,14 +348,18 @@ def ticket_row(context, t, href: str, bulk: bool = False) -> str:
         else ""
     )
     major = mark_safe(' <span class="badge bg-red text-red-fg">major</span>') if t.is_major else ""
+    # The cells' classes place them on a card on a phone (servio.css): number and priority,
+    # title, status and due time, requester.
     return format_html(
-        '<tr data-ticket-row>{}<td class="text-nowrap">'
+        '<tr data-ticket-row>{}<td class="cell-number text-nowrap">'
         '<a href="{}" data-ticket-link class="fw-bold">{}</a>{}</td>'
-        '<td class="title-cell"><a href="{}" class="text-reset" tabindex="-1">{}</a></td>'
-        "<td>{}</td><td>{}</td><td>{}</td>"
-        '<td class="hide-sm">{}<span class="sub"> · {}</span></td>'
-        '<td class="hide-sm">{}<span class="sub"> · {}</span></td>'
-        '<td class="hide-sm"><time datetime="{}" title="{}">{}</time></td></tr>',
+        '<td class="title-cell cell-title"><a href="{}" class="text-reset" tabindex="-1">{}</a>'
+        "</td>"
+        '<td class="cell-status">{}</td><td class="cell-priority">{}</td>'
+        '<td class="cell-sla">{}</td>'
+        '<td class="cell-requester">{}<span class="sub"> · {}</span></td>'
+        '<td class="cell-assignee hide-sm">{}<span class="sub"> · {}</span></td>'
+        '<td class="cell-updated hide-sm"><time datetime="{}" title="{}">{}</time></td></tr>',
         select,
         href,
         t.reference,
@@ -275,7 +368,11 @@ def ticket_row(context, t, href: str, bulk: bool = False) -> str:
         t.title,
         status_badge(t),
         priority_badge(t.priority),
-        sla_badge(getattr(t, "sla_due_at", None), getattr(t, "sla_breached", False)),
+        sla_due_badge(
+            getattr(t, "sla_due_at", None),
+            getattr(t, "sla_breached", False),
+            getattr(t, "sla_metric", ""),
+        ),
         t.requester.get_full_name(),
         t.organization.name,
         assignee,

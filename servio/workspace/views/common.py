@@ -67,3 +67,16 @@ def render_part(
     for key, value in (headers or {}).items():
         response[key] = value
     return response
+
+
+def go_to(request: HttpRequest, url: str):
+    """After a form sent by HTMX succeeded: a full load of `url` (where the message of what
+    was done is shown); without HTMX, a redirect."""
+    from django.http import HttpResponse
+    from django.shortcuts import redirect
+
+    if is_htmx(request):
+        response = HttpResponse(status=200)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)

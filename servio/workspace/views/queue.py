@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from pydantic import ValidationError
@@ -18,7 +17,7 @@ from servio.tickets import selectors as ticket_selectors
 from servio.tickets.filters import TicketFilter
 from servio.tickets.models import Service
 from servio.web.errors import add_errors
-from servio.workspace import selectors, services
+from servio.workspace import policies, selectors, services
 from servio.workspace.forms import BulkForm, FilterForm, SavedViewForm
 from servio.workspace.views.common import agent_required, is_htmx, querystring, render_part
 
@@ -89,23 +88,50 @@ def _queue_context(request: HttpRequest, params: QueryDict) -> dict:
         page = _page(user, queue, TicketFilter(sort=filters.sort), None)
     kept = {k: params.getlist(k) for k in FILTER_KEYS if params.getlist(k) != [""] and k in params}
     base = {"queue": queue, **kept}
+    views = selectors.saved_view_lists(user=user)
+    current = _current_view(views, params.get("view", ""))
+    links = {**base, "view": current.pk} if current else base
+    shareable = list(policies.shareable_teams(user))
     return {
         "nav": "queue",
         "queue": queue,
         "queues": selectors.QUEUE_LABELS,
+        "queue_links": [
+            (key, label, key in selectors.COUNTED) for key, label in selectors.QUEUE_LABELS.items()
+        ],
         "page": page,
         "form": form,
         "choices": choices,
-        "params": base,
+        "params": links,
         "base_qs": querystring(base),
-        "next_qs": querystring({**base, "cursor": page.next_cursor}) if page.next_cursor else "",
-        "saved_views": list(selectors.saved_views(user=user)),
-        "save_form": SavedViewForm(teams=choices["teams"]),
+        "next_qs": querystring({**links, "cursor": page.next_cursor}) if page.next_cursor else "",
+        "saved_views": views,
+        "current_view": current,
+        "title": current.name if current else page.label,
+        "save_form": SavedViewForm(teams=shareable),
+        "may_share": bool(shareable),
         "search_q": params.get("q", ""),
         "sort": page.sort,
         "desk_prefix": reverse("workspace:ticket", kwargs={"reference": "X"})[:-2],
         "has_filters": any(k in kept for k in FILTER_KEYS if k not in ("sort",)),
     }
+
+
+def _current_view(views: selectors.SavedViewLists, raw: str):
+    """The saved view the agent opened (`?view=<id>`), if it is one of theirs."""
+    if not raw.isdigit():
+        return None
+    return next((v for v in views if v.pk == int(raw)), None)
+
+
+def saved_filters(user, params: QueryDict) -> tuple[str, dict]:
+    """(queue, TicketFilter parameters) of a queue URL, read and validated as the queue page
+    reads them: a saved view keeps exactly what the page showed."""
+    queue = params.get("queue") or "all"
+    if queue not in selectors.QUEUE_LABELS:
+        queue = "all"
+    _, filters = _parse(user, params, queue, _choices(user))
+    return queue, filters.model_dump(mode="json", exclude_defaults=True)
 
 
 @agent_required
@@ -114,72 +140,18 @@ def queue(request: HttpRequest) -> HttpResponse:
     """A queue page; HTMX requests from the filter form get only the results."""
     context = _queue_context(request, request.GET)
     if is_htmx(request) and request.headers.get("HX-Target") == "queue-results":
+        context["oob"] = True  # the save form's copy of the filters follows the results
         return render(request, "workspace/_queue_results.html", context)
     return render(request, "workspace/queue.html", context)
 
 
 @agent_required
 @require_GET
-def saved_view_open(request: HttpRequest, view_id: int) -> HttpResponse:
-    view = selectors.saved_view_get(user=request.user, view_id=view_id)
-    if view is None:
-        raise Http404("No such view.")
-    params = QueryDict(mutable=True)
-    params["queue"] = view.queue
-    for key, value in view.filters.items():
-        if isinstance(value, list):
-            params.setlist(key, [str(v) for v in value])
-        elif isinstance(value, bool):
-            params[key] = "true" if value else "false"
-        else:
-            params[key] = str(value)[:10] if key.startswith("created_") else str(value)
-    params["view"] = str(view.pk)
-    return redirect(f"{reverse('workspace:queue')}?{params.urlencode()}")
-
-
-@agent_required
-@require_POST
-def saved_view_create(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    params = QueryDict(request.POST.get("query", ""))
-    teams = list(Team.objects.visible_to(user).filter(is_active=True))
-    form = SavedViewForm(request.POST, teams=teams)
-    queue_name = params.get("queue") or "all"
-    if form.is_valid():
-        _, filters = _parse(user, params, queue_name, _choices(user))
-        team = next((t for t in teams if t.pk == form.cleaned_data["team"]), None)
-        try:
-            view = services.saved_view_create(
-                actor=user,
-                name=form.cleaned_data["name"],
-                queue=queue_name if queue_name in selectors.QUEUE_LABELS else "all",
-                filters=filters.model_dump(mode="json", exclude_defaults=True),
-                team=team,
-            )
-        except DomainError as exc:
-            add_errors(form, exc)
-        else:
-            messages.success(request, f"View “{view.name}” saved.")
-            return redirect("workspace:view_open", view_id=view.pk)
-    context = _queue_context(request, params)
-    context["save_form"] = form
-    context["save_open"] = True
-    return render(request, "workspace/queue.html", context, status=422)
-
-
-@agent_required
-@require_POST
-def saved_view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
-    view = selectors.saved_view_get(user=request.user, view_id=view_id)
-    if view is None:
-        raise Http404("No such view.")
-    try:
-        services.saved_view_delete(actor=request.user, view=view)
-    except DomainError as exc:
-        messages.error(request, exc.detail)
-    else:
-        messages.success(request, f"View “{view.name}” deleted.")
-    return redirect("workspace:queue")
+def queue_counts(request: HttpRequest) -> HttpResponse:
+    """The open tickets of each work queue, for the queue links (loaded after the page)."""
+    counts = selectors.queue_counts(user=request.user)
+    rows = [(key, counts[key], words) for key, words in selectors.COUNTED.items()]
+    return render(request, "workspace/_queue_counts.html", {"counts": rows})
 
 
 @agent_required

@@ -1,6 +1,6 @@
 /* Servio's small front-end: theme toggle, SLA countdowns, keyboard shortcuts, drag-and-drop
-   attachments, canned responses, bulk selection and the ticket refresh poll. No framework:
-   htmx does the server round trips. */
+   attachments, searchable pickers, the canned-response picker, bulk selection and the ticket
+   refresh poll. No framework: htmx does the server round trips. */
 (function () {
   "use strict";
 
@@ -42,8 +42,12 @@
       var due = Date.parse(el.getAttribute("data-sla-due"));
       if (isNaN(due)) return;
       var rest = (due - now) / 1000, prefix = el.getAttribute("data-sla-label") || "";
-      var text = rest < 0 ? "overdue " + left(rest) : left(rest) + " left";
-      el.textContent = prefix + text;
+      var words = el.getAttribute("data-sla-words");  // a queue row names its clock
+      if (words) {
+        el.textContent = words + (rest < 0 ? " overdue by " : " due in ") + left(rest);
+      } else {
+        el.textContent = prefix + (rest < 0 ? "overdue " + left(rest) : left(rest) + " left");
+      }
       el.classList.remove("bg-green-lt", "bg-orange-lt", "bg-red-lt");
       el.classList.add(rest < 0 ? "bg-red-lt" : rest < 3600 ? "bg-orange-lt" : "bg-green-lt");
     });
@@ -117,6 +121,7 @@
       case "n": if ($("#composer-internal")) { ev.preventDefault(); focusComposer(true); } break;
       case "a": if (clickShortcut("assign-me")) ev.preventDefault(); break;
       case "c": if (clickShortcut("new")) ev.preventDefault(); break;
+      case "i": if (openPopover("#canned-picker")) ev.preventDefault(); break;
       case "/": var search = $("#global-search"); if (search) { ev.preventDefault(); search.focus(); search.select(); } break;
       case "?": ev.preventDefault(); var help = $("#shortcuts-dialog"); if (help && help.showModal) help.showModal(); break;
       default: break;
@@ -155,15 +160,6 @@
     if (input.matches && input.matches("[data-dropzone] input[type=file]")) {
       showFiles(input.closest("[data-dropzone]"), input);
     }
-    if (input.matches && input.matches("[data-canned]")) {
-      var tpl = document.getElementById("canned-" + input.value);
-      var box = $(input.getAttribute("data-canned"));
-      if (tpl && box) {
-        box.value = (box.value ? box.value.replace(/\s+$/, "") + "\n\n" : "") + tpl.content.textContent.trim();
-        box.focus();
-      }
-      input.value = "";
-    }
     if (input.matches && input.matches("[data-select-all]")) {
       $all("input[name=tickets]").forEach(function (b) { b.checked = input.checked; });
     }
@@ -181,6 +177,96 @@
       }
     }
   });
+
+  /* --- pop-overs: searchable pickers, the canned-response picker ---------------------------- */
+  /* A <details data-popover> opens a panel; Escape or a click elsewhere closes it. A picker's
+     search box hides the options that do not match; its button names what is chosen. */
+  function openPopover(sel) {
+    var box = $(sel);
+    if (!box) return false;
+    box.open = true;
+    focusIn(box);
+    return true;
+  }
+  function focusIn(box) {
+    var first = $("[data-picker-search]", box) || $("[data-autofocus]", box);
+    if (first) first.focus();
+  }
+  function closePopover(box, refocus) {
+    box.open = false;
+    var summary = $("summary", box);
+    if (refocus && summary) summary.focus();
+  }
+  function options(box) { return $all(".picker-list > *", box); }
+  function visibleOptions(box) { return options(box).filter(function (o) { return !o.hidden; }); }
+  document.addEventListener("toggle", function (ev) {
+    var box = ev.target;
+    if (box.matches && box.matches("details[data-popover]") && box.open) focusIn(box);
+  }, true);
+  document.addEventListener("input", function (ev) {
+    var search = ev.target;
+    if (!search.matches || !search.matches("[data-picker-search]")) return;
+    var box = search.closest("details"), words = search.value.trim().toLowerCase();
+    options(box).forEach(function (o) { o.hidden = words && o.textContent.toLowerCase().indexOf(words) < 0; });
+    var none = $(".picker-none", box);
+    if (none) none.hidden = visibleOptions(box).length > 0;
+  });
+  document.addEventListener("keydown", function (ev) {
+    var box = ev.target.closest && ev.target.closest("details[data-popover][open]");
+    if (!box) return;
+    if (ev.key === "Escape") {
+      ev.preventDefault();
+      ev.stopPropagation();
+      closePopover(box, true);
+    } else if ((ev.key === "Enter" || ev.key === "ArrowDown") && ev.target.matches("[data-picker-search]")) {
+      ev.preventDefault();  // Enter in a search box must not send the form around it
+      var first = visibleOptions(box)[0];
+      var target = first && $("input, button", first);
+      if (target) target.focus();
+    } else if ((ev.key === "ArrowDown" || ev.key === "ArrowUp") && ev.target.closest(".picker-list")) {
+      ev.preventDefault();
+      var list = visibleOptions(box), at = list.indexOf(ev.target.closest(".picker-list > *"));
+      var next = list[at + (ev.key === "ArrowDown" ? 1 : -1)];
+      if (next) $("input, button", next).focus();
+      else if (ev.key === "ArrowUp") $("[data-picker-search]", box).focus();
+    }
+  }, true);
+  document.addEventListener("click", function (ev) {
+    $all("details[data-popover][open]").forEach(function (box) {
+      if (!box.contains(ev.target)) closePopover(box, false);
+    });
+    var insert = ev.target.closest && ev.target.closest("[data-canned-insert]");
+    if (insert) insertCanned(insert);
+  });
+  document.addEventListener("change", function (ev) {
+    var input = ev.target, picker = input.closest && input.closest("[data-picker]");
+    if (!picker || input.type !== "checkbox") return;
+    var chosen = $("[data-picker-chosen]", picker);
+    var names = $all("input:checked", picker).map(function (b) { return b.parentNode.textContent.trim(); });
+    if (chosen) chosen.textContent = names.length ? names.join(", ") : chosen.getAttribute("data-picker-empty");
+  });
+  document.addEventListener("focusin", function (ev) {
+    if (ev.target.id === "composer-body") ev.target.setAttribute("data-caret", "");
+  });
+  document.addEventListener("submit", function (ev) {
+    $all("details[data-popover][open]", ev.target).forEach(function (box) { closePopover(box, false); });
+  });
+  function insertCanned(button) {
+    var tpl = $("#canned-text"), box = $(button.getAttribute("data-canned-insert"));
+    if (!tpl || !box) return;
+    var text = tpl.content.textContent.trim();
+    var start = box.selectionStart, end = box.selectionEnd, value = box.value;
+    if (box.hasAttribute("data-caret") && value) {  // where the agent left the cursor
+      box.value = value.slice(0, start) + text + value.slice(end);
+      box.setSelectionRange(start + text.length, start + text.length);
+    } else {
+      box.value = (value ? value.replace(/\s+$/, "") + "\n\n" : "") + text;
+    }
+    var picker = button.closest("details[data-popover]");
+    if (picker) closePopover(picker, false);
+    box.focus();
+    announce("Canned response inserted into the reply");
+  }
 
   /* --- htmx: keep an open inline editor, announce swaps ------------------------------------ */
   document.addEventListener("htmx:beforeRequest", function (ev) {
