@@ -44,6 +44,11 @@ class Transition:
     guard: Guard | None = None
     description: str = ""
 
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The fields this transition takes: the required ones, then those with choices."""
+        return tuple(dict.fromkeys((*self.required, *self.choices)))
+
 
 @dataclass(frozen=True)
 class Workflow:
@@ -51,6 +56,9 @@ class Workflow:
     initial: str
     states: tuple[State, ...]
     transitions: tuple[Transition, ...]
+    # Words for people: the fields transitions take and the values of their choices
+    # ("no_fault_found" -> "No fault found"); anything missing reads as its name in words.
+    labels: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         names = {s.name for s in self.states}
@@ -99,6 +107,10 @@ class Workflow:
         """No transition leaves this state: the record is finished and read-only."""
         return not self.from_state(state)
 
+    def label(self, value: str) -> str:
+        """What people read for a field name or a choice value of this table."""
+        return self.labels.get(value) or value.replace("_", " ").capitalize()
+
     def transition(self, name: str) -> Transition | None:
         return next((t for t in self.transitions if t.name == name), None)
 
@@ -138,6 +150,13 @@ class Workflow:
             )
         if transition.guard is not None and (reason := transition.guard(record, actor)):
             raise Conflict(reason, allowed_transitions=allowed_names, current_status=record.status)
+        self.check_values(transition, values)
+        return transition
+
+    def check_values(self, transition: Transition, values: dict[str, Any]) -> None:
+        """ValidationFailed naming each field the transition requires and lacks, or whose value
+        is not one of its choices (what a record's state has no say in: a bulk action checks
+        this once before it touches any record)."""
         errors: dict[str, str | list[str]] = {}
         for field_name in transition.required:
             value = values.get(field_name)
@@ -149,7 +168,6 @@ class Workflow:
                 errors[field_name] = f"must be one of: {', '.join(options)}."
         if errors:
             raise ValidationFailed(errors)
-        return transition
 
     def describe(self) -> dict[str, Any]:
         """The table as plain data (for docs, the API and diagrams)."""
@@ -179,4 +197,9 @@ class Workflow:
                 }
                 for t in self.transitions
             ],
+            "labels": {
+                value: self.label(value)
+                for t in self.transitions
+                for value in (*t.fields, *(v for c in t.choices.values() for v in c))
+            },
         }

@@ -27,7 +27,9 @@ def test_the_queues_show_what_their_names_say(client, personas):
     services.ticket_assign(actor=dana, ticket=team, team=personas.team_desk, assignee=None)
     loose = make_ticket(personas, title="Loose")
     done = make_ticket(personas, title="Done")
-    services.ticket_transition(actor=dana, ticket=done, transition="cancel")
+    services.ticket_transition(
+        actor=dana, ticket=done, transition="cancel", values={"reason": "Duplicate"}
+    )
     client.force_login(dana)
     assert refs(client.get("/desk/?queue=mine")) == [mine.reference]
     assert set(refs(client.get("/desk/?queue=teams"))) == {mine.reference, team.reference}
@@ -42,7 +44,9 @@ def test_breaching_soon_lists_live_clocks_by_due_time(client, personas):
     late = make_ticket(personas, title="Planning", urgency=3)  # P5: 300 minutes
     soon = make_ticket(personas, title="Urgent", urgency=1, impact=1)  # P1: 60 minutes
     finished = make_ticket(personas, title="Cancelled")
-    services.ticket_transition(actor=personas.agent_desk, ticket=finished, transition="cancel")
+    services.ticket_transition(
+        actor=personas.agent_desk, ticket=finished, transition="cancel", values={"reason": "Dup"}
+    )
     no_sla = make_ticket(personas, kind="request", title="A request")
     client.force_login(personas.agent_desk)
     response = client.get("/desk/?queue=breaching")
@@ -128,7 +132,9 @@ def test_saved_views_private_and_shared_with_a_team(client, personas):
 def test_bulk_actions_report_each_ticket(client, personas):
     ok = make_ticket(personas, title="One")
     closed = make_ticket(personas, title="Two")
-    services.ticket_transition(actor=personas.agent_desk, ticket=closed, transition="cancel")
+    services.ticket_transition(
+        actor=personas.agent_desk, ticket=closed, transition="cancel", values={"reason": "Dup"}
+    )
     hidden = make_ticket(personas, requester=personas.requester_globex, title="Not yours")
     client.force_login(personas.agent_desk)
     response = client.post(
