@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from servio.tickets import services
 from servio.workspace.models import SavedView
 from servio.workspace.selectors import PAGE_SIZE
-from tests.ui import XSS, make_ticket, sla_policy
+from tests.ui import XSS, make_ticket, sla_policy, told
 
 
 def refs(response) -> list[str]:
@@ -108,7 +108,7 @@ def test_saved_views_private_and_shared_with_a_team(client, personas):
         "/desk/views/",
         {"name": "Shared", "query": "queue=all", "team": str(personas.team_desk.pk)},
     )
-    assert response.status_code == 422
+    assert told(response) == 422
     assert response.context["save_form"].errors["team"]
     assert 'value="Shared"' in response.content.decode()
     # A lead shares with their team; the team's agents see it, others do not.
@@ -179,7 +179,7 @@ def test_bulk_actions_report_each_ticket(client, personas):
         },
     )
     assert ok.comments.get().is_internal
-    assert client.post("/desk/bulk/", {"action": "comment", "tickets": []}).status_code == 422
+    assert told(client.post("/desk/bulk/", {"action": "comment", "tickets": []})) == 422
 
 
 def _queries(client, url) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from servio.accounts.models import Team
@@ -12,7 +12,7 @@ from servio.core.errors import DomainError
 from servio.web.errors import add_errors
 from servio.workspace import selectors, services
 from servio.workspace.forms import CannedResponseForm
-from servio.workspace.views.common import agent_required
+from servio.workspace.views.common import agent_required, render_part
 
 
 @agent_required
@@ -43,7 +43,7 @@ def canned_list(request: HttpRequest) -> HttpResponse:
         "responses": list(selectors.canned_responses(user=user)),
         "form": form,
     }
-    return render(request, "workspace/canned.html", context, status=status)
+    return render_part(request, "workspace/canned.html", context, status)
 
 
 @agent_required

@@ -163,7 +163,7 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
     context = _queue_context(request, params)
     context["save_form"] = form
     context["save_open"] = True
-    return render(request, "workspace/queue.html", context, status=422)
+    return render_part(request, "workspace/queue.html", context, 422)
 
 
 @agent_required
@@ -219,4 +219,4 @@ def bulk(request: HttpRequest) -> HttpResponse:
     status = 422 if error else 200
     if is_htmx(request):
         return render_part(request, "workspace/_queue_results.html", context, status)
-    return render(request, "workspace/queue.html", context, status=status)
+    return render_part(request, "workspace/queue.html", context, status)
