@@ -16,6 +16,7 @@ from servio.accounts import scope
 from servio.accounts.models import Organization, Team, User
 from servio.audit.models import AuditEvent
 from servio.core.text import render_markdown
+from servio.core.workflow import Transition, Workflow
 from servio.mail.models import UNAUTHENTICATED
 from servio.sla.models import SlaClock
 from servio.tickets import selectors as ticket_selectors
@@ -94,6 +95,8 @@ FK_MODELS = {
     "parent": Ticket,
 }
 HIDDEN_HISTORY_FIELDS = frozenset({"description", "priority_overridden"})
+# Shown by the timeline in their own place, not as a change of value.
+TIMELINE_OWN_PLACE = frozenset({"reason"})
 
 
 @dataclass
@@ -231,22 +234,39 @@ def ticket_stamp(*, user, reference: str) -> str:
 
 
 def transitions_for(ticket: Ticket, user) -> list[dict[str, Any]]:
-    """The transitions this user may take now, each with the fields it needs (from the table)."""
+    """The transitions this user may take now, each with the fields it needs and words for
+    them (from the table). A step into a closed state that reaches no goal (cancel) is
+    `destructive`; `final` when nothing leads out of its target."""
+    workflow = workflows.get(ticket.kind)
     out = []
     for t in ticket_services.allowed_transitions(ticket, user):
-        fields = []
-        for name in dict.fromkeys((*t.required, *t.choices)):
-            fields.append(
-                {
-                    "name": name,
-                    "label": name.replace("_", " ").capitalize(),
-                    "required": name in t.required,
-                    "choices": [(c, c.replace("_", " ")) for c in t.choices.get(name, ())],
-                    "long": name.endswith("notes") or name == "reason",
-                }
-            )
-        out.append({"name": t.name, "label": t.label, "target": t.target, "fields": fields})
+        target = workflow.state(t.target)
+        out.append(
+            {
+                "name": t.name,
+                "label": t.label,
+                "target": t.target,
+                "target_label": target.label,
+                "destructive": target.abandoned,
+                "final": workflow.is_final(t.target),
+                "fields": transition_fields(workflow, t),
+            }
+        )
     return out
+
+
+def transition_fields(workflow: Workflow, t: Transition) -> list[dict[str, Any]]:
+    """The fields a transition takes, with their labels and their choices' labels."""
+    return [
+        {
+            "name": name,
+            "label": workflow.label(name),
+            "required": name in t.required,
+            "choices": [(c, workflow.label(c)) for c in t.choices.get(name, ())],
+            "long": name.endswith("notes") or name == "reason",
+        }
+        for name in t.fields
+    ]
 
 
 def status_label(ticket: Ticket) -> str:
@@ -311,6 +331,7 @@ class TimelineEntry:
     internal: bool = False
     source: str = ""
     unauthenticated: bool = False  # came by email that was checked and not authenticated
+    reason: str = ""  # why a step was taken (a cancellation says why)
 
 
 def _names(events: list[AuditEvent], user) -> dict[str, dict[Any, str]]:
@@ -371,7 +392,7 @@ def _state_label(status: str) -> str:
 def _event_changes(event: AuditEvent, names) -> list[dict[str, str]]:
     out = []
     for name, values in (event.changes or {}).items():
-        if name in HIDDEN_HISTORY_FIELDS or name not in FIELD_LABELS:
+        if name in HIDDEN_HISTORY_FIELDS or name in TIMELINE_OWN_PLACE or name not in FIELD_LABELS:
             continue
         if not isinstance(values, list) or len(values) != 2:
             continue
@@ -478,6 +499,8 @@ def timeline(*, user, ticket: Ticket, limit: int = 300) -> list[TimelineEntry]:
         else:
             title = EVENT_TITLES.get(action, action)
             kind = "event"
+        reason = (e.changes or {}).get("reason")
+        reason = str(reason[1] or "") if isinstance(reason, list) and len(reason) == 2 else ""
         entries.append(
             TimelineEntry(
                 kind=kind,
@@ -485,6 +508,7 @@ def timeline(*, user, ticket: Ticket, limit: int = 300) -> list[TimelineEntry]:
                 actor=_actor_name(e),
                 title=title,
                 changes=[] if action == "ticket.created" else _event_changes(e, names),
+                reason=reason,
             )
         )
     entries.sort(key=lambda entry: entry.at)

@@ -70,6 +70,25 @@
     if (link) window.location.href = link.href;
   }
 
+  /* --- pop-overs (details[data-popover]): a close button, Escape, one open at a time ------- */
+  function closePopover(details, focus) {
+    details.open = false;
+    var summary = details.querySelector(":scope > summary");
+    if (focus && summary) summary.focus();
+  }
+  document.addEventListener("click", function (ev) {
+    var close = ev.target.closest && ev.target.closest("[data-popover-close]");
+    var details = close && close.closest("details[data-popover]");
+    if (details) { ev.preventDefault(); closePopover(details, true); }
+  });
+  document.addEventListener("toggle", function (ev) {
+    var details = ev.target;
+    if (!details.matches || !details.matches("details[data-popover]") || !details.open) return;
+    $all("details[data-popover][open]").forEach(function (other) { if (other !== details) other.open = false; });
+    var first = $("select, textarea, input:not([type=hidden])", details);
+    if (first) first.focus();
+  }, true);
+
   /* --- keyboard shortcuts (listed on ?) ---------------------------------------------------- */
   var pendingG = false;
   function typing(el) {
@@ -97,6 +116,8 @@
   document.addEventListener("keydown", function (ev) {
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
     if (ev.key === "Escape") {
+      var open = $all("details[data-popover][open]");
+      if (open.length) { ev.preventDefault(); open.forEach(function (d) { closePopover(d, true); }); return; }
       var active = document.activeElement;
       if (typing(active)) active.blur();
       return;
@@ -185,7 +206,9 @@
   /* --- htmx: keep an open inline editor, announce swaps ------------------------------------ */
   document.addEventListener("htmx:beforeRequest", function (ev) {
     var el = ev.detail.elt;
-    if (el && el.hasAttribute && el.hasAttribute("data-skip-when-editing") && $(".inline-editor")) {
+    // An open editor or pop-over keeps what is being typed: its part waits to be reloaded.
+    if (el && el.hasAttribute && el.hasAttribute("data-skip-when-editing") &&
+        ($(".inline-editor") || $("details[data-popover][open]", el))) {
       ev.preventDefault();
     }
   });
