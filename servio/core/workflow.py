@@ -132,19 +132,27 @@ class Workflow:
         """Return the transition if allowed with these values; else raise a clear domain error."""
         roles = set(roles)
         transition = self.transition(name)
-        allowed_names = [t.name for t in self.allowed(record, actor, roles)]
-        if transition is None or record.status not in transition.sources:
+        allowed = self.allowed(record, actor, roles)
+        allowed_names = [t.name for t in allowed]
+        state = self._state_label(record.status)
+        if transition is None:
             raise Conflict(
-                f"'{name}' is not possible from status '{record.status}'. "
-                f"Allowed now: {', '.join(allowed_names) or 'none'}.",
+                f"There is no step '{name}'. {self._possible_now(record.status, allowed)}",
+                allowed_transitions=allowed_names,
+                current_status=record.status,
+            )
+        if record.status not in transition.sources:
+            raise Conflict(
+                f"{transition.label} is not possible while the status is {state}. "
+                + self._possible_now(record.status, allowed),
                 allowed_transitions=allowed_names,
                 current_status=record.status,
             )
         if not transition.actors & roles:
             # 409 like an impossible transition: the client learns what it may do instead.
             raise Conflict(
-                f"You may not '{transition.label.lower()}' this record. "
-                f"Allowed now: {', '.join(allowed_names) or 'none'}.",
+                f"You may not {transition.label.lower()} this record. "
+                + self._possible_now(record.status, allowed),
                 allowed_transitions=allowed_names,
                 current_status=record.status,
             )
@@ -152,6 +160,20 @@ class Workflow:
             raise Conflict(reason, allowed_transitions=allowed_names, current_status=record.status)
         self.check_values(transition, values)
         return transition
+
+    def _state_label(self, status: str) -> str:
+        try:
+            return self.state(status).label
+        except KeyError:
+            return status
+
+    def _possible_now(self, status: str, allowed: list[Transition]) -> str:
+        """What the refused actor may do instead, in words."""
+        if allowed:
+            return f"Possible now: {', '.join(t.label for t in allowed)}."
+        if status in self.state_names and self.is_final(status):
+            return f"{self._state_label(status)} is final: nothing more is possible."
+        return "Nothing is possible for you now."
 
     def check_values(self, transition: Transition, values: dict[str, Any]) -> None:
         """ValidationFailed naming each field the transition requires and lacks, or whose value

@@ -16,7 +16,7 @@ from servio.accounts import scope
 from servio.accounts.models import Organization, Team, User
 from servio.audit.models import AuditEvent
 from servio.core.text import render_markdown
-from servio.core.workflow import Transition, Workflow
+from servio.core.workflow import AGENT, Transition, Workflow
 from servio.mail.models import UNAUTHENTICATED
 from servio.sla.models import SlaClock
 from servio.tickets import selectors as ticket_selectors
@@ -267,6 +267,66 @@ def transition_fields(workflow: Workflow, t: Transition) -> list[dict[str, Any]]
         }
         for name in t.fields
     ]
+
+
+def bulk_transitions() -> list[dict[str, Any]]:
+    """The status changes agents may ask of many tickets at once, each with the fields it
+    needs and words for them (from the tables of every kind; the first table naming a step
+    describes it, and each ticket's own table decides when it is applied)."""
+    steps: dict[str, dict[str, Any]] = {}
+    for workflow in workflows.registered():
+        for t in workflow.transitions:
+            if AGENT not in t.actors or t.name in steps:
+                continue
+            target = workflow.state(t.target)
+            steps[t.name] = {
+                "name": t.name,
+                "label": t.label,
+                "target_label": target.label,
+                "destructive": target.abandoned,
+                "final": workflow.is_final(t.target),
+                "fields": transition_fields(workflow, t),
+            }
+    return list(steps.values())
+
+
+@dataclass
+class Assignable:
+    """Who tickets may be handed to from the bulk form: the active teams the agent sees and
+    the active staff among their members, with the names of their teams."""
+
+    teams: list[Team]
+    people: list[User]
+    teams_of: dict[int, list[str]]
+
+    def team_named(self, text: str) -> Team | None:
+        wanted = (text or "").strip().casefold()
+        return next((t for t in self.teams if t.name.casefold() == wanted), None)
+
+    def people_of(self, team: Team | None) -> list[User]:
+        """Everyone, or the members of `team`."""
+        if team is None:
+            return self.people
+        return [p for p in self.people if team.name in self.teams_of.get(p.pk, [])]
+
+
+def assignable(*, user) -> Assignable:
+    """Teams and their people in two queries, whatever their number."""
+    teams = list(Team.objects.visible_to(user).filter(is_active=True).only("pk", "name"))
+    names = {t.pk: t.name for t in teams}
+    memberships = (
+        Team.members.through.objects.filter(team_id__in=list(names), user__is_active=True)
+        .select_related("user")
+        .order_by("user__full_name", "user__email", "team_id")
+    )
+    people: dict[int, User] = {}
+    teams_of: dict[int, list[str]] = {}
+    for m in memberships:
+        if not m.user.is_staff_member:
+            continue
+        people.setdefault(m.user_id, m.user)
+        teams_of.setdefault(m.user_id, []).append(names[m.team_id])
+    return Assignable(teams, list(people.values()), teams_of)
 
 
 def status_label(ticket: Ticket) -> str:

@@ -2,12 +2,13 @@
 
 from django.urls import path
 
-from servio.workspace.views import canned, dashboard, queue, ticket
+from servio.workspace.views import bulk, canned, dashboard, queue, ticket
 
 app_name = "workspace"
 urlpatterns = [
     path("", queue.queue, name="queue"),
-    path("bulk/", queue.bulk, name="bulk"),
+    path("bulk/", bulk.bulk, name="bulk"),
+    path("bulk/form/", bulk.bulk_fields, name="bulk_fields"),
     path("views/", queue.saved_view_create, name="view_create"),
     path("views/<int:view_id>/", queue.saved_view_open, name="view_open"),
     path("views/<int:view_id>/delete/", queue.saved_view_delete, name="view_delete"),

@@ -145,19 +145,22 @@ def test_bulk_actions_report_each_ticket(client, personas):
             "query": "queue=all",
         },
     )
-    outcomes = {o.ticket.reference: o for o in response.context["outcomes"]}
-    assert set(outcomes) == {ok.reference, closed.reference}  # the hidden one is left out
+    outcomes = {o.reference: o for o in response.context["bulk"]["outcomes"]}
+    assert set(outcomes) == {ok.reference, closed.reference, hidden.reference}
     assert outcomes[ok.reference].ok and not outcomes[closed.reference].ok
     assert "cancelled" in outcomes[closed.reference].message
+    # The hidden one is said not to exist, in the words a missing one gets.
+    assert outcomes[hidden.reference].message == "no ticket you may see has this number"
     ok.refresh_from_db()
     assert ok.assignee_id == personas.agent_desk.pk
-    # A transition missing its required fields is refused per ticket, naming the field.
+    # A transition missing its required fields is refused once, beside the field, before
+    # any ticket is touched.
     response = client.post(
         "/desk/bulk/",
         {"action": "transition", "transition": "resolve", "tickets": [ok.reference]},
     )
-    (outcome,) = response.context["outcomes"]
-    assert not outcome.ok and "resolution_code" in outcome.message
+    assert told(response) == 422 and response.context["bulk"]["outcomes"] == []
+    assert "resolution_code" in response.context["bulk"]["errors"]
     response = client.post(
         "/desk/bulk/",
         {
@@ -168,13 +171,13 @@ def test_bulk_actions_report_each_ticket(client, personas):
             "tickets": [ok.reference],
         },
     )
-    assert response.context["outcomes"][0].ok
+    assert response.context["bulk"]["outcomes"][0].ok
     response = client.post(
         "/desk/bulk/",
         {
             "action": "comment",
             "body": "Looked at all of these",
-            "internal": "on",
+            "visibility": "internal",
             "tickets": [ok.reference],
         },
     )

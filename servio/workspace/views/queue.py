@@ -18,7 +18,7 @@ from servio.tickets.filters import TicketFilter
 from servio.tickets.models import Service
 from servio.web.errors import add_errors
 from servio.workspace import selectors, services
-from servio.workspace.forms import BulkForm, FilterForm, SavedViewForm
+from servio.workspace.forms import FilterForm, SavedViewForm
 from servio.workspace.views.common import agent_required, is_htmx, querystring, render_part
 
 FILTER_KEYS = (
@@ -179,44 +179,3 @@ def saved_view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
     else:
         messages.success(request, f"View “{view.name}” deleted.")
     return redirect("workspace:queue")
-
-
-@agent_required
-@require_POST
-def bulk(request: HttpRequest) -> HttpResponse:
-    """Assign, transition or comment on the selected tickets, reporting each one's outcome."""
-    user = request.user
-    params = QueryDict(request.POST.get("query", ""))
-    form = BulkForm(request.POST)
-    outcomes, error = [], ""
-    if form.is_valid():
-        data = form.cleaned_data
-        tickets = selectors.tickets_by_reference(
-            user=user, references=request.POST.getlist("tickets")
-        )
-        values = {
-            "team": data["team"],
-            "assignee": data["assignee"],
-            "transition": data["transition"],
-            "fields": {
-                k: data[k]
-                for k in ("resolution_code", "resolution_notes", "hold_reason")
-                if data[k]
-            },
-            "body": data["body"],
-            "internal": data["internal"],
-        }
-        try:
-            outcomes = services.tickets_bulk_apply(
-                actor=user, tickets=tickets, action=data["action"], values=values
-            )
-        except DomainError as exc:
-            error = exc.detail
-    else:
-        error = "Choose what to do with the selected tickets."
-    context = _queue_context(request, params)
-    context.update(outcomes=outcomes, bulk_error=error)
-    status = 422 if error else 200
-    if is_htmx(request):
-        return render_part(request, "workspace/_queue_results.html", context, status)
-    return render_part(request, "workspace/queue.html", context, status)

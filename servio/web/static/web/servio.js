@@ -188,6 +188,7 @@
     if (input.matches && input.matches("[data-select-all]")) {
       $all("input[name=tickets]").forEach(function (b) { b.checked = input.checked; });
     }
+    if (input.matches && input.matches("[data-select-all], input[name=tickets]")) countSelected();
     if (input.matches && input.matches("input[name=visibility]")) {
       var form = input.closest("form");
       var internal = input.value === "internal" && input.checked;
@@ -203,6 +204,21 @@
     }
   });
 
+  /* --- bulk selection: how many are selected; the selection survives a bulk action --------- */
+  function countSelected() {
+    var n = $all("input[name=tickets]:checked").length;
+    $all("[data-selected-count]").forEach(function (el) { el.textContent = n ? n + " selected" : ""; });
+  }
+  function keepSelected() {
+    var form = $("#bulk-form[data-keep-selected]");
+    var keep = form ? form.getAttribute("data-keep-selected").split(" ").filter(Boolean) : [];
+    if (form) form.removeAttribute("data-keep-selected");  // once: later choices are the agent's
+    if (keep.length) {
+      $all("input[name=tickets]").forEach(function (b) { if (keep.indexOf(b.value) >= 0) b.checked = true; });
+    }
+    countSelected();
+  }
+
   /* --- htmx: keep an open inline editor, announce swaps ------------------------------------ */
   document.addEventListener("htmx:beforeRequest", function (ev) {
     var el = ev.detail.elt;
@@ -214,6 +230,7 @@
   });
   document.addEventListener("htmx:afterSwap", function (ev) {
     tick();
+    keepSelected();
     var target = ev.detail.target;
     var message = target && target.getAttribute && target.getAttribute("data-announce");
     if (message) announce(message);
@@ -227,6 +244,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     tick();
+    keepSelected();
     setTheme(document.documentElement.getAttribute("data-bs-theme") || "light");
   });
 })();
