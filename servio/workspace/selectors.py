@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import F, Min, QuerySet
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
 
 from servio.accounts import scope
 from servio.accounts.models import Organization, Team, User
 from servio.audit.models import AuditEvent
-from servio.core.text import render_markdown
+from servio.core.text import find_terms, render_markdown
 from servio.core.workflow import AGENT, Transition, Workflow
 from servio.mail.models import UNAUTHENTICATED
 from servio.sla.models import SlaClock
@@ -24,6 +26,7 @@ from servio.tickets import services as ticket_services
 from servio.tickets import workflows
 from servio.tickets.filters import TicketFilter
 from servio.tickets.models import (
+    NUMBER_IN_TEXT,
     Attachment,
     Category,
     Comment,
@@ -31,6 +34,8 @@ from servio.tickets.models import (
     Priority,
     Service,
     Ticket,
+    format_number,
+    parse_number,
 )
 from servio.workspace.models import CannedResponse, SavedView
 
@@ -329,6 +334,30 @@ def assignable(*, user) -> Assignable:
     return Assignable(teams, list(people.values()), teams_of)
 
 
+@dataclass(frozen=True)
+class PriorityState:
+    """Where a ticket's priority comes from: the impact x urgency matrix, or set by hand
+    (then kept when impact or urgency change); `matrix` is what the matrix gives now."""
+
+    priority: int
+    overridden: bool
+    matrix: int
+
+    @property
+    def label(self) -> str:
+        return Priority(self.priority).label
+
+    @property
+    def matrix_label(self) -> str:
+        return Priority(self.matrix).label
+
+
+def priority_state(ticket: Ticket) -> PriorityState:
+    """The ticket's priority and its source (the matrix is a cached configuration read)."""
+    matrix = ticket_services.priority_for(ticket.impact, ticket.urgency)
+    return PriorityState(ticket.priority, ticket.priority_overridden, matrix)
+
+
 def status_label(ticket: Ticket) -> str:
     try:
         return workflows.get(ticket.kind).state(ticket.status).label
@@ -377,6 +406,33 @@ def _ticket_clocks(user, ticket: Ticket) -> list[SlaClock]:
         if user.is_staff_member:
             return found
         return [c for c in found if c.policy_type == "sla"]
+
+
+def ticket_links(*, user, texts: list[str]) -> dict[str, str]:
+    """The desk address of each ticket number written in these texts that the user may see
+    (one query when the texts name any ticket, none otherwise); the others stay plain text."""
+    written = find_terms(texts, NUMBER_IN_TEXT, limit=ticket_selectors.MAX_MENTIONS)
+    if not written:
+        return {}
+    visible = ticket_selectors.visible_numbers(user=user, references=written)
+    prefix = reverse("workspace:ticket", kwargs={"reference": "X"})[:-2]
+    links = {}
+    for number in visible:
+        parsed = parse_number(number)
+        if parsed is not None:
+            links[number] = f"{prefix}{format_number(*parsed)}/"
+    return links
+
+
+def rendered(text: str, links: dict[str, str]) -> SafeString:
+    """User Markdown for the page, with the ticket numbers of `links` as links."""
+    return mark_safe(render_markdown(text, links=links, terms=NUMBER_IN_TEXT))  # noqa: S308 - nh3
+
+
+def description_html(*, user, ticket: Ticket) -> SafeString:
+    """The ticket's description for the page, its ticket numbers linked where the user may
+    see them."""
+    return rendered(ticket.description, ticket_links(user=user, texts=[ticket.description]))
 
 
 @dataclass
@@ -518,6 +574,7 @@ def timeline(*, user, ticket: Ticket, limit: int = 300) -> list[TimelineEntry]:
         .order_by("-pk")[:limit]
     )
     names = _names(events, user)
+    links = ticket_links(user=user, texts=[c.body for c in comments])
     by_comment: dict[int, list[Any]] = {}
     loose = []
     for f in files:
@@ -532,7 +589,7 @@ def timeline(*, user, ticket: Ticket, limit: int = 300) -> list[TimelineEntry]:
                 kind="note" if c.is_internal else "reply",
                 at=c.created_at,
                 actor=c.author.get_full_name(),
-                html=render_markdown(c.body),
+                html=rendered(c.body, links),
                 attachments=by_comment.get(c.pk, []),
                 internal=c.is_internal,
                 source=c.source,

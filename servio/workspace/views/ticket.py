@@ -51,6 +51,8 @@ def _header_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
         "status_label": selectors.status_label(ticket),
         "transitions": selectors.transitions_for(ticket, user),
         "clocks": selectors.clocks(user=user, ticket=ticket),
+        "description_html": selectors.description_html(user=user, ticket=ticket),
+        "priority": selectors.priority_state(ticket),
         "i_am_member": ticket.team_id is not None
         and any(t.pk == ticket.team_id for t in user.teams.all()),
     }
@@ -194,6 +196,14 @@ def _edit_form(request, ticket: Ticket, name: str, data=None) -> forms.Form:
     elif name in ("impact", "urgency"):
         form.fields[name] = _choice(Level.choices, label=name.capitalize())
         form.fields[name].initial = getattr(ticket, name)
+        state = selectors.priority_state(ticket)
+        form.fields[name].help_text = (
+            f"The priority is set by hand ({state.label}) and stays so when {name} changes; "
+            "edit the priority to let the impact x urgency matrix decide again."
+            if state.overridden
+            else f"The priority follows the impact x urgency matrix (now {state.label}) "
+            "and changes with it."
+        )
     elif name == "priority":
         form.fields["priority"] = _choice(
             [("", "Follow the impact x urgency matrix"), *Priority.choices],
@@ -201,6 +211,11 @@ def _edit_form(request, ticket: Ticket, name: str, data=None) -> forms.Form:
             label="Priority",
         )
         form.fields["priority"].initial = ticket.priority if ticket.priority_overridden else ""
+        state = selectors.priority_state(ticket)
+        form.fields["priority"].help_text = (
+            f"Impact x urgency gives {state.matrix_label}. A priority set by hand stays when "
+            "impact or urgency change."
+        )
     elif name == "service":
         services_ = [(s.pk, s.name) for s in Service.objects.filter(is_active=True)[:500]]
         form.fields["service"] = _choice([("", "—"), *services_], required=False, label="Service")
@@ -270,6 +285,7 @@ def ticket_edit(request: HttpRequest, reference: str, field: str) -> HttpRespons
     form = _edit_form(request, ticket, field, request.POST)
     if not form.is_valid():
         return _header(request, ticket, 422, editing=field, edit_form=form, version=seen)
+    before = ticket.priority
     try:
         ticket = ticket_services.ticket_update(
             actor=request.user,
@@ -287,7 +303,13 @@ def ticket_edit(request: HttpRequest, reference: str, field: str) -> HttpRespons
     ticket = ticket_reload(ticket)
     if not is_htmx(request):
         return redirect("workspace:ticket", reference=ticket.reference)
-    return _header(request, ticket, headers={"HX-Trigger": "timeline-changed"}, saved=field)
+    return _header(
+        request,
+        ticket,
+        headers={"HX-Trigger": "timeline-changed"},
+        saved=field,
+        priority_was=before if field in ("impact", "urgency", "priority") else None,
+    )
 
 
 @agent_required
