@@ -105,7 +105,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
         outcomes=outcomes,
         changed=sum(o.ok for o in outcomes),
         selected=selected,
-        open=status != 200,
+        open=True,  # the bar stays open for the next action on the same selection
     )
     context = _queue_context(request, params)
     context["bulk"] = bulk_context

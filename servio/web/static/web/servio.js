@@ -204,6 +204,20 @@
     }
   });
 
+  /* --- fields that depend on a choice ([data-refresh]): asked again from the server when the
+     choice changes (bound here, once, so a control that was just swapped in works at once) -- */
+  document.addEventListener("change", function (ev) {
+    var el = ev.target;
+    if (!el.matches || !el.matches("[data-refresh]") || !window.htmx) return;
+    var values = {};
+    [el].concat($all(el.getAttribute("data-refresh-include") || "#none")).forEach(function (field) {
+      if (field.name) values[field.name] = field.value;
+    });
+    var context = { target: el.getAttribute("data-refresh-target"), swap: "outerHTML", values: values };
+    if (el.hasAttribute("data-refresh-select")) context.select = el.getAttribute("data-refresh-select");
+    window.htmx.ajax("GET", el.getAttribute("data-refresh"), context);
+  });
+
   /* --- bulk selection: how many are selected; the selection survives a bulk action --------- */
   function countSelected() {
     var n = $all("input[name=tickets]:checked").length;
