@@ -357,7 +357,7 @@ def ticket_transition(request: HttpRequest, reference: str, name: str) -> HttpRe
     except DomainError as exc:
         return _header(request, ticket, 409, action_error=exc.detail)
     if not is_htmx(request):
-        messages.success(request, f"{ticket.reference} is now {ticket.status.replace('_', ' ')}.")
+        messages.success(request, f"{ticket.reference} is now {selectors.status_label(ticket)}.")
         return redirect("workspace:ticket", reference=ticket.reference)
     return _header(request, ticket_reload(ticket), headers={"HX-Trigger": "timeline-changed"})
 
