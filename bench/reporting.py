@@ -1,6 +1,7 @@
-"""Benchmark: the service desk dashboard's figures over 30 days on a million tickets.
+"""Benchmark: the service desk dashboard's figures, a week to a year, on a million tickets.
 
     .venv/bin/python -m bench.reporting [--runs 9] [--tickets 1000000] [--database URL]
+        [--periods 7,30,91,366]
 
 **Database.** `--database` (or `SERVIO_REPORTING_BENCH_DATABASE_URL`) if given. Otherwise the
 shared `servio_bench` database when it already holds at least `--tickets` tickets: it is used
@@ -10,22 +11,32 @@ up with `servio generate`. In a database of its own (never in `servio_bench`) th
 what the generator does not write, once: SLA clocks (a requester SLA's first-response and
 resolution clocks on every ticket, an OLA's resolution clock on a third of them, running clocks
 on open tickets) and survey answers for a quarter of the resolved tickets, with SQL
-`INSERT ... SELECT`.
+`INSERT ... SELECT`, and watches three tickets of an organisation the team lead below does not
+serve for them (single tickets in their scope). It then builds the report tables (decision 29:
+`servio reports rebuild` the first time, `refresh` later) and `VACUUM ANALYZE`s what it wrote
+(autovacuum may be off). In the read-only `servio_bench` nothing is built: the report is then
+counted from the tickets, as before decision 29.
 
 **Figures.** Each is the time of `servio.reporting.selectors.service_desk_metrics` as the API
-calls it, over the 30 days that end at the newest ticket, after two warm-up calls: `p50` and
-`p95` (nearest rank) of `--runs` calls, in milliseconds.
+calls it, over the `--periods` (days) that end at the newest ticket, after two warm-up calls:
+`p50` and `p95` (nearest rank) of `--runs` calls (a third of them, at least 3, for periods over
+92 days), in milliseconds. `<days>` is the length of the period, e.g. `7d`, `366d`.
 
 | figure | scope |
 |---|---|
-| `reporting.service_desk` | an administrator: every ticket |
-| `reporting.service_desk.lead` | a team lead: the organisations their teams serve |
-| `reporting.service_desk.team` | an administrator, `team=` the lead's team |
-| `reporting.service_desk.csv` | an administrator, rendered as the CSV download |
-| `reporting.service_desk.year` | an administrator, 366 days (the longest period allowed) |
-| `reporting.service_desk.queries` | queries of one call (administrator) |
+| `reporting.service_desk.<days>` | an administrator: every ticket |
+| `...<days>.lead` | a team lead whose teams leave an organisation out (plus watched tickets) |
+| `reporting.service_desk.team` | an administrator, 30 days, `team=` the lead's team |
+| `reporting.service_desk.csv` | an administrator, 30 days, rendered as the CSV download |
+| `reporting.service_desk.queries` | queries of one call (administrator, 30 days) |
+| `reporting.tables.build` | seconds to build the report tables from nothing (first run only) |
+| `reporting.tables.refresh` | seconds of a refresh after 100 tickets of the last 30 days changed |
 
-Target: under 1 s (`reporting.service_desk.p95 < 1000 ms`). Prints `name value unit` lines;
+With `--live`, every period is also measured with `stored_figures=False` (all counted from the
+tickets, what the report did before decision 29), as `reporting.service_desk.<days>.live...`:
+slow over long periods (about a minute per figure for a year).
+
+Target: under 1 s for every period up to a year (366 days). Prints `name value unit` lines;
 notes go to stderr, prefixed `#`.
 """
 
@@ -46,7 +57,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_URL = "postgres://postgres@127.0.0.1:5432/servio_bench"
 OWN_URL = "postgres://postgres@127.0.0.1:5432/servio_reporting_bench"
 READ_ONLY = "options=-c%20default_transaction_read_only%3Don"
-PERIOD = dt.timedelta(days=30)
+PERIODS = "7,30,91,366"
+WATCHED = 3  # tickets of an organisation the lead does not serve, watched by the lead
 
 
 def figure(name: str, value: float, unit: str) -> None:
@@ -202,10 +214,85 @@ def add_clocks_and_surveys() -> None:
         with connection.cursor() as cursor:
             for sql, params in statements:
                 cursor.execute(sql, params)
-    with connection.cursor() as cursor:
-        for table in ("sla_slaclock", "surveys_surveyinvitation", "surveys_surveyresponse"):
-            cursor.execute(f"ANALYZE {table}")
+    vacuum_analyze("sla_slaclock", "surveys_surveyinvitation", "surveys_surveyresponse")
     figure("reporting.extras.seconds", time.monotonic() - started, "s")
+
+
+def vacuum_analyze(*tables: str) -> None:
+    """VACUUM ANALYZE what the bench wrote: statistics for the planner, and a visibility map
+    (autovacuum may be off, as on the project's machines). Outside any transaction."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"VACUUM ANALYZE {table}")
+
+
+REPORT_TABLES = (
+    "reporting_reportday",
+    "reporting_reportmonth",
+    "reporting_reportdurations",
+    "reporting_reportzone",
+    "reporting_countedresolution",
+)
+
+
+def build_report_tables() -> None:
+    """Build the report tables if they are not (timed), else time a refresh after 100 tickets
+    of the last 30 days changed (their `updated_at` moved, as a write moves it): about what a
+    busy desk changes between two runs of the job, a minute apart."""
+    from django.db.models import Max
+    from django.utils import timezone
+
+    from servio.reporting.models import ReportZone
+    from servio.reporting.services import report_rebuild, report_refresh
+    from servio.tickets.models import Ticket
+
+    if not ReportZone.objects.filter(complete_before__isnull=False).exists():
+        note("building the report tables (a few minutes)")
+        started = time.monotonic()
+        report_rebuild()
+        figure("reporting.tables.build", time.monotonic() - started, "s")
+    else:
+        report_refresh()  # the days that ended since the last run
+        newest = Ticket.objects.aggregate(newest=Max("created_at"))["newest"]
+        recent = Ticket.objects.filter(created_at__gte=newest - dt.timedelta(days=30))
+        picked = list(recent.order_by("?").values_list("pk", flat=True)[:100])
+        Ticket.objects.filter(pk__in=picked).update(updated_at=timezone.now())
+        started = time.monotonic()
+        report_refresh()
+        figure("reporting.tables.refresh", time.monotonic() - started, "s")
+    vacuum_analyze(*REPORT_TABLES)
+
+
+def pick_lead():
+    """A team lead whose teams do not serve every organisation, so the scope is a part."""
+    from servio.accounts import scope
+    from servio.accounts.models import Organization, User
+
+    every = set(Organization.objects.values_list("pk", flat=True))
+    leads = User.objects.filter(role="team_lead", is_active=True, teams__isnull=False)
+    for lead in leads.distinct().order_by("pk"):
+        if set(scope.staff_scope(lead)[1]) != every:
+            return lead
+    return leads.order_by("pk").first()
+
+
+def watch_unseen_tickets(lead) -> None:
+    """Have the lead watch a few service-desk tickets of an organisation they do not see by
+    who they are (once): single tickets in their scope, as agents have."""
+    from servio.accounts import scope
+    from servio.tickets.models import Ticket, Watcher
+
+    if Watcher.objects.filter(user=lead).exists():
+        return
+    teams, organizations = scope.staff_scope(lead)
+    others = Ticket.objects.filter(kind__in=("incident", "request")).exclude(
+        organization_id__in=organizations
+    )
+    picked = others.exclude(team_id__in=teams).order_by("-created_at")[:WATCHED]
+    Watcher.objects.bulk_create(Watcher(ticket=ticket, user=lead) for ticket in picked)
+    vacuum_analyze("tickets_watcher")
 
 
 def timed(call: Callable[[], object], runs: int) -> list[float]:
@@ -230,7 +317,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--database", default=os.environ.get("SERVIO_REPORTING_BENCH_DATABASE_URL"))
+    parser.add_argument(
+        "--periods", default=PERIODS, help="lengths of the periods in days, comma-separated"
+    )
+    parser.add_argument(
+        "--live", action="store_true", help="also measure the report counted from the tickets"
+    )
     args = parser.parse_args(argv)
+    periods = [int(days) for days in args.periods.split(",")]
 
     url, owned = choose_database(args.database, args.tickets)
     if owned:
@@ -251,18 +345,28 @@ def main(argv: list[str] | None = None) -> None:
     from servio.tickets.models import Ticket
 
     admin = User.objects.filter(role="admin", is_active=True).order_by("pk").first()
-    lead = User.objects.filter(role="team_lead", is_active=True, teams__isnull=False).first()
+    lead = pick_lead()
     if admin is None or lead is None:
         raise SystemExit("The database has no administrator or team lead: generate it first.")
+    if owned:
+        watch_unseen_tickets(lead)
+        build_report_tables()
     team = lead.teams.order_by("pk").first()
     newest = Ticket.objects.aggregate(newest=Max("created_at"))["newest"]
     end = newest + dt.timedelta(seconds=1)
-    start = end - PERIOD
+    start = end - dt.timedelta(days=30)
 
     def call(user=admin, since=start, **filters):
         return lambda: service_desk_metrics(user=user, start=since, end=end, **filters)
 
+    def live(user, since):
+        return lambda: service_desk_metrics(user=user, start=since, end=end, stored_figures=False)
+
     sample = call()()
+    note(
+        f"lead {lead.email}: teams {list(lead.teams.values_list('name', flat=True))}, "
+        f"{Ticket.objects.visible_to(lead).count()} tickets visible"
+    )
     note(
         f"period {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC: "
         f"{Ticket.objects.count()} tickets, {sample['mtta']['count']} answered and "
@@ -275,15 +379,20 @@ def main(argv: list[str] | None = None) -> None:
     )
     with CaptureQueriesContext(connection) as queries:
         call()()
-    report("reporting.service_desk", timed(call(), args.runs))
-    report("reporting.service_desk.lead", timed(call(user=lead), args.runs))
+    for days in periods:
+        since = end - dt.timedelta(days=days)
+        runs = args.runs if days <= 92 else max(3, args.runs // 3)
+        report(f"reporting.service_desk.{days}d", timed(call(since=since), runs))
+        report(f"reporting.service_desk.{days}d.lead", timed(call(lead, since), runs))
+        if args.live:
+            runs = args.runs if days <= 92 else 3
+            report(f"reporting.service_desk.{days}d.live", timed(live(admin, since), runs))
+            report(f"reporting.service_desk.{days}d.live.lead", timed(live(lead, since), runs))
     report("reporting.service_desk.team", timed(call(team_id=team.pk), args.runs))
     report(
         "reporting.service_desk.csv",
         timed(lambda: exports.service_desk_csv(call()()), args.runs),
     )
-    year = end - dt.timedelta(days=366)
-    report("reporting.service_desk.year", timed(call(since=year), max(3, args.runs // 3)))
     figure("reporting.service_desk.queries", len(queries), "queries")
 
 

@@ -116,6 +116,23 @@ def ensure_tickets(env: dict[str, str], wanted: int) -> None:
     figure("generate.tickets", missing, "tickets")
 
 
+def open_database(url: str, tickets: int) -> dict[str, str]:
+    """Create (if missing), configure Django for, migrate and fill the bench database; returns
+    the environment the servers and `servio generate` run with."""
+    ensure_database(url)
+    env = bench_env(url)
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    ensure_tickets(env, tickets)
+    return env
+
+
 # --- fixtures ---------------------------------------------------------------------------------
 
 
@@ -388,17 +405,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--database-url", default=os.environ.get("SERVIO_BENCH_DATABASE_URL"))
     options = parser.parse_args(argv)
     url = options.database_url or DEFAULT_URL
-    ensure_database(url)
-    env = bench_env(url)
-    os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", interactive=False, verbosity=0)
-    ensure_tickets(env, options.tickets)
+    env = open_database(url, options.tickets)
     fx = prepare()
     from django.db import connection
 

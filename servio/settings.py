@@ -314,4 +314,18 @@ SERVIO_MAIL_POLL_MAX_BACKOFF_SECONDS = env_int("SERVIO_MAIL_POLL_MAX_BACKOFF_SEC
 SERVIO_MAIL_IMAP_TIMEOUT = env_int("SERVIO_MAIL_IMAP_TIMEOUT", 30)  # seconds per server reply
 SERVIO_MAIL_MAX_MESSAGE_MB = env_int("SERVIO_MAIL_MAX_MESSAGE_MB", 50)
 SERVIO_SURVEY_VALID_DAYS = env_int("SERVIO_SURVEY_VALID_DAYS", 14)
+
+# --- reports (docs/reporting.md) --------------------------------------------------------------
+# The time zones whose days the reports pre-aggregate, the first being the reports' default;
+# a report in any other zone is computed from the tickets (slower over long periods).
+SERVIO_REPORT_TIME_ZONES = env_list("SERVIO_REPORT_TIME_ZONES", TIME_ZONE)
 SERVIO_SURVEYS_ENABLED = env_bool("SERVIO_SURVEYS_ENABLED", True)
+
+# --- self-service portal (docs/ui.md) ---------------------------------------------------------
+# How requesters see who works on their ticket: "first" (the agent's first name and the team)
+# or "team" (the team only; staff replies are signed with the team's name).
+SERVIO_PORTAL_AGENT_NAME = os.environ.get("SERVIO_PORTAL_AGENT_NAME", "first").strip().lower()
+if SERVIO_PORTAL_AGENT_NAME not in ("first", "team"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("SERVIO_PORTAL_AGENT_NAME must be 'first' or 'team'.")

@@ -105,9 +105,28 @@ def load_demo(*, incidents: int = DEMO_INCIDENTS, seed: int = DEMO_SEED) -> Demo
         written = write_plans(plans)
     ensure_service_levels()
     start_open_clocks()
+    invite_demo_requester(seed=seed)
     return DemoSummary(
         organizations=Organization.objects.count(),
         users=User.objects.count(),
         teams=Team.objects.count(),
         **written,
     )
+
+
+def invite_demo_requester(*, seed: int = DEMO_SEED) -> int:
+    """Survey invitations for the demo requester's resolved tickets and latest closed one, as
+    the resolution emails would have sent: their portal opens on "Needs your action"."""
+    import uuid
+
+    from servio.surveys.services import survey_invite
+    from servio.tickets.models import Ticket
+
+    mine = Ticket.objects.filter(requester__email=REQUESTER_EMAIL)
+    tickets = list(mine.filter(status="resolved")) + list(
+        mine.filter(status="closed").order_by("-closed_at")[:1]
+    )
+    for ticket in tickets:
+        event = uuid.uuid5(uuid.NAMESPACE_URL, f"servio-demo:{seed}:survey:{ticket.pk}")
+        survey_invite(ticket=ticket, event_id=event)
+    return len(tickets)

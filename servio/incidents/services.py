@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from servio.core import outbox
 from servio.core.workflow import Transition
+from servio.incidents.workflow import auto_close_window
 from servio.tickets.models import Kind, Ticket
 
 # What a child incident's resolution notes start with when its major incident resolves it.
@@ -59,7 +59,7 @@ def incidents_auto_close(*, now: datetime | None = None, batch: int = 500) -> in
     """
     from servio.tickets.services import transition_as_system
 
-    cutoff = (now or timezone.now()) - timedelta(days=settings.SERVIO_INCIDENT_AUTOCLOSE_DAYS)
+    cutoff = (now or timezone.now()) - auto_close_window()
     due = Ticket.objects.filter(kind=Kind.INCIDENT, status="resolved", resolved_at__lt=cutoff)
     closed = 0
     last_pk = 0

@@ -6,7 +6,7 @@ new -> in_progress -> on_hold -> in_progress -> resolved -> closed
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -52,11 +52,28 @@ def reopen_window() -> timedelta:
     return timedelta(days=settings.SERVIO_INCIDENT_REOPEN_DAYS)
 
 
+def auto_close_window() -> timedelta:
+    return timedelta(days=settings.SERVIO_INCIDENT_AUTOCLOSE_DAYS)
+
+
+def reopen_deadline(ticket) -> datetime | None:
+    """Until when the requester may reopen this resolved ticket (None: not resolved)."""
+    return ticket.resolved_at + reopen_window() if ticket.resolved_at else None
+
+
+def closes_itself_at(ticket) -> datetime | None:
+    """When the auto-close job closes this resolved incident (None: it does not)."""
+    if ticket.kind != "incident" or ticket.status != "resolved" or not ticket.resolved_at:
+        return None
+    return ticket.resolved_at + auto_close_window()
+
+
 def within_reopen_window(ticket, actor) -> str | None:
     """Requesters may reopen only for a while after resolution; staff may always."""
     if actor is not None and actor.is_staff_member:
         return None
-    if ticket.resolved_at and timezone.now() - ticket.resolved_at > reopen_window():
+    deadline = reopen_deadline(ticket)
+    if deadline is not None and timezone.now() > deadline:
         return (
             f"This incident was resolved more than {settings.SERVIO_INCIDENT_REOPEN_DAYS} days "
             "ago and can no longer be reopened. Report a new incident instead."

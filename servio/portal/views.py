@@ -14,11 +14,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from servio.api.pagination import InvalidCursor, paginate
 from servio.core.errors import DomainError, NotFound
 from servio.portal import selectors
-from servio.portal.forms import RatingForm, ReplyForm, TicketForm
+from servio.portal import services as portal_services
+from servio.portal.forms import RatingForm, ReplyForm, TicketForm, TicketListForm
 from servio.tickets import selectors as ticket_selectors
 from servio.tickets import services as ticket_services
 from servio.tickets.models import Service, Ticket
-from servio.web.errors import add_errors
+from servio.web.errors import add_errors, render_page
 from servio.workspace.selectors import status_label, transitions_for
 
 REQUESTER_ACTIONS = ("cancel", "close", "reopen")
@@ -32,6 +33,13 @@ def _ticket(request: HttpRequest, reference: str) -> Ticket:
         raise Http404(exc.detail) from exc
 
 
+def _render(request: HttpRequest, template: str, context: dict, status: int = 200):
+    """A page; a refusal (a form with errors, 422; an action refused, 409) is answered 200 with
+    the real status in X-Servio-Status, as the desk answers HTMX: browsers log every 4xx page
+    as a console error (docs/ui.md, decision 32). The security log reads the header."""
+    return render_page(request, template, context, status)
+
+
 def _too_big(files) -> list[str]:
     limit = settings.SERVIO_ATTACHMENT_MAX_BYTES
     return [f.name for f in files if f.size and f.size > limit]
@@ -39,26 +47,45 @@ def _too_big(files) -> list[str]:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """What waits for the requester, then their tickets: open, closed or all, searchable."""
     user = request.user
     org = user.organization
     shares = bool(org and org.requesters_see_org_tickets)
-    scope = "organization" if shares and request.GET.get("scope") == "organization" else "mine"
-    tickets, order = selectors.my_tickets(user=user, scope=scope)
+    filters = TicketListForm(request.GET)
+    scope = (
+        "organization" if shares and filters.value("scope", "mine") == "organization" else "mine"
+    )
+    show, q = filters.value("show", "all"), filters.value("q", "")
+    waiting, more_waiting = selectors.needs_action(user=user)
+    tickets, order = selectors.my_tickets(user=user, scope=scope, show=show, q=q)
     try:
         page = paginate(tickets, order=order, cursor=request.GET.get("cursor"), limit=PAGE_SIZE)
     except InvalidCursor:  # a cursor of another list, or damaged: start at the first page
         page = paginate(tickets, order=order, cursor=None, limit=PAGE_SIZE)
-    context = {"nav": "portal", "page": page, "scope": scope, "shares": shares}
+    context = {
+        "nav": "portal",
+        "page": page,
+        "scope": scope,
+        "shares": shares,
+        "show": show,
+        "q": q,
+        "filters": filters,
+        "params": {"scope": scope, "show": show, **({"q": q} if q else {})},
+        "waiting": waiting,
+        "more_waiting": more_waiting,
+    }
     return render(request, "portal/home.html", context)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def ticket_new(request: HttpRequest) -> HttpResponse:
-    """Report an incident or ask for something: what, details, urgency, service, files."""
+    """Report an incident or ask for something: what, details, how bad, who, service, files."""
     kind = "request" if request.GET.get("kind") == "request" else "incident"
     services = list(Service.objects.filter(is_active=True).only("pk", "name")[:200])
-    form = TicketForm(request.POST or None, kind=kind, services=services)
+    form = TicketForm(
+        request.POST or None, kind=kind, services=services, answers=selectors.answers()
+    )
     files = request.FILES.getlist("files")
     status = 200
     if request.method == "POST":
@@ -68,14 +95,14 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, f"These files are too large: {', '.join(too_big)}.")
             else:
                 try:
-                    ticket = ticket_services.ticket_create(
+                    ticket = portal_services.ticket_report(
                         actor=request.user,
                         kind=kind,
                         title=form.cleaned_data["title"],
                         description=form.cleaned_data["description"],
-                        urgency=form.cleaned_data["urgency"],
+                        how_bad=form.cleaned_data.get("how_bad"),
+                        affected=form.cleaned_data.get("affected"),
                         service=form.cleaned_data["service"],
-                        source=Ticket.Source.PORTAL,
                     )
                 except DomainError as exc:
                     add_errors(form, exc)
@@ -88,7 +115,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
                     )
                     return redirect("portal:ticket", reference=ticket.reference)
     context = {"nav": "ask" if kind == "request" else "report", "form": form, "kind": kind}
-    return render(request, "portal/ticket_new.html", context, status=status)
+    return _render(request, "portal/ticket_new.html", context, status=status)
 
 
 def _attach(request, ticket, files, comment=None) -> list[str]:
@@ -113,22 +140,28 @@ def _attach(request, ticket, files, comment=None) -> list[str]:
 def _page(request, ticket, *, reply=None, rating=None, action_error="", status=200):
     user = request.user
     allowed = {t["name"]: t for t in transitions_for(ticket, user)}
-    actions = [allowed[name] for name in ("close", "reopen", "cancel") if name in allowed]
+    answers = [allowed[name] for name in ("close", "reopen") if name in allowed]
+    survey = selectors.open_survey(user=user, ticket=ticket)
     context = {
         "nav": "portal",
         "ticket": ticket,
         "status_label": status_label(ticket),
+        "next_step": selectors.next_step(user=user, ticket=ticket),
+        "resolution": selectors.resolution(ticket),
+        "handled_by": selectors.handled_by(ticket),
         "conversation": selectors.conversation(user=user, ticket=ticket),
         "reply": reply or ReplyForm(),
-        "actions": actions,
-        "survey": selectors.open_survey(user=user, ticket=ticket),
+        "resolution_actions": answers,  # confirm or reopen, beside the resolution
+        "cancel_action": allowed.get("cancel"),
+        "survey": survey,
+        "my_actions": selectors.my_actions(user=user, ticket=ticket, survey=survey),
         "my_rating": selectors.my_rating(user=user, ticket=ticket),
         "rating_form": rating or RatingForm(),
         "action_error": action_error,
         "can_reply": ticket.is_open or ticket.status == "resolved",
         "portal": True,
     }
-    return render(request, "portal/ticket.html", context, status=status)
+    return _render(request, "portal/ticket.html", context, status=status)
 
 
 @login_required

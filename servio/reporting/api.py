@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from ninja import Query, Router
 
 from servio.api.schemas import Problem
-from servio.reporting import exports, selectors
+from servio.reporting import exports, selectors, zones
 from servio.reporting.schemas import ServiceDeskMetricsOut, ServiceDeskQuery
 
 router = Router(tags=["reporting"])
@@ -31,18 +31,21 @@ RESPONSES = {
 )
 def service_desk(request: HttpRequest, query: Query[ServiceDeskQuery]):
     """Backlog, opened vs resolved per day, MTTA, MTTR, first-contact resolution, SLA
-    compliance, reassignment rate and CSAT for [start, end), over the tickets you may see.
+    compliance, reassignment rate and CSAT for [start, end), over the tickets you may see,
+    with days in the time zone `tz` (the answer's `time_zone` says which).
 
     For team leads, change managers and administrators; see docs/reporting.md for how each
     figure is defined.
     """
-    start, end = selectors.default_period(start=query.start, end=query.end)
+    zone = zones.zone_named(query.tz)
+    start, end = selectors.default_period(start=query.start, end=query.end, zone=zone)
     metrics = selectors.service_desk_metrics(
         user=request.auth,
         start=start,
         end=end,
         team_id=query.team,
         organization_id=query.organization,
+        time_zone=zone.key,
     )
     if query.format == "csv":
         return exports.service_desk_csv_response(metrics)

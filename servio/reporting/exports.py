@@ -2,13 +2,13 @@
 
 Columns: figure, team_id, team, priority, day, measure, value. A cell a figure does not use is
 empty, and so is a value that does not exist (a median of nothing). Text that a spreadsheet
-would evaluate as a formula gets a leading apostrophe.
+would evaluate as a formula gets a leading apostrophe. The period's rows say the time zone of
+the days.
 """
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 from collections.abc import Iterator
 from typing import Any
@@ -33,6 +33,7 @@ def rows(metrics: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
     yield COLUMNS
     for name in ("start", "end"):
         yield ("period", "", "", "", "", name, metrics["period"][name].isoformat())
+    yield ("period", "", "", "", "", "time_zone", metrics["time_zone"])
     for row in metrics["backlog"]:
         yield ("backlog", row["team_id"], row["team"], row["priority"], "", "count", row["count"])
     for row in metrics["opened_vs_resolved"]:
@@ -55,10 +56,9 @@ def service_desk_csv(metrics: dict[str, Any]) -> str:
 
 
 def service_desk_csv_response(metrics: dict[str, Any]) -> HttpResponse:
-    """The download: `service-desk-<start>-<end>.csv`, UTC dates of the period."""
-    period = metrics["period"]
-    last = period["end"] - dt.timedelta(microseconds=1)
-    name = f"service-desk-{period['start']:%Y%m%d}-{last:%Y%m%d}.csv"
+    """The download: `service-desk-<first day>-<last day>.csv`, days in the report's zone."""
+    days = metrics["opened_vs_resolved"]
+    name = f"service-desk-{days[0]['day']:%Y%m%d}-{days[-1]['day']:%Y%m%d}.csv"
     response = HttpResponse(service_desk_csv(metrics), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

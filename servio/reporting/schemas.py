@@ -31,6 +31,12 @@ class ServiceDeskQuery(Schema):
     format: Literal["json", "csv"] = Field(
         "json", description="`csv` downloads the figures as a CSV file (one value a row)."
     )
+    tz: str = Field(
+        None,
+        max_length=64,
+        description="The time zone of the report's days, an IANA name such as `Europe/Berlin` "
+        "(default: the installation's report time zone, see `time_zone` in the answer).",
+    )
 
 
 class PeriodOut(Schema):
@@ -46,7 +52,7 @@ class BacklogRow(Schema):
 
 
 class DayRow(Schema):
-    day: dt.date = Field(..., description="A UTC day.")
+    day: dt.date = Field(..., description="A day in the report's `time_zone`.")
     opened: int
     resolved: int
 
@@ -83,6 +89,9 @@ class CsatOut(Schema):
 
 class ServiceDeskMetricsOut(Schema):
     period: PeriodOut
+    time_zone: str = Field(
+        ..., description="The IANA time zone the days are in (`opened_vs_resolved`)."
+    )
     backlog: list[BacklogRow]
     opened_vs_resolved: list[DayRow]
     mtta: TimingOut = Field(..., description="Created to first public agent reply.")

@@ -2,80 +2,59 @@
 
 Every figure is read from the tickets the user may see (`Ticket.objects.visible_to`), of the
 service desk's kinds (incidents and service requests), narrowed by the team and organisation
-filters. The definitions are in docs/reporting.md; the API (`servio/reporting/api.py`) and the
-dashboard page both call `service_desk_metrics`.
+filters, with days in the report's time zone. The definitions are in docs/reporting.md; the API
+(`servio/reporting/api.py`) and the dashboard page both call `service_desk_metrics`.
+
+Whole days of whole organisations and teams come from the report tables when they are built
+(decision 29, `stored.py`); the rest is counted from the tickets. Both give the same figures:
+`stored=False` counts everything from the tickets, and the tests compare the two.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import connections, transaction
-from django.db.models import (
-    Aggregate,
-    Count,
-    Exists,
-    F,
-    FloatField,
-    Func,
-    OuterRef,
-    Q,
-    QuerySet,
-    Window,
-)
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Window
 from django.db.models.functions import RowNumber, TruncDate
 from django.utils import timezone
 
 from servio.accounts.models import Organization, Team
-from servio.accounts.roles import STAFF_ROLES
 from servio.core.errors import NotFound, PermissionDenied, ValidationFailed
-from servio.sla.models import ClockState, SlaClock, SlaPolicy
-from servio.surveys.models import SurveyResponse
+from servio.reporting import distribution, figures, stored, zones
+from servio.reporting.distribution import PERCENTILES
+from servio.reporting.figures import (
+    RATINGS,
+    SERVICE_DESK_KINDS,
+    EpochSeconds,
+    PercentileCont,
+    between,
+    first_contact_resolution,
+)
 from servio.tickets import workflows
-from servio.tickets.models import Comment, Kind, Ticket
+from servio.tickets.models import Ticket, visible_parts
 
-# The service desk's own work; problems, changes and tasks have lifecycles of another scale.
-SERVICE_DESK_KINDS = (Kind.INCIDENT, Kind.REQUEST)
+__all__ = [
+    "MAX_PERIOD",
+    "PROBE_PERIOD",
+    "SERVICE_DESK_KINDS",
+    "can_read_dashboard",
+    "default_period",
+    "first_contact_resolution",
+    "service_desk_metrics",
+]
+
 MAX_PERIOD = dt.timedelta(days=366)
 DEFAULT_DAYS = 30
-PERCENTILES = {"median_seconds": 0.5, "p90_seconds": 0.9}
-RATINGS = range(1, 6)
 # Up to this long a period's SLA clocks are checked one by one against the scope (see below).
 PROBE_PERIOD = dt.timedelta(days=92)
-
-
-class EpochSeconds(Func):
-    """Seconds from `start` to `end` (two datetime columns), as a float."""
-
-    output_field = FloatField()
-
-    def __init__(self, end: str, start: str) -> None:
-        super().__init__(F(end), F(start))
-
-    def as_sql(self, compiler, connection, function=None, template=None, arg_joiner=None, **extra):
-        end, start = (compiler.compile(e) for e in self.get_source_expressions())
-        if connection.vendor == "postgresql":
-            sql = f"EXTRACT(EPOCH FROM ({end[0]} - {start[0]}))::double precision"
-        else:  # SQLite keeps datetimes as text; julianday() reads them to the millisecond.
-            sql = f"((julianday({end[0]}) - julianday({start[0]})) * 86400.0)"
-        return sql, (*end[1], *start[1])
-
-
-class PercentileCont(Aggregate):
-    """PostgreSQL's continuous percentile: the value at `fraction`, interpolated linearly."""
-
-    function = "percentile_cont"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
-
-    def __init__(self, expression: Any, *, fraction: float) -> None:
-        if not 0 <= fraction <= 1:
-            raise ValueError("fraction must be between 0 and 1")
-        super().__init__(expression, fraction=repr(float(fraction)))
 
 
 def can_read_dashboard(user) -> bool:
@@ -94,17 +73,22 @@ def require_dashboard_reader(*, user) -> None:
 
 
 def default_period(
-    *, start: dt.datetime | None = None, end: dt.datetime | None = None, now=None
+    *,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    now=None,
+    zone: ZoneInfo | None = None,
 ) -> tuple[dt.datetime, dt.datetime]:
     """Fill in what the caller left out: the end is now, the start 30 days before the end.
 
-    With neither given the period starts at midnight UTC 29 days ago, so the chart shows 30
-    whole days, today's so far included.
+    With neither given the period starts at midnight 29 days ago in `zone` (default: UTC), so
+    the chart shows 30 whole days, today's so far included.
     """
     now = now or timezone.now()
     if start is None and end is None:
-        midnight = now.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        return midnight - dt.timedelta(days=DEFAULT_DAYS - 1), now
+        zone = zone or ZoneInfo("UTC")
+        today = zones.day_of(now, zone)
+        return zones.start_of(today - dt.timedelta(days=DEFAULT_DAYS - 1), zone), now
     if end is None:
         end = now
     if start is None:
@@ -122,82 +106,67 @@ def service_desk_metrics(
     end: dt.datetime,
     team_id: int | None = None,
     organization_id: int | None = None,
+    time_zone: str | None = None,
+    stored_figures: bool = True,
 ) -> dict[str, Any]:
-    """The dashboard's figures for [start, end) over the tickets the user may see.
+    """The dashboard's figures for [start, end) over the tickets the user may see, with days
+    in `time_zone` (an IANA name; default: the first of SERVIO_REPORT_TIME_ZONES).
 
-    PermissionDenied for anyone without `reports.read`; ValidationFailed naming `start` or
-    `end` for a bad period; NotFound for a team or organisation the user may not see.
+    PermissionDenied for anyone without `reports.read`; ValidationFailed naming `start`, `end`
+    or `tz` for a bad period or time zone; NotFound for a team or organisation the user may
+    not see. `stored_figures=False` counts everything from the tickets (for comparisons).
     """
     require_dashboard_reader(user=user)
+    zone = zones.zone_named(time_zone)
     start, end = _checked_period(start, end)
     tickets = _scoped_tickets(user, team_id=team_id, organization_id=organization_id)
-    created = tickets.filter(created_at__gte=start, created_at__lt=end)
-    # resolved_at is set only while a ticket is resolved or closed; the status makes the
-    # (status, resolved_at) index usable.
-    resolved = tickets.filter(
-        status__in=workflows.closed_statuses(), resolved_at__gte=start, resolved_at__lt=end
-    )
     with _reporting_queries(tickets.db):
-        mtta = _timing(created, begin="created_at", finish="first_response_at")
-        mttr = _timing(
-            resolved,
-            begin="created_at",
-            finish="resolved_at",
-            total=Count("id"),
-            reassigned=Count("id", filter=Q(reassignment_count__gt=0)),
-            first_contact=Count("id", filter=first_contact_resolution()),
-        )
+        parts = functools.cache(lambda: visible_parts(user))
+        part = None
+        if stored_figures:
+            part = stored.stored_days(
+                zone=zone,
+                start=start,
+                end=end,
+                parts=parts,
+                team_id=team_id,
+                organization_id=organization_id,
+                now=timezone.now(),
+            )
+        if part is None:
+            result = _counted(tickets, start, end, zone)
+        else:
+            singles = _seen_personally(parts(), team_id=team_id, organization_id=organization_id)
+            result = _combined(tickets, start, end, zone, part, singles)
         return {
             "period": {"start": start, "end": end},
+            "time_zone": zone.key,
             "backlog": _backlog(tickets),
-            "opened_vs_resolved": _opened_vs_resolved(created, resolved, start, end),
-            "mtta": _timing_out(mtta),
-            "mttr": _timing_out(mttr),
-            "first_contact_resolution": {
-                "rate": _rate(mttr["first_contact"], mttr["total"]),
-                "fcr_count": mttr["first_contact"],
-                "resolved_count": mttr["total"],
-            },
-            "sla_compliance": _sla_compliance(tickets, start, end),
-            "reassignment_rate": {
-                "rate": _rate(mttr["reassigned"], mttr["total"]),
-                "reassigned": mttr["reassigned"],
-                "total": mttr["total"],
-            },
-            "csat": _csat(tickets, start, end),
+            **result,
         }
-
-
-def first_contact_resolution() -> Q:
-    """A resolved ticket resolved at first contact: never reassigned, never reopened, and at
-    most one public reply by service desk staff other than the requester."""
-    agent_replies = Comment.objects.filter(
-        ~Q(author_id=OuterRef("requester_id")),
-        ticket_id=OuterRef("pk"),
-        is_internal=False,
-        author__role__in=STAFF_ROLES,
-    )
-    # Sliced [1:2], EXISTS asks for a second reply and stops reading there.
-    # The cheap tests first: in an aggregate's FILTER, PostgreSQL evaluates them in this order.
-    return Q(reassignment_count=0, reopen_count=0) & Q(~Exists(agent_replies[1:2]))
 
 
 @contextmanager
 def _reporting_queries(using: str) -> Iterator[None]:
-    """On PostgreSQL, run the figures' queries without JIT compilation.
+    """On PostgreSQL, run the figures' queries in one snapshot and without JIT compilation.
 
-    The planner's cost of the first-contact subquery (one probe per resolved ticket) passes
-    `jit_above_cost`, and compiling then takes several times longer (about 0.5 s) than the
-    query itself; none of these aggregates gains from JIT. `SET LOCAL` ends with the
-    transaction (inside an outer transaction, with that one). SQLite needs nothing, and an
-    explicit transaction there would take the write lock (IMMEDIATE mode).
+    REPEATABLE READ: the report tables' rows and the tickets are read as of one instant, so a
+    refresh that commits meanwhile cannot be counted half. JIT: the planner's cost of the
+    first-contact subquery (one probe per resolved ticket) passes `jit_above_cost`, and
+    compiling then takes several times longer (about 0.5 s) than the query itself; none of
+    these aggregates gains from JIT. Inside an outer transaction the isolation level is that
+    transaction's. SQLite needs nothing, and an explicit transaction there would take the
+    write lock (IMMEDIATE mode).
     """
     connection = connections[using]
     if connection.vendor != "postgresql":
         yield
         return
+    outermost = not connection.in_atomic_block
     with transaction.atomic(using=using):
         with connection.cursor() as cursor:
+            if outermost:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             cursor.execute("SET LOCAL jit = off")
         yield
 
@@ -242,59 +211,63 @@ def _scoped_tickets(user, *, team_id: int | None, organization_id: int | None) -
     return tickets
 
 
-# --- the figures ------------------------------------------------------------------------------
+def _seen_personally(parts, *, team_id: int | None, organization_id: int | None) -> list[int]:
+    """Ids of the service desk tickets the reader sees only personally (requested, watched,
+    assigned) outside their whole organisations and teams, within the filters.
 
-
-def _backlog(tickets: QuerySet[Ticket]) -> list[dict[str, Any]]:
-    """Open tickets now, by team (None: unassigned, listed last) and priority.
-
-    `NOT IN` the closed statuses, as `Ticket.objects.open()`: the predicate of the partial
-    indexes of open tickets (`t_open_team_queue`), so PostgreSQL reads only those.
+    Outside the whole parts means: of an organisation not among them (named, so that
+    PostgreSQL intersects the personal tickets with that organisation's index instead of
+    reading every personal ticket), and of no team among them.
     """
-    rows = (
-        tickets.exclude(status__in=workflows.closed_statuses())
-        .values("team_id", "team__name", "priority")
-        .annotate(count=Count("id"))
-        .order_by(F("team__name").asc(nulls_last=True), "team_id", "priority")
+    if parts.everything or parts.personal is None:
+        return []
+    unseen = Organization.objects.exclude(pk__in=parts.organizations)
+    if organization_id is not None:
+        unseen = unseen.filter(pk=organization_id)
+    organizations = list(unseen.values_list("pk", flat=True))
+    if not organizations:
+        return []
+    tickets = Ticket.objects.filter(
+        parts.personal, kind__in=SERVICE_DESK_KINDS, organization_id__in=organizations
     )
-    return [
-        {
-            "team_id": row["team_id"],
-            "team": row["team__name"],
-            "priority": row["priority"],
-            "count": row["count"],
-        }
-        for row in rows
-    ]
+    if parts.teams:
+        tickets = tickets.exclude(team_id__in=parts.teams)
+    if team_id is not None:
+        tickets = tickets.filter(team_id=team_id)
+    return list(tickets.values_list("pk", flat=True))
 
 
-def _per_day(tickets: QuerySet[Ticket], field: str) -> dict[dt.date, int]:
-    rows = (
-        tickets.annotate(day=TruncDate(field, tzinfo=dt.UTC))
-        .values("day")
-        .annotate(count=Count("id"))
-        .order_by()
-    )
-    return {row["day"]: row["count"] for row in rows}
+# --- the figures, counted from the tickets ----------------------------------------------------
 
 
-def _opened_vs_resolved(
-    created: QuerySet[Ticket], resolved: QuerySet[Ticket], start: dt.datetime, end: dt.datetime
-) -> list[dict[str, Any]]:
-    """Every UTC day that the period touches, zeros included."""
-    opened_by_day = _per_day(created, "created_at")
-    resolved_by_day = _per_day(resolved, "resolved_at")
-    first, last = start.date(), (end - dt.timedelta(microseconds=1)).date()
-    days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
-    return [
-        {"day": day, "opened": opened_by_day.get(day, 0), "resolved": resolved_by_day.get(day, 0)}
-        for day in days
-    ]
-
-
-def _timing(
-    tickets: QuerySet[Ticket], *, begin: str, finish: str, **measures: Any
+def _counted(
+    tickets: QuerySet[Ticket], start: dt.datetime, end: dt.datetime, zone: ZoneInfo
 ) -> dict[str, Any]:
+    """Every figure but the backlog, counted from the tickets in scope."""
+    created = tickets.filter(created_at__gte=start, created_at__lt=end)
+    # resolved_at is set only while a ticket is resolved or closed; the status makes the
+    # (status, resolved_at) index usable.
+    resolved = figures.resolved(tickets).filter(resolved_at__gte=start, resolved_at__lt=end)
+    mtta = _timing(created, "first_response_at", "created_at")
+    mttr = _timing(resolved, "resolved_at", "created_at", **figures.resolved_measures())
+    clocks = figures.finished_sla_clocks().filter(stopped_at__gte=start, stopped_at__lt=end)
+    if end - start <= PROBE_PERIOD:
+        sla = _clock_counts(clocks, _in_scope(tickets))
+    else:
+        sla = _clock_counts(clocks.filter(ticket__in=tickets), None)
+    answers = figures.survey_answers().filter(created_at__gte=start, created_at__lt=end)
+    return _assemble(
+        days=zones.days_touched(start, end, zone),
+        opened=_per_day(created, "created_at", zone),
+        resolved=_per_day(resolved, "resolved_at", zone),
+        mtta=mtta,
+        mttr=mttr,
+        sla=sla,
+        ratings=_ratings(answers, _in_scope(tickets)),
+    )
+
+
+def _timing(tickets: QuerySet[Ticket], finish: str, begin: str, **measures: Any) -> dict[str, Any]:
     """Count, median and 90th percentile of `finish - begin` (rows where `finish` is set),
     with further aggregates computed in the same query.
 
@@ -335,16 +308,8 @@ def _percentiles_by_rank(
         if low is None or high is None:  # rows changed between the two queries
             result[name] = None
         else:
-            result[name] = low + (high - low) * (position - math.floor(position))
+            result[name] = distribution.interpolate(low, high, position)
     return result
-
-
-def _timing_out(timing: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "median_seconds": _seconds(timing["median_seconds"]),
-        "p90_seconds": _seconds(timing["p90_seconds"]),
-        "count": timing["count"],
-    }
 
 
 def _in_scope(tickets: QuerySet[Ticket]) -> Q:
@@ -357,46 +322,188 @@ def _in_scope(tickets: QuerySet[Ticket]) -> Q:
     return Q(Exists(tickets.filter(pk=OuterRef("ticket_id"))))
 
 
-def _sla_compliance(tickets: QuerySet[Ticket], start: dt.datetime, end: dt.datetime) -> dict:
-    """Requester SLA clocks (not OLAs or contracts) that finished met or breached in the period;
-    like the SLA compliance report, a clock counts as breached if it ever passed its target.
+def _clock_counts(clocks, scope: Q | None) -> dict[bool, int]:
+    """Finished clocks by `breached`: counted where `scope` holds (None: all given).
 
     There are about two clocks per ticket: over a short period, checking each clock's ticket is
     cheapest; over a long one, PostgreSQL's join with the tickets in scope (one pass over them)
     is (on a million tickets: 0.13 s against 0.38 s for 30 days, 2.4 s against 1.1 s for 366).
     """
-    clocks = SlaClock.objects.filter(
-        policy_type=SlaPolicy.Type.SLA,
-        state__in=[ClockState.MET, ClockState.BREACHED],
-        stopped_at__gte=start,
-        stopped_at__lt=end,
-    )
-    if end - start <= PROBE_PERIOD:
-        count = Count("id", filter=_in_scope(tickets))
-    else:
-        clocks, count = clocks.filter(ticket__in=tickets), Count("id")
+    count = Count("id") if scope is None else Count("id", filter=scope)
     rows = clocks.values("breached").annotate(count=count).order_by()
-    counts = {row["breached"]: row["count"] for row in rows}
-    met, breached = counts.get(False, 0), counts.get(True, 0)
-    return {"met": met, "breached": breached, "rate": _rate(met, met + breached)}
+    return {row["breached"]: row["count"] for row in rows}
 
 
-def _csat(tickets: QuerySet[Ticket], start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
-    """Survey answers given in the period about the tickets in scope."""
+def _ratings(answers, scope: Q) -> Counter[int]:
+    """Survey answers about tickets in scope, by rating."""
+    rows = answers.values("rating").annotate(count=Count("id", filter=scope)).order_by()
+    return Counter({row["rating"]: row["count"] for row in rows})
+
+
+def _per_day(tickets: QuerySet[Ticket], field: str, zone: ZoneInfo) -> Counter[dt.date]:
     rows = (
-        SurveyResponse.objects.filter(created_at__gte=start, created_at__lt=end)
-        .values("rating")
-        .annotate(count=Count("id", filter=_in_scope(tickets)))
+        tickets.annotate(day=TruncDate(field, tzinfo=zone))
+        .values("day")
+        .annotate(count=Count("id"))
         .order_by()
     )
-    distribution = dict.fromkeys(RATINGS, 0)
-    distribution.update({row["rating"]: row["count"] for row in rows})
-    responses = sum(distribution.values())
-    total = sum(rating * count for rating, count in distribution.items())
+    return Counter({row["day"]: row["count"] for row in rows})
+
+
+# --- the figures, stored days combined with counted ones ---------------------------------------
+
+
+def _combined(
+    tickets: QuerySet[Ticket],
+    start: dt.datetime,
+    end: dt.datetime,
+    zone: ZoneInfo,
+    part: stored.StoredDays,
+    singles: list[int],
+) -> dict[str, Any]:
+    """Every figure but the backlog: the stored days' rows of the whole parts, plus what they
+    leave out counted from the tickets (the rest of the period, and the tickets the reader sees
+    personally outside the whole parts). The two sets of tickets do not overlap."""
+
+    def counted(field: str, key: str = "pk") -> Q:
+        """Outside the stored days, or in them but only personally seen."""
+        outside = between(field, start, part.start) | between(field, part.end, end)
+        if not singles:
+            return outside
+        return outside | (Q(**{f"{key}__in": singles}) & between(field, part.start, part.end))
+
+    created = tickets.filter(counted("created_at"))
+    resolved = figures.resolved(tickets).filter(counted("resolved_at"))
+    days = stored.day_counts(part)
+    totals: Counter[str] = Counter()
+    for row in days.values():
+        totals.update(row)
+    stored_histograms = stored.histograms(part)
+
+    response = list(
+        created.filter(first_response_at__isnull=False)
+        .annotate(seconds=figures.response_seconds())
+        .values_list("seconds", flat=True)
+    )
+    resolution = list(
+        resolved.annotate(seconds=figures.resolution_seconds()).values_list("seconds", flat=True)
+    )
+    live = {"response": response, "resolution": resolution}
+    ranks = {m: distribution.locate(stored_histograms[m], live[m]) for m in live}
+    wanted = {m: r.wanted for m, r in ranks.items() if r is not None}
+    values = stored.durations(part, wanted)
+    mtta: dict[str, Any] = distribution.at_ranks(
+        ranks["response"], values.get("response", {}), response
+    )
+    mttr: dict[str, Any] = distribution.at_ranks(
+        ranks["resolution"], values.get("resolution", {}), resolution
+    )
+    mtta["count"] = totals["answered"] + len(response)
+    counts = resolved.aggregate(**figures.resolved_measures())
+    mttr["count"] = totals["resolved"] + len(resolution)
+    for name, stored_name in (
+        ("total", "resolved"),
+        ("reassigned", "reassigned"),
+        ("first_contact", "first_contact"),
+    ):
+        mttr[name] = totals[stored_name] + counts[name]
+
+    clocks = figures.finished_sla_clocks().filter(counted("stopped_at", "ticket_id"))
+    sla = Counter(_clock_counts(clocks, _in_scope(tickets)))
+    sla[False] += totals["sla_met"]
+    sla[True] += totals["sla_breached"]
+    answers = figures.survey_answers().filter(counted("created_at", "ticket_id"))
+    ratings = _ratings(answers, _in_scope(tickets))
+    for rating in RATINGS:
+        ratings[rating] += totals[f"rated_{rating}"]
+
+    opened = _per_day(created, "created_at", zone)
+    resolved_by_day = _per_day(resolved, "resolved_at", zone)
+    for day, row in days.items():
+        opened[day] += row["opened"]
+        resolved_by_day[day] += row["resolved"]
+    return _assemble(
+        days=zones.days_touched(start, end, zone),
+        opened=opened,
+        resolved=resolved_by_day,
+        mtta=mtta,
+        mttr=mttr,
+        sla=sla,
+        ratings=ratings,
+    )
+
+
+# --- the answer -------------------------------------------------------------------------------
+
+
+def _assemble(
+    *,
+    days: list[dt.date],
+    opened: Counter[dt.date],
+    resolved: Counter[dt.date],
+    mtta: dict[str, Any],
+    mttr: dict[str, Any],
+    sla: dict[bool, int],
+    ratings: Counter[int],
+) -> dict[str, Any]:
+    met, breached = sla.get(False, 0), sla.get(True, 0)
+    distribution_ = {str(rating): ratings.get(rating, 0) for rating in RATINGS}
+    responses = sum(distribution_.values())
+    rated = sum(rating * ratings.get(rating, 0) for rating in RATINGS)
     return {
-        "average": round(total / responses, 2) if responses else None,
-        "responses": responses,
-        "distribution": {str(rating): count for rating, count in distribution.items()},
+        "opened_vs_resolved": [
+            {"day": day, "opened": opened.get(day, 0), "resolved": resolved.get(day, 0)}
+            for day in days
+        ],
+        "mtta": _timing_out(mtta),
+        "mttr": _timing_out(mttr),
+        "first_contact_resolution": {
+            "rate": _rate(mttr["first_contact"], mttr["total"]),
+            "fcr_count": mttr["first_contact"],
+            "resolved_count": mttr["total"],
+        },
+        "sla_compliance": {"met": met, "breached": breached, "rate": _rate(met, met + breached)},
+        "reassignment_rate": {
+            "rate": _rate(mttr["reassigned"], mttr["total"]),
+            "reassigned": mttr["reassigned"],
+            "total": mttr["total"],
+        },
+        "csat": {
+            "average": round(rated / responses, 2) if responses else None,
+            "responses": responses,
+            "distribution": distribution_,
+        },
+    }
+
+
+def _backlog(tickets: QuerySet[Ticket]) -> list[dict[str, Any]]:
+    """Open tickets now, by team (None: unassigned, listed last) and priority.
+
+    `NOT IN` the closed statuses, as `Ticket.objects.open()`: the predicate of the partial
+    indexes of open tickets (`t_open_team_queue`), so PostgreSQL reads only those.
+    """
+    rows = (
+        tickets.exclude(status__in=workflows.closed_statuses())
+        .values("team_id", "team__name", "priority")
+        .annotate(count=Count("id"))
+        .order_by(F("team__name").asc(nulls_last=True), "team_id", "priority")
+    )
+    return [
+        {
+            "team_id": row["team_id"],
+            "team": row["team__name"],
+            "priority": row["priority"],
+            "count": row["count"],
+        }
+        for row in rows
+    ]
+
+
+def _timing_out(timing: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "median_seconds": _seconds(timing["median_seconds"]),
+        "p90_seconds": _seconds(timing["p90_seconds"]),
+        "count": timing["count"],
     }
 
 

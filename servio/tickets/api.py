@@ -209,7 +209,7 @@ def list_tickets(
 ):
     """Tickets you may see, filtered and sorted; pass `next_cursor` back as `cursor`."""
     qs = selectors.ticket_summaries(user=request.auth, filters=filters)
-    page = paginate(qs, order=filters.ordering(), cursor=cursor, limit=limit)
+    page = selectors.ticket_page(qs, filters=filters, cursor=cursor, limit=limit)
     return {"items": summaries(page.items), "next_cursor": page.next_cursor}
 
 

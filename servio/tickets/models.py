@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
@@ -130,40 +131,79 @@ class NumberCounter(models.Model):
         return f"{self.kind}: {self.last}"
 
 
+@dataclass(frozen=True)
+class VisibleParts:
+    """What a person may see, in two parts: whole organisations and teams (every ticket of
+    theirs; `everything` for administrators), and tickets they see personally (requested,
+    watched, assigned), which may belong to other organisations. Reports read pre-aggregated
+    figures for the whole parts and count the personal tickets outside them one by one."""
+
+    everything: bool = False
+    organizations: tuple[int, ...] = ()
+    teams: tuple[int, ...] = ()
+    personal: Q | None = None
+
+    def whole(self) -> Q | None:
+        """Rows (tickets, or anything with `organization_id` and `team_id`) in the whole parts:
+        an empty Q for everything, None for nothing."""
+        if self.everything:
+            return Q()
+        condition = None
+        if self.organizations:
+            condition = Q(organization_id__in=self.organizations)
+        if self.teams:
+            teams = Q(team_id__in=self.teams)
+            condition = teams if condition is None else condition | teams
+        return condition
+
+
+def visible_parts(user, *, in_one_query: bool = False) -> VisibleParts:
+    """The visibility rule (decision 0003): admins all; staff the organisations they may see
+    (the provider and those their teams serve), their teams' work, and what they are assigned,
+    asked for or watch; requesters their own, ones they watch, their organisation's if it
+    shares. `Ticket.objects.visible_to` is this as a query."""
+    if not user.is_authenticated or not user.is_active:
+        return VisibleParts()
+    if user.has_capability("visibility.all"):
+        return VisibleParts(everything=True)
+    if in_one_query:  # see TicketQuerySet.visible_to
+        watched_by_user = Watcher.objects.filter(user=user).values("ticket_id")
+        personal = Q(requester=user) | Q(pk__in=watched_by_user)
+    else:
+        # Ids, not a subquery: an OR with a subquery keeps PostgreSQL from combining indexes.
+        watched = list(Watcher.objects.filter(user=user).values_list("ticket_id", flat=True))
+        personal = Q(requester=user) | Q(pk__in=watched) if watched else Q(requester=user)
+    if user.is_staff_member:
+        team_ids, org_ids = scope.staff_scope(user)
+        return VisibleParts(
+            organizations=tuple(org_ids),
+            teams=tuple(team_ids),
+            personal=Q(assignee=user) | personal,
+        )
+    org = user.organization
+    shared = (org.pk,) if org is not None and org.requesters_see_org_tickets else ()
+    return VisibleParts(organizations=shared, personal=personal)
+
+
 class TicketQuerySet(models.QuerySet["Ticket"]):
     def visible_to(self, user, *, in_one_query: bool = False) -> TicketQuerySet:
         """Admins: all. Staff: the organisations they may see (the provider and those their
         teams serve, see decision 0003), their teams' work, and what they are assigned, asked
         for or watch. Requesters: their own, ones they watch, their organisation's if it shares.
+        The rule is `visible_parts`: its whole parts, or the tickets seen personally.
 
         `in_one_query` reads the watched tickets in a subquery of the one query, instead of
         fetching their ids first: for lookups of a few tickets by number (the numbers written
         in a comment), where the index combining the ids keep does not matter.
         """
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.has_capability("visibility.all"):
+        parts = visible_parts(user, in_one_query=in_one_query)
+        if parts.everything:
             return self
-        if in_one_query:
-            watched_by_user = Watcher.objects.filter(user=user).values("ticket_id")
-            personal = Q(requester=user) | Q(pk__in=watched_by_user)
-        else:
-            # Ids, not a subquery: an OR with a subquery keeps PostgreSQL from combining indexes.
-            watched = list(Watcher.objects.filter(user=user).values_list("ticket_id", flat=True))
-            personal = Q(requester=user) | Q(pk__in=watched) if watched else Q(requester=user)
-        if user.is_staff_member:
-            team_ids, org_ids = scope.staff_scope(user)
-            return self.filter(
-                Q(organization_id__in=org_ids)
-                | Q(team_id__in=team_ids)
-                | Q(assignee=user)
-                | personal
-            )
-        condition = personal
-        org = user.organization
-        if org is not None and org.requesters_see_org_tickets:
-            condition |= Q(organization_id=org.pk)
-        return self.filter(condition)
+        whole, personal = parts.whole(), parts.personal
+        if whole is None or personal is None:
+            condition = whole if personal is None else personal
+            return self.none() if condition is None else self.filter(condition)
+        return self.filter(whole | personal)
 
     def open(self) -> TicketQuerySet:
         """Open work, as the workflows declare it (the partial indexes' predicate)."""

@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from servio.accounts.services import get_visible
+from servio.api.pagination import Page, page_limit, paginate
 from servio.audit.models import AuditEvent
 from servio.core.errors import NotFound
 from servio.core.rows import fetch_related
-from servio.tickets import refs
+from servio.tickets import refs, search
 from servio.tickets.filters import TicketFilter
 from servio.tickets.models import (
     Attachment,
@@ -29,6 +30,20 @@ def ticket_list(*, user, filters: TicketFilter) -> QuerySet[Ticket]:
     """Tickets the user may see that match the filters (unordered: the caller pages them)."""
     qs = Ticket.objects.visible_to(user).select_related(*LIST_RELATED)
     return filters.apply(qs, user)
+
+
+def ticket_page(
+    queryset: QuerySet, *, filters: TicketFilter, cursor: str | None, limit: int | None
+) -> Page:
+    """A page of a ticket list (`ticket_list`, `ticket_summaries` or narrower) in the filters'
+    order. A word search is planned for its words and looks for its page among the next
+    tickets in a time order first (`TicketFilter.window`; decision 28)."""
+    order = filters.ordering()
+    if not search.by_words(filters.q):
+        return paginate(queryset, order=order, cursor=cursor, limit=limit)
+    window = filters.window(page_limit(limit))
+    with search.planned_for_the_words():
+        return paginate(queryset, order=order, cursor=cursor, limit=limit, window=window)
 
 
 # What a ticket summary (api.ticket_summary) shows as stored; the rest are references.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from servio.core.workflow import Workflow
+from servio.core.workflow import REQUESTER, Workflow
 
 _workflows: dict[str, Workflow] = {}
 _after_transition: dict[str, list[Callable[..., None]]] = {}
@@ -71,6 +71,20 @@ def done_statuses() -> tuple[str, ...]:
 def abandoned_statuses() -> tuple[str, ...]:
     """Closed without the goal reached (cancelled)."""
     return _union(Workflow.abandoned_states)
+
+
+def awaiting_confirmation_statuses() -> tuple[str, ...]:
+    """Closed statuses whose outcome waits for the requester's word: from there the requester
+    may take a transition to a done state (confirm a resolution: resolved -> closed)."""
+
+    def pick(workflow: Workflow) -> list[str]:
+        done, found = set(workflow.done_states()), []
+        for t in workflow.transitions:
+            if REQUESTER in t.actors and t.target in done:
+                found += [s for s in workflow.state_names if s in t.sources]
+        return [s for s in found if not workflow.state(s).open]
+
+    return _union(pick)
 
 
 def is_open(kind: str, status: str) -> bool:

@@ -409,13 +409,16 @@ def _ticket_clocks(user, ticket: Ticket) -> list[SlaClock]:
 
 
 def ticket_links(*, user, texts: list[str]) -> dict[str, str]:
-    """The desk address of each ticket number written in these texts that the user may see
-    (one query when the texts name any ticket, none otherwise); the others stay plain text."""
+    """The address of each ticket number written in these texts that the user may see (one
+    query when the texts name any ticket, none otherwise); the others stay plain text."""
     written = find_terms(texts, NUMBER_IN_TEXT, limit=ticket_selectors.MAX_MENTIONS)
     if not written:
         return {}
     visible = ticket_selectors.visible_numbers(user=user, references=written)
-    prefix = reverse("workspace:ticket", kwargs={"reference": "X"})[:-2]
+    # The reader's own page of a ticket: the desk's for staff, the portal's for requesters
+    # (the portal's conversation is this timeline too).
+    page = "workspace:ticket" if user.has_capability("workspace.use") else "portal:ticket"
+    prefix = reverse(page, kwargs={"reference": "X"})[:-2]
     links = {}
     for number in visible:
         parsed = parse_number(number)
@@ -447,6 +450,8 @@ class TimelineEntry:
     internal: bool = False
     source: str = ""
     unauthenticated: bool = False  # came by email that was checked and not authenticated
+    by_staff: bool = False  # the actor works for the provider (the portal names them its way)
+    first_name: str = ""  # the actor's first name, when they have a name (never the email)
     reason: str = ""  # why a step was taken (a cancellation says why)
 
 
@@ -589,6 +594,7 @@ def timeline(*, user, ticket: Ticket, limit: int = 300) -> list[TimelineEntry]:
                 kind="note" if c.is_internal else "reply",
                 at=c.created_at,
                 actor=c.author.get_full_name(),
+                **_who(c.author),
                 html=rendered(c.body, links),
                 attachments=by_comment.get(c.pk, []),
                 internal=c.is_internal,
@@ -602,6 +608,7 @@ def timeline(*, user, ticket: Ticket, limit: int = 300) -> list[TimelineEntry]:
                 kind="file",
                 at=f.created_at,
                 actor=f.uploaded_by.get_full_name(),
+                **_who(f.uploaded_by),
                 title="attached a file",
                 attachments=[f],
                 internal=f.is_internal,
@@ -623,6 +630,7 @@ def timeline(*, user, ticket: Ticket, limit: int = 300) -> list[TimelineEntry]:
                 kind=kind,
                 at=e.at,
                 actor=_actor_name(e),
+                **_who(e.actor if "actor" in e._state.fields_cache else None),
                 title=title,
                 changes=[] if action == "ticket.created" else _event_changes(e, names),
                 reason=reason,
@@ -630,6 +638,19 @@ def timeline(*, user, ticket: Ticket, limit: int = 300) -> list[TimelineEntry]:
         )
     entries.sort(key=lambda entry: entry.at)
     return entries
+
+
+def first_name(person: User) -> str:
+    """A person's first name, never their email address ("" when they have no name)."""
+    full = (person.full_name or "").strip()
+    return full.split()[0] if full else ""
+
+
+def _who(person: User | None) -> dict[str, Any]:
+    """Whether the actor is staff, and their first name (for pages that show only that)."""
+    if person is None:
+        return {}
+    return {"by_staff": person.is_staff_member, "first_name": first_name(person)}
 
 
 def _actor_name(event: AuditEvent) -> str:

@@ -1,4 +1,5 @@
-"""The benchmark's in-process pieces: the baseline view and the queries-per-list counter."""
+"""The benchmark's in-process pieces: the baseline view, the queries-per-list counter and the
+search benchmark's requests."""
 
 from __future__ import annotations
 
@@ -77,3 +78,25 @@ def test_rounds_combine_into_their_means():
         {"throughput": 500.0, "p50_ms": 20.0, "p95_ms": 50.0, "errors": 2},
     ]
     assert combined(rounds) == {"throughput": 450.0, "p50_ms": 25.0, "p95_ms": 55.0, "errors": 2}
+
+
+def test_search_cases_answer_for_each_user_of_the_generated_desk():
+    from bench import search as bench_search
+
+    call_command("generate", "--tickets", "300", "--days", "2", "--seed", "3", "--no-progress")
+    people = bench_search.users()
+    assert set(people) == {"agent", "requester", "requester_own"}
+    requests = bench_search.requests_for(people)
+    times = bench_search.measure(requests, runs=1, warmup=0)
+    for user in people:
+        for case in bench_search.CASES:
+            assert len(times[f"{user}.{case}"]) == 1
+
+
+def test_percentiles_are_nearest_rank():
+    from bench.search import percentile
+
+    times = [float(n) for n in range(1, 21)]
+    assert percentile(times, 0.95) == 20.0
+    assert percentile(times[:10], 0.95) == 10.0
+    assert percentile([5.0], 0.95) == 5.0

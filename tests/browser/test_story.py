@@ -25,7 +25,7 @@ def test_requester_reports_agent_resolves_requester_rates_dashboard_counts(ui, p
     page.get_by_role("link", name="Something is broken").click()
     page.fill("#id_title", "VPN drops every ten minutes")
     page.fill("#id_description", "Since this morning. **Urgent** for the <b>finance</b> close.")
-    page.select_option("#id_urgency", "1")
+    page.locator("input[name=how_bad][value=stops_work]").check()
     requester.shot("portal-new-ticket")
     page.get_by_role("button", name="Send").click()
     expect(page.locator("h1#ticket-title")).to_have_text("VPN drops every ten minutes")

@@ -100,6 +100,15 @@ def test_demo_personas_have_work(desk, api_as):
     assert {t["organization"]["id"] for t in own} == {acme.pk}
 
 
+def test_the_demo_requester_has_tickets_waiting_for_them(desk):
+    from servio.portal.selectors import needs_action
+
+    requester = User.objects.get(email=demo.REQUESTER_EMAIL)
+    waiting, _ = needs_action(user=requester)
+    assert {action.code for w in waiting for action in w.actions} == {"answer", "confirm", "rate"}
+    assert all(w.ticket.requester_id == requester.pk for w in waiting)
+
+
 def test_audit_chain_and_ticket_invariants_hold(desk):
     audit_seal()  # what the runner's sealer does within seconds of `make run`
     result = audit_verify()

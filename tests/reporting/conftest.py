@@ -157,5 +157,5 @@ def service_desk(desk: Desk, personas: Personas) -> Desk:
     d.assign(at(2, 26, 9, 5), t12, desk_team, p.agent_desk)
     d.reply(at(2, 26, 9, 30), t12)
     d.resolve(at(3, 2, 9, 0), t12)
-    d.made.update(t1=t1, t2=t2, t3=t3, t4=t4, t6=t6, t7=t7, t8=t8, t9=t9, t10=t10, t12=t12)
+    d.made.update(t1=t1, t2=t2, t3=t3, t4=t4, t6=t6, t7=t7, t8=t8, t9=t9, t10=t10, t11=t11, t12=t12)
     return d

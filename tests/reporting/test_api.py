@@ -27,6 +27,7 @@ def test_the_figures_as_json(api_as, service_desk, personas):
     body = response.json()
     assert set(body) == {
         "period",
+        "time_zone",
         "backlog",
         "opened_vs_resolved",
         "mtta",
@@ -37,6 +38,7 @@ def test_the_figures_as_json(api_as, service_desk, personas):
         "csat",
     }
     assert body["period"] == {"start": "2026-03-02T00:00:00Z", "end": "2026-03-05T00:00:00Z"}
+    assert body["time_zone"] == "UTC"  # the installation's report time zone, by default
     assert body["opened_vs_resolved"][0] == {"day": "2026-03-02", "opened": 3, "resolved": 2}
     assert body["mttr"]["count"] == 5
     assert body["first_contact_resolution"] == {"rate": 40.0, "fcr_count": 2, "resolved_count": 5}
@@ -88,6 +90,10 @@ def test_an_organisation_the_user_cannot_see_is_not_found(api_as, personas):
         ({"team": 0}, "team"),
         ({"organization": 2**63}, "organization"),
         ({"format": "xlsx"}, "format"),
+        ({"tz": "Mars/Olympus_Mons"}, "tz"),
+        ({"tz": ""}, "tz"),
+        ({"tz": "../../etc/passwd"}, "tz"),
+        ({"tz": "E" * 65}, "tz"),
     ],
 )
 def test_bad_input_is_422_naming_the_field(api_as, personas, query, field):
@@ -109,9 +115,10 @@ def test_the_csv_download(api_as, service_desk, personas):
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0] == ["figure", "team_id", "team", "priority", "day", "measure", "value"]
     assert all(len(row) == 7 for row in rows)
-    assert rows[1:3] == [
+    assert rows[1:4] == [
         ["period", "", "", "", "", "start", "2026-03-02T00:00:00+00:00"],
         ["period", "", "", "", "", "end", "2026-03-05T00:00:00+00:00"],
+        ["period", "", "", "", "", "time_zone", "UTC"],
     ]
     desk_id = str(personas.team_desk.pk)
     assert ["backlog", desk_id, '\'=HYPERLINK("http://x.example")', "2", "", "count", "2"] in rows
@@ -126,7 +133,32 @@ def test_the_csv_download(api_as, service_desk, personas):
     assert values[("reassignment_rate", "reassigned")] == "1"
     assert values[("csat", "average")] == "3.67"
     assert [values[("csat", f"rating_{n}")] for n in range(1, 6)] == ["0", "1", "0", "1", "1"]
-    assert len(rows) == 1 + 2 + 2 + 3 * 2 + 17 + 5
+    assert len(rows) == 1 + 3 + 2 + 3 * 2 + 17 + 5
+
+
+def test_days_are_days_of_the_time_zone_asked_for(api_as, service_desk, personas):
+    """The same instants in Tokyo (UTC+9): T9, logged at 20:00 UTC on 4 March, was logged on
+    the 5th there; the period's end, midnight UTC, is 09:00 of the 5th, a fourth day."""
+    client = api_as(personas.admin)
+    body = client.get(URL, data={**QUERY, "tz": "Asia/Tokyo"}).json()
+    assert body["time_zone"] == "Asia/Tokyo"
+    assert body["period"] == {"start": "2026-03-02T00:00:00Z", "end": "2026-03-05T00:00:00Z"}
+    assert [(d["day"], d["opened"]) for d in body["opened_vs_resolved"]] == [
+        ("2026-03-02", 4),
+        ("2026-03-03", 2),
+        ("2026-03-04", 1),
+        ("2026-03-05", 1),
+    ]
+    csv_download = client.get(URL, data={**QUERY, "tz": "Asia/Tokyo", "format": "csv"})
+    assert csv_download["Content-Disposition"] == (
+        'attachment; filename="service-desk-20260302-20260305.csv"'
+    )
+    assert "period,,,,,time_zone,Asia/Tokyo" in csv_download.content.decode()
+    # Without a period: the last 30 days of Tokyo, from its midnight.
+    with time_machine.travel(at(3, 5, 12, 0), tick=False):
+        default = client.get(URL, data={"tz": "Asia/Tokyo"}).json()
+    assert default["period"] == {"start": "2026-02-03T15:00:00Z", "end": "2026-03-05T12:00:00Z"}
+    assert len(default["opened_vs_resolved"]) == 30
 
 
 def test_query_count_of_a_request_is_fixed(api_as, service_desk, personas, desk):
@@ -157,4 +189,4 @@ def test_the_openapi_document_declares_json_csv_and_problems():
     assert set(responses["404"]["content"]) == {"application/problem+json"}
     assert "team or organisation" in responses["404"]["description"]
     names = {p["name"] for p in operation["parameters"]}
-    assert names == {"start", "end", "team", "organization", "format"}
+    assert names == {"start", "end", "team", "organization", "format", "tz"}

@@ -243,3 +243,34 @@ def test_default_period_is_the_last_30_days():
     assert default_period(end=end, now=now) == (end - dt.timedelta(days=30), end)
     start = dt.datetime(2026, 3, 5, tzinfo=dt.UTC)
     assert default_period(start=start, now=now) == (start, now)
+
+
+def test_tickets_seen_personally_are_what_the_rule_adds_to_the_whole_parts(personas):
+    """The report counts these one by one, and the whole parts from the report tables."""
+    from servio.reporting.selectors import _seen_personally
+    from servio.tickets.models import visible_parts
+    from tests.factories import UserFactory
+    from tests.tickets.test_visibility_rule import _tickets
+
+    p = personas
+    former = UserFactory(email="fred@provider.example", role="agent", organization=p.provider)
+    tickets = _tickets(p, former)
+    found = {}
+    for user in (p.lead_desk, p.agent_desk, p.change_manager, former):
+        parts = visible_parts(user)
+        for filters in ({}, {"team_id": p.team_desk.pk}, {"organization_id": p.globex.pk}):
+            expected = Ticket.objects.visible_to(user).exclude(parts.whole())
+            if "team_id" in filters:
+                expected = expected.filter(team_id=filters["team_id"])
+            if "organization_id" in filters:
+                expected = expected.filter(organization_id=filters["organization_id"])
+            singles = _seen_personally(
+                parts,
+                team_id=filters.get("team_id"),
+                organization_id=filters.get("organization_id"),
+            )
+            assert sorted(singles) == sorted(expected.values_list("pk", flat=True)), user.email
+            found[user.email, *filters] = set(singles)
+    assert found["lena@provider.example",] == {tickets["globex_watched_by_lead"].pk}
+    assert found["fred@provider.example",] == {tickets["left_behind"].pk}
+    assert found["dana@provider.example",] == set()  # Globex tickets with her team: whole

@@ -10,7 +10,7 @@ import pytest
 
 from servio.accounts.roles import Role
 from servio.tickets import services
-from servio.tickets.models import Ticket, is_visible_to
+from servio.tickets.models import Ticket, is_visible_to, visible_parts
 from tests.factories import UserFactory
 from tests.tickets.helpers import log
 
@@ -124,3 +124,39 @@ def test_the_query_and_the_python_rule_agree_on_every_branch(personas, org_share
     assert seen["former", "left_behind"] and not seen["former", "globex_own"]
     assert all(seen["admin", name] for name in tickets)
     assert not any(seen["inactive", name] for name in tickets)
+
+
+@pytest.mark.parametrize("org_shares", [False, True])
+def test_the_whole_parts_and_the_personal_tickets_make_up_the_rule(personas, org_shares):
+    """`visible_parts` (what reports pre-aggregate) splits what `visible_to` lists: the whole
+    organisations and teams, and the rest, seen personally; none of it beyond the rule."""
+    p = personas
+    p.acme.requesters_see_org_tickets = org_shares
+    p.acme.save()
+    former = UserFactory(email="fred@provider.example", role=Role.AGENT, organization=p.provider)
+    tickets = _tickets(p, former)
+    everyone = Ticket.objects.filter(pk__in=[t.pk for t in tickets.values()])
+    for user in (p.requester_acme, p.agent_desk, p.lead_desk, p.change_manager, former, p.admin):
+        user.refresh_from_db()
+        parts = visible_parts(user)
+        listed = set(everyone.visible_to(user).values_list("pk", flat=True))
+        whole = parts.whole()
+        in_whole = (
+            set() if whole is None else set(everyone.filter(whole).values_list("pk", flat=True))
+        )
+        personal = (
+            set()
+            if parts.personal is None
+            else set(everyone.filter(parts.personal).values_list("pk", flat=True))
+        )
+        assert in_whole | personal == listed, user.email
+        if whole is not None and not parts.everything:
+            for ticket in everyone.filter(pk__in=in_whole):
+                assert (
+                    ticket.organization_id in parts.organizations or ticket.team_id in parts.teams
+                )
+    lead = visible_parts(p.lead_desk)
+    assert set(lead.organizations) == {p.provider.pk, p.acme.pk} and lead.teams == (p.team_desk.pk,)
+    assert everyone.filter(lead.personal).filter(pk=tickets["globex_watched_by_lead"].pk).exists()
+    assert visible_parts(p.admin).everything
+    assert visible_parts(p.requester_acme).organizations == ((p.acme.pk,) if org_shares else ())

@@ -100,7 +100,7 @@ def test_home_sends_each_role_to_its_home(client, personas):
         ("agent_desk", "/desk/t/{ref}/transition/start/", {"version": "1"}),
         ("agent_desk", "/desk/bulk/", {"action": "assign_me", "tickets": "{ref}"}),
         ("agent_desk", "/desk/responses/", {"title": "t", "body": "b"}),
-        ("requester_acme", "/portal/new/", {"title": "t", "urgency": "3"}),
+        ("requester_acme", "/portal/new/", {"title": "t", "how_bad": "can_wait"}),
         ("requester_acme", "/portal/t/{ref}/reply/", {"body": "hello"}),
         ("requester_acme", "/portal/t/{ref}/cancel/", {}),
         ("requester_acme", "/settings/tokens/", {"name": "t", "scope": "read"}),

@@ -94,3 +94,23 @@ def test_the_ticket_page_pins_its_queries_with_numbers_in_it(
     with django_assert_num_queries(without + 2):
         page = dana.get(url).content.decode()
     assert page.count(_link(ours.reference)) == 2
+
+
+def test_in_the_portal_numbers_link_to_the_requester_s_own_pages(client, personas):
+    """The portal's conversation is the same timeline: a requester's links go to the portal,
+    and only to tickets they may see."""
+    own = make_ticket(personas, title="My other one")
+    colleague = make_ticket(personas, requester=personas.colleague_acme, title="Carl's")
+    ticket = make_ticket(personas, title="Again")
+    services.comment_add(
+        actor=personas.agent_desk,
+        ticket=ticket,
+        body=f"Same as {own.reference} and {colleague.reference}",
+    )
+    client.force_login(personas.requester_acme)
+    page = client.get(f"/portal/t/{ticket.reference}/").content.decode()
+    assert (
+        f'<a href="/portal/t/{own.reference}/" rel="noopener noreferrer nofollow">'
+        f"{own.reference}</a> and {colleague.reference}" in page
+    )
+    assert "/desk/" not in page

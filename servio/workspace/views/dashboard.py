@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_GET
 from servio.accounts.models import Organization, Team
 from servio.core.errors import DomainError, PermissionDenied
 from servio.reporting import selectors as reporting
+from servio.reporting import zones
 from servio.web.errors import add_errors
 from servio.workspace.views.common import agent_required
 
@@ -38,13 +40,20 @@ class DashboardForm(forms.Form):
     organization = forms.TypedChoiceField(
         coerce=int, required=False, empty_value=None, label="Organisation"
     )
+    tz = forms.ChoiceField(required=False, label="Days in")
 
-    def __init__(self, *args, teams=(), organizations=(), **kwargs):
+    def __init__(self, *args, teams=(), organizations=(), time_zones=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["team"].choices = [("", "All teams")] + [(t.pk, t.name) for t in teams]
         self.fields["organization"].choices = [("", "All organisations")] + [
             (o.pk, o.name) for o in organizations
         ]
+        self.fields["tz"].choices = [(name, name) for name in time_zones]
+
+    def zone(self) -> ZoneInfo:
+        """The time zone chosen (default: the installation's report time zone)."""
+        data = self.cleaned_data if self.is_bound and not self.errors else {}
+        return zones.zone_named(data.get("tz") or None)
 
     def clean(self):
         data = super().clean()
@@ -57,18 +66,17 @@ class DashboardForm(forms.Form):
                 self.add_error("end", "The last day must not be before the first.")
         return data
 
-    def window(self, today: dt.date) -> tuple[dt.datetime, dt.datetime]:
-        """[start, end) as aware datetimes at midnight UTC."""
+    def window(self, now: dt.datetime, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+        """[start, end): from the first day's midnight to the midnight after the last day, in
+        the time zone of the report."""
         data = self.cleaned_data if self.is_bound and not self.errors else {}
         period = data.get("period") or "30"
         if period == "custom":
             first, last = data["start"], data["end"]
         else:
-            last = today
-            first = today - dt.timedelta(days=int(period) - 1)
-        start = dt.datetime.combine(first, dt.time.min, tzinfo=dt.UTC)
-        end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
-        return start, end
+            last = zones.day_of(now, zone)
+            first = last - dt.timedelta(days=int(period) - 1)
+        return zones.start_of(first, zone), zones.start_of(last + dt.timedelta(days=1), zone)
 
 
 def _charts(metrics: dict[str, Any]) -> dict[str, Any]:
@@ -119,6 +127,20 @@ def _backlog_table(backlog: list[dict]) -> dict[str, Any]:
     }
 
 
+def _time_zones(user) -> list[str]:
+    """The report time zones of the installation (pre-aggregated, default first), and the
+    reader's own if it is another."""
+    names = zones.aggregated_zones()
+    own = getattr(user, "time_zone", "") or ""
+    if own and own not in names:
+        try:
+            zones.zone_named(own)
+        except DomainError:
+            return names
+        names = [*names, own]
+    return names
+
+
 @agent_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -129,22 +151,34 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         raise Http404("No such page.") from exc
     teams = list(Team.objects.visible_to(user).filter(is_active=True))
     organizations = list(Organization.objects.visible_to(user)[:500])
-    form = DashboardForm(request.GET or None, teams=teams, organizations=organizations)
+    form = DashboardForm(
+        request.GET or None,
+        teams=teams,
+        organizations=organizations,
+        time_zones=_time_zones(user),
+    )
     if form.is_bound:
         form.is_valid()
-    start, end = form.window(timezone.now().date())
+    zone = form.zone()
+    start, end = form.window(timezone.now(), zone)
     team_id = form.cleaned_data.get("team") if form.is_bound and not form.errors else None
     org_id = form.cleaned_data.get("organization") if form.is_bound and not form.errors else None
     metrics = None
     try:
         metrics = reporting.service_desk_metrics(
-            user=user, start=start, end=end, team_id=team_id, organization_id=org_id
+            user=user,
+            start=start,
+            end=end,
+            team_id=team_id,
+            organization_id=org_id,
+            time_zone=zone.key,
         )
     except DomainError as exc:
         add_errors(form, exc, aliases={"team_id": "team", "organization_id": "organization"})
     query: dict[str, Any] = {
         "start": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "end": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "tz": zone.key,
     }
     if team_id:
         query["team"] = team_id
@@ -154,8 +188,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "nav": "dashboard",
         "form": form,
         "metrics": metrics,
-        "start": start,
-        "last_day": (end - dt.timedelta(days=1)).date(),
+        "first_day": zones.day_of(start, zone),
+        "last_day": zones.day_of(end - dt.timedelta(microseconds=1), zone),
+        "time_zone": zone.key,
         "charts": _charts(metrics) if metrics else None,
         "backlog": _backlog_table(metrics.get("backlog") or []) if metrics else None,
         "csat_rows": sorted(((metrics.get("csat") or {}).get("distribution") or {}).items())

@@ -12,8 +12,9 @@ from django.views.decorators.http import require_GET, require_POST
 from pydantic import ValidationError
 
 from servio.accounts.models import Organization, Team
-from servio.api.pagination import InvalidCursor, paginate
+from servio.api.pagination import InvalidCursor
 from servio.core.errors import DomainError, ValidationFailed
+from servio.tickets import selectors as ticket_selectors
 from servio.tickets.filters import TicketFilter
 from servio.tickets.models import Service
 from servio.web.errors import add_errors
@@ -63,8 +64,8 @@ def _page(user, queue: str, filters: TicketFilter, cursor: str | None) -> select
     if queue == "breaching":
         return selectors.breaching_soon(user=user, filters=filters)
     qs = selectors.queue_tickets(user=user, queue=queue, filters=filters)
-    page = paginate(
-        selectors.keys_only(qs), order=filters.ordering(), cursor=cursor, limit=selectors.PAGE_SIZE
+    page = ticket_selectors.ticket_page(
+        selectors.keys_only(qs), filters=filters, cursor=cursor, limit=selectors.PAGE_SIZE
     )
     rows = selectors.page_rows(page.items)
     label = selectors.QUEUE_LABELS[queue]
