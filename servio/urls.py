@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.http import HttpResponse
+from django.http import HttpResponseRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 
 from servio.api.instance import api
@@ -10,16 +11,16 @@ admin.site.site_title = "Servio admin"
 admin.site.login_form = AdminSignInForm  # the sign-in throttles' messages (security.signin)
 
 
-def no_icon(request):
-    """Pages that name no icon (the admin's) make browsers ask for /favicon.ico: nothing here,
-    and no 404 in the log or the browser's console."""
-    return HttpResponse(status=204)
+def favicon(request):
+    """Pages that name no icon (the admin's, the API docs') make browsers ask for /favicon.ico:
+    Servio's icon, the one every page of ours names."""
+    return HttpResponseRedirect(static("web/favicon.png"))
 
 
 handler500 = "servio.web.errors.server_error"  # a database outage is a 503 page
 
 urlpatterns = [
-    path("favicon.ico", no_icon),
+    path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("survey/", include("servio.surveys.urls")),

@@ -56,3 +56,15 @@ def sla_policy(minutes: int = 240):
 
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def told(response) -> int:
+    """The outcome a page or an HTMX part reports. Refusals (form errors 422, conflicts 409)
+    are answered 200 with the real status in X-Servio-Status: browsers log every 4xx response
+    as a console error, a whole page's too (docs/ui.md)."""
+    if not response.has_header("X-Servio-Status"):
+        return response.status_code  # a redirect, a page that refuses nothing
+    status = int(response["X-Servio-Status"])
+    if status in (409, 422):
+        assert response.status_code == 200, response.status_code
+    return status

@@ -44,6 +44,11 @@ class Transition:
     guard: Guard | None = None
     description: str = ""
 
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The fields this transition takes: the required ones, then those with choices."""
+        return tuple(dict.fromkeys((*self.required, *self.choices)))
+
 
 @dataclass(frozen=True)
 class Workflow:
@@ -51,6 +56,9 @@ class Workflow:
     initial: str
     states: tuple[State, ...]
     transitions: tuple[Transition, ...]
+    # Words for people: the fields transitions take and the values of their choices
+    # ("no_fault_found" -> "No fault found"); anything missing reads as its name in words.
+    labels: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         names = {s.name for s in self.states}
@@ -99,6 +107,10 @@ class Workflow:
         """No transition leaves this state: the record is finished and read-only."""
         return not self.from_state(state)
 
+    def label(self, value: str) -> str:
+        """What people read for a field name or a choice value of this table."""
+        return self.labels.get(value) or value.replace("_", " ").capitalize()
+
     def transition(self, name: str) -> Transition | None:
         return next((t for t in self.transitions if t.name == name), None)
 
@@ -120,24 +132,53 @@ class Workflow:
         """Return the transition if allowed with these values; else raise a clear domain error."""
         roles = set(roles)
         transition = self.transition(name)
-        allowed_names = [t.name for t in self.allowed(record, actor, roles)]
-        if transition is None or record.status not in transition.sources:
+        allowed = self.allowed(record, actor, roles)
+        allowed_names = [t.name for t in allowed]
+        state = self._state_label(record.status)
+        if transition is None:
             raise Conflict(
-                f"'{name}' is not possible from status '{record.status}'. "
-                f"Allowed now: {', '.join(allowed_names) or 'none'}.",
+                f"There is no step '{name}'. {self._possible_now(record.status, allowed)}",
+                allowed_transitions=allowed_names,
+                current_status=record.status,
+            )
+        if record.status not in transition.sources:
+            raise Conflict(
+                f"{transition.label} is not possible while the status is {state}. "
+                + self._possible_now(record.status, allowed),
                 allowed_transitions=allowed_names,
                 current_status=record.status,
             )
         if not transition.actors & roles:
             # 409 like an impossible transition: the client learns what it may do instead.
             raise Conflict(
-                f"You may not '{transition.label.lower()}' this record. "
-                f"Allowed now: {', '.join(allowed_names) or 'none'}.",
+                f"You may not {transition.label.lower()} this record. "
+                + self._possible_now(record.status, allowed),
                 allowed_transitions=allowed_names,
                 current_status=record.status,
             )
         if transition.guard is not None and (reason := transition.guard(record, actor)):
             raise Conflict(reason, allowed_transitions=allowed_names, current_status=record.status)
+        self.check_values(transition, values)
+        return transition
+
+    def _state_label(self, status: str) -> str:
+        try:
+            return self.state(status).label
+        except KeyError:
+            return status
+
+    def _possible_now(self, status: str, allowed: list[Transition]) -> str:
+        """What the refused actor may do instead, in words."""
+        if allowed:
+            return f"Possible now: {', '.join(t.label for t in allowed)}."
+        if status in self.state_names and self.is_final(status):
+            return f"{self._state_label(status)} is final: nothing more is possible."
+        return "Nothing is possible for you now."
+
+    def check_values(self, transition: Transition, values: dict[str, Any]) -> None:
+        """ValidationFailed naming each field the transition requires and lacks, or whose value
+        is not one of its choices (what a record's state has no say in: a bulk action checks
+        this once before it touches any record)."""
         errors: dict[str, str | list[str]] = {}
         for field_name in transition.required:
             value = values.get(field_name)
@@ -149,7 +190,6 @@ class Workflow:
                 errors[field_name] = f"must be one of: {', '.join(options)}."
         if errors:
             raise ValidationFailed(errors)
-        return transition
 
     def describe(self) -> dict[str, Any]:
         """The table as plain data (for docs, the API and diagrams)."""
@@ -179,4 +219,9 @@ class Workflow:
                 }
                 for t in self.transitions
             ],
+            "labels": {
+                value: self.label(value)
+                for t in self.transitions
+                for value in (*t.fields, *(v for c in t.choices.values() for v in c))
+            },
         }

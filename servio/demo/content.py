@@ -639,6 +639,12 @@ CANCEL_REPLIES = [
     "Raised by mistake, sorry.",
 ]
 
+CANCEL_REASONS = [
+    "Logged twice: the same problem is followed on another ticket.",
+    "The requester no longer needs it.",
+    "Not a service desk matter: passed to facilities.",
+]
+
 MAJOR_INCIDENTS = [
     ("Email delivery delayed for all users", "email"),
     ("VPN unavailable for remote staff", "vpn"),

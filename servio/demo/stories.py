@@ -288,6 +288,8 @@ class Story:
             p.reopen_count += 1
         if target == "closed":
             p.closed_at = at
+        if values.get("reason"):
+            changes["reason"] = [None, values["reason"]]
         p.version += 1
         self._event(at, actor, f"ticket.{name}", changes, AUTO if auto else None)
         return True
@@ -345,6 +347,12 @@ TARGETS = {
     "close": "closed",
     "cancel": "cancelled",
 }
+
+
+def _cancel_reason(steps: list) -> dict[str, str]:
+    """The reason an agent gives for cancelling (the workflow requires one); picked without
+    the generator's random stream, so the rest of a story does not change with it."""
+    return {"reason": content.CANCEL_REASONS[len(steps) % len(content.CANCEL_REASONS)]}
 
 
 # --- the desk that writes the stories ---------------------------------------------------------
@@ -520,10 +528,11 @@ class Desk:
             steps.append((w(10 * MINUTE), "levels", (worker, impact, urgency)))
         if final == "cancelled" and self.chance(0.5):
             if self.chance(0.6):
-                steps.append((w(HOUR), "reply", (requester, self.pick(content.CANCEL_REPLIES))))
-                steps.append((w(MINUTE, 0.5), "move", (requester, "cancel", {})))
+                reply = self.pick(content.CANCEL_REPLIES)
+                steps.append((w(HOUR), "reply", (requester, reply)))
+                steps.append((w(MINUTE, 0.5), "move", (requester, "cancel", {"reason": reply})))
             else:
-                steps.append((w(HOUR), "move", (worker, "cancel", {})))
+                steps.append((w(HOUR), "move", (worker, "cancel", _cancel_reason(steps))))
             return steps
         steps.append((w(30 * MINUTE, 1.2), "move", (worker, "start", {})))
         if self.chance(0.85):
@@ -560,7 +569,7 @@ class Desk:
         if final == "in_progress":
             return steps
         if final == "cancelled":
-            steps.append((w(DAY), "move", (worker, "cancel", {})))
+            steps.append((w(DAY), "move", (worker, "cancel", _cancel_reason(steps))))
             return steps
         steps.append((w(6 * HOUR, 1.6), "resolve", (worker,)))
         if final in ("resolved", "closed") and self.chance(0.04):

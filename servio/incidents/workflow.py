@@ -1,7 +1,7 @@
 """The incident life cycle, declared once: states, transitions, who may take them, what they need.
 
 new -> in_progress -> on_hold -> in_progress -> resolved -> closed
-(any open state) -> cancelled;  resolved -> in_progress (reopen)
+(any open state) -> cancelled, with the reason why;  resolved -> in_progress (reopen)
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from servio.core.workflow import AGENT, REQUESTER, SYSTEM, State, Transition, Workflow
+from servio.tickets.models import Ticket
 
-HOLD_REASONS = ("awaiting_requester", "awaiting_vendor", "awaiting_change")
+HOLD_REASONS = tuple(Ticket.HoldReason.values)
 RESOLUTION_CODES = (
     "fixed",
     "workaround",
@@ -22,6 +23,20 @@ RESOLUTION_CODES = (
     "user_education",
     "resolved_by_change",
 )
+# What people read for the fields and choice values above (the UI and the API's table).
+LABELS = {
+    "hold_reason": "Hold reason",
+    **dict(Ticket.HoldReason.choices),
+    "resolution_code": "Resolution code",
+    "resolution_notes": "Resolution notes",
+    "fixed": "Fixed",
+    "workaround": "Workaround",
+    "no_fault_found": "No fault found",
+    "duplicate": "Duplicate",
+    "user_education": "User education",
+    "resolved_by_change": "Resolved by a change",
+    "reason": "Reason for cancelling",
+}
 STATES = (
     State("new", "New"),
     State("in_progress", "In progress"),
@@ -109,6 +124,15 @@ INCIDENT_WORKFLOW = Workflow(
             frozenset({AGENT, REQUESTER, SYSTEM}),
             description="The requester confirms, or the auto-close job closes it.",
         ),
-        Transition("cancel", "Cancel", frozenset(OPEN), "cancelled", frozenset({AGENT, REQUESTER})),
+        Transition(
+            "cancel",
+            "Cancel",
+            frozenset(OPEN),
+            "cancelled",
+            frozenset({AGENT, REQUESTER}),
+            required=("reason",),
+            description="Final: a cancelled ticket cannot be reopened. The reason is recorded.",
+        ),
     ),
+    labels=LABELS,
 )

@@ -19,7 +19,7 @@ from servio.portal.forms import RatingForm, ReplyForm, TicketForm, TicketListFor
 from servio.tickets import selectors as ticket_selectors
 from servio.tickets import services as ticket_services
 from servio.tickets.models import Service, Ticket
-from servio.web.errors import add_errors
+from servio.web.errors import add_errors, render_page
 from servio.workspace.selectors import status_label, transitions_for
 
 REQUESTER_ACTIONS = ("cancel", "close", "reopen")
@@ -37,9 +37,7 @@ def _render(request: HttpRequest, template: str, context: dict, status: int = 20
     """A page; a refusal (a form with errors, 422; an action refused, 409) is answered 200 with
     the real status in X-Servio-Status, as the desk answers HTMX: browsers log every 4xx page
     as a console error (docs/ui.md, decision 32). The security log reads the header."""
-    response = render(request, template, context, status=200 if status in (409, 422) else status)
-    response["X-Servio-Status"] = str(status)
-    return response
+    return render_page(request, template, context, status)
 
 
 def _too_big(files) -> list[str]:

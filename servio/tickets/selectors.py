@@ -211,3 +211,25 @@ def history_changes(*, user, events: list[AuditEvent]) -> dict[int, dict]:
             for name, values in changes.items()
         }
     return out
+
+
+MAX_MENTIONS = 100  # ticket numbers looked up per rendering; the rest stay plain text
+
+
+def visible_numbers(*, user, references: list[str]) -> set[str]:
+    """Which of these ticket numbers (as written: INC-42, INC-000042) name a ticket the user
+    may see, in one query whatever their number. A missing ticket and a hidden one are left
+    out alike, by the same query, so the answer and its cost tell them apart for no one."""
+    wanted: dict[tuple[str, int], list[str]] = {}
+    for written in references[:MAX_MENTIONS]:
+        parsed = parse_number(written)
+        if parsed is not None:
+            wanted.setdefault(parsed, []).append(written)
+    if not wanted:
+        return set()
+    condition = Q()
+    for kind, number in wanted:
+        condition |= Q(kind=kind, number=number)
+    visible = Ticket.objects.visible_to(user, in_one_query=True)
+    found = visible.filter(condition).values_list("kind", "number")
+    return {written for key in found for written in wanted.get(key, [])}

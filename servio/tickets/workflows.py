@@ -21,6 +21,11 @@ def get(kind: str) -> Workflow:
         raise LookupError(f"No workflow is registered for ticket kind '{kind}'.") from None
 
 
+def registered() -> list[Workflow]:
+    """Each registered workflow once (several kinds may share one), in registration order."""
+    return list({workflow.name: workflow for workflow in _workflows.values()}.values())
+
+
 def on_transition(kind: str, hook: Callable[..., None]) -> None:
     """Run `hook(ticket=, transition=, actor=, values=)` inside the transition's transaction."""
     _after_transition.setdefault(kind, []).append(hook)

@@ -7,6 +7,7 @@ import sys
 
 from django import forms
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.template import loader
 from django.views import defaults
 
@@ -21,7 +22,7 @@ def add_errors(form: forms.Form, exc: DomainError, aliases: dict[str, str] | Non
         for name, reasons in exc.errors.items():
             target = aliases.get(name, name)
             for reason in reasons:
-                form.add_error(target if target in form.fields else None, _sentence(name, reason))
+                form.add_error(target if target in form.fields else None, sentence(reason))
         return
     fields = [aliases.get(f, f) for f in exc.extra.get("fields") or []]
     named = [f for f in fields if f in form.fields]
@@ -32,11 +33,36 @@ def add_errors(form: forms.Form, exc: DomainError, aliases: dict[str, str] | Non
         form.add_error(None, exc.detail)
 
 
-def _sentence(name: str, reason: str) -> str:
+def sentence(reason: str) -> str:
     """ "is required." -> "This field is required."; whole sentences stay as they are."""
     if reason[:1].islower():
         return f"This field {reason}" if reason.startswith(("is ", "must ")) else reason
     return reason
+
+
+REFUSALS = (409, 422)  # a form's errors, a conflict: shown to the person, not failures of the page
+
+
+def answer_status(status: int) -> int:
+    """The status a page or an HTMX part answers with: form errors (422) and conflicts (409) as
+    200, because browsers log every 4xx response as a console error, a whole page's as much as
+    an HTMX swap's. The real outcome travels in X-Servio-Status (tests, tools, security log)."""
+    return 200 if status in REFUSALS else status
+
+
+def render_page(
+    request: HttpRequest,
+    template: str,
+    context: dict,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HttpResponse:
+    """Render a page or part that may show refusals: see `answer_status`."""
+    response = render(request, template, context, status=answer_status(status))
+    response["X-Servio-Status"] = str(status)
+    for key, value in (headers or {}).items():
+        response[key] = value
+    return response
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -17,7 +17,7 @@ from servio.accounts.models import ApiToken
 from servio.core.errors import DomainError, ValidationFailed
 from servio.core.middleware import client_ip
 from servio.security import signin
-from servio.web.errors import add_errors
+from servio.web.errors import add_errors, render_page
 from servio.web.forms import EmailAuthenticationForm, TokenForm
 
 __all__ = ["EmailAuthenticationForm"]
@@ -108,7 +108,7 @@ def _settings(request, token_form, *, status: int, issued=None) -> HttpResponse:
         "issued": issued,
         "now": timezone.now(),
     }
-    return render(request, "web/settings.html", context, status=status)
+    return render_page(request, "web/settings.html", context, status)
 
 
 @login_required

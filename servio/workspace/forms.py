@@ -6,6 +6,7 @@ from django import forms
 
 from servio.tickets.filters import SORTS
 from servio.tickets.models import Kind, Level, Priority
+from servio.workspace.services import BULK_ACTIONS
 
 STATUS_CHOICES = [
     ("new", "New"),
@@ -78,22 +79,74 @@ class FilterForm(forms.Form):
 
 
 class BulkForm(forms.Form):
+    """One action for the selected tickets; only the fields the action needs are shown. Team
+    and person are typed into searchable lists (their names), and found among `teams` and
+    `people` here; the services check the rest."""
+
     action = forms.ChoiceField(
-        choices=[
-            ("assign_me", "Assign to me"),
-            ("assign", "Assign to…"),
-            ("transition", "Change status…"),
-            ("comment", "Add a note or reply…"),
-        ]
+        choices=[(name, name) for name in BULK_ACTIONS],  # worded in workspace/_bulk.html
+        label="With the selected tickets",
+        error_messages={"required": "Choose what to do with the selected tickets."},
     )
-    team = forms.IntegerField(required=False, min_value=1)
-    assignee = forms.IntegerField(required=False, min_value=1)
-    transition = forms.CharField(required=False, max_length=40)
+    team = forms.CharField(required=False, max_length=200, label="Team")
+    assignee = forms.CharField(required=False, max_length=400, label="Person")
+    transition = forms.CharField(required=False, max_length=40, label="Status change")
     resolution_code = forms.CharField(required=False, max_length=30)
-    resolution_notes = forms.CharField(required=False, max_length=10000, widget=forms.Textarea)
+    resolution_notes = forms.CharField(required=False, max_length=100000, widget=forms.Textarea)
     hold_reason = forms.CharField(required=False, max_length=30)
+    reason = forms.CharField(required=False, max_length=2000, widget=forms.Textarea)
     body = forms.CharField(required=False, max_length=100000, widget=forms.Textarea)
-    internal = forms.BooleanField(required=False)
+    visibility = forms.ChoiceField(
+        required=False,
+        choices=[("internal", "Internal note"), ("public", "Reply to each requester")],
+    )
+
+    TRANSITION_FIELDS = ("resolution_code", "resolution_notes", "hold_reason", "reason")
+
+    def __init__(self, *args, teams=(), people=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.teams = list(teams)
+        self.people = list(people)
+
+    def clean_team(self):
+        text = self.cleaned_data["team"].strip()
+        if not text or self.data.get("action") != "assign":
+            return None
+        found = [t for t in self.teams if t.name.casefold() == text.casefold()]
+        if not found:
+            raise forms.ValidationError(f"No team you may assign to is called “{text}”.")
+        return found[0]
+
+    def clean_assignee(self):
+        text = self.cleaned_data["assignee"].strip()
+        if not text or self.data.get("action") != "assign":
+            return None
+        found = [p for p in self.people if text.casefold() in _names(p)]
+        if len(found) != 1:
+            raise forms.ValidationError(
+                f"Nobody in the list is “{text}”: type a name and choose from the list."
+                if not found
+                else f"Several people match “{text}”: choose one from the list."
+            )
+        return found[0]
+
+    def transition_values(self) -> dict[str, str]:
+        """The values typed for the status change's fields (blank ones left out)."""
+        data = self.cleaned_data
+        return {k: data[k].strip() for k in self.TRANSITION_FIELDS if data.get(k, "").strip()}
+
+
+def person_label(person) -> str:
+    """How a person appears in a searchable list: name and address (names repeat)."""
+    return f"{person.get_full_name()} ({person.email})"
+
+
+def _names(person) -> set[str]:
+    return {
+        person_label(person).casefold(),
+        person.email.casefold(),
+        person.get_full_name().casefold(),
+    }
 
 
 class OfferedId(forms.IntegerField):

@@ -11,12 +11,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 
 from servio.accounts import scope
 from servio.accounts.models import Organization, Team, User
 from servio.audit.models import AuditEvent
-from servio.core.text import render_markdown
+from servio.core.text import find_terms, render_markdown
+from servio.core.workflow import AGENT, Transition, Workflow
 from servio.mail.models import UNAUTHENTICATED
 from servio.sla.models import SlaClock
 from servio.tickets import selectors as ticket_selectors
@@ -24,6 +27,7 @@ from servio.tickets import services as ticket_services
 from servio.tickets import workflows
 from servio.tickets.filters import TicketFilter
 from servio.tickets.models import (
+    NUMBER_IN_TEXT,
     Attachment,
     Category,
     Comment,
@@ -31,6 +35,8 @@ from servio.tickets.models import (
     Priority,
     Service,
     Ticket,
+    format_number,
+    parse_number,
 )
 from servio.workspace import policies
 from servio.workspace.models import CannedResponse, SavedView
@@ -96,6 +102,8 @@ FK_MODELS = {
     "parent": Ticket,
 }
 HIDDEN_HISTORY_FIELDS = frozenset({"description", "priority_overridden"})
+# Shown by the timeline in their own place, not as a change of value.
+TIMELINE_OWN_PLACE = frozenset({"reason"})
 
 
 @dataclass
@@ -304,22 +312,123 @@ def ticket_stamp(*, user, reference: str) -> str:
 
 
 def transitions_for(ticket: Ticket, user) -> list[dict[str, Any]]:
-    """The transitions this user may take now, each with the fields it needs (from the table)."""
+    """The transitions this user may take now, each with the fields it needs and words for
+    them (from the table). A step into a closed state that reaches no goal (cancel) is
+    `destructive`; `final` when nothing leads out of its target."""
+    workflow = workflows.get(ticket.kind)
     out = []
     for t in ticket_services.allowed_transitions(ticket, user):
-        fields = []
-        for name in dict.fromkeys((*t.required, *t.choices)):
-            fields.append(
-                {
-                    "name": name,
-                    "label": name.replace("_", " ").capitalize(),
-                    "required": name in t.required,
-                    "choices": [(c, c.replace("_", " ")) for c in t.choices.get(name, ())],
-                    "long": name.endswith("notes") or name == "reason",
-                }
-            )
-        out.append({"name": t.name, "label": t.label, "target": t.target, "fields": fields})
+        target = workflow.state(t.target)
+        out.append(
+            {
+                "name": t.name,
+                "label": t.label,
+                "target": t.target,
+                "target_label": target.label,
+                "destructive": target.abandoned,
+                "final": workflow.is_final(t.target),
+                "fields": transition_fields(workflow, t),
+            }
+        )
     return out
+
+
+def transition_fields(workflow: Workflow, t: Transition) -> list[dict[str, Any]]:
+    """The fields a transition takes, with their labels and their choices' labels."""
+    return [
+        {
+            "name": name,
+            "label": workflow.label(name),
+            "required": name in t.required,
+            "choices": [(c, workflow.label(c)) for c in t.choices.get(name, ())],
+            "long": name.endswith("notes") or name == "reason",
+        }
+        for name in t.fields
+    ]
+
+
+def bulk_transitions() -> list[dict[str, Any]]:
+    """The status changes agents may ask of many tickets at once, each with the fields it
+    needs and words for them (from the tables of every kind; the first table naming a step
+    describes it, and each ticket's own table decides when it is applied)."""
+    steps: dict[str, dict[str, Any]] = {}
+    for workflow in workflows.registered():
+        for t in workflow.transitions:
+            if AGENT not in t.actors or t.name in steps:
+                continue
+            target = workflow.state(t.target)
+            steps[t.name] = {
+                "name": t.name,
+                "label": t.label,
+                "target_label": target.label,
+                "destructive": target.abandoned,
+                "final": workflow.is_final(t.target),
+                "fields": transition_fields(workflow, t),
+            }
+    return list(steps.values())
+
+
+@dataclass
+class Assignable:
+    """Who tickets may be handed to from the bulk form: the active teams the agent sees and
+    the active staff among their members, with the names of their teams."""
+
+    teams: list[Team]
+    people: list[User]
+    teams_of: dict[int, list[str]]
+
+    def team_named(self, text: str) -> Team | None:
+        wanted = (text or "").strip().casefold()
+        return next((t for t in self.teams if t.name.casefold() == wanted), None)
+
+    def people_of(self, team: Team | None) -> list[User]:
+        """Everyone, or the members of `team`."""
+        if team is None:
+            return self.people
+        return [p for p in self.people if team.name in self.teams_of.get(p.pk, [])]
+
+
+def assignable(*, user) -> Assignable:
+    """Teams and their people in two queries, whatever their number."""
+    teams = list(Team.objects.visible_to(user).filter(is_active=True).only("pk", "name"))
+    names = {t.pk: t.name for t in teams}
+    memberships = (
+        Team.members.through.objects.filter(team_id__in=list(names), user__is_active=True)
+        .select_related("user")
+        .order_by("user__full_name", "user__email", "team_id")
+    )
+    people: dict[int, User] = {}
+    teams_of: dict[int, list[str]] = {}
+    for m in memberships:
+        if not m.user.is_staff_member:
+            continue
+        people.setdefault(m.user_id, m.user)
+        teams_of.setdefault(m.user_id, []).append(names[m.team_id])
+    return Assignable(teams, list(people.values()), teams_of)
+
+
+@dataclass(frozen=True)
+class PriorityState:
+    """Where a ticket's priority comes from: the impact x urgency matrix, or set by hand
+    (then kept when impact or urgency change); `matrix` is what the matrix gives now."""
+
+    priority: int
+    overridden: bool
+    matrix: int
+
+    @property
+    def label(self) -> str:
+        return Priority(self.priority).label
+
+    @property
+    def matrix_label(self) -> str:
+        return Priority(self.matrix).label
+
+
+def priority_state(ticket: Ticket) -> PriorityState:
+    """The ticket's priority and its source (the matrix is a cached configuration read)."""
+    matrix = ticket_services.priority_for(ticket.impact, ticket.urgency)
+    return PriorityState(ticket.priority, ticket.priority_overridden, matrix)
 
 
 def status_label(ticket: Ticket) -> str:
@@ -372,6 +481,36 @@ def _ticket_clocks(user, ticket: Ticket) -> list[SlaClock]:
         return [c for c in found if c.policy_type == "sla"]
 
 
+def ticket_links(*, user, texts: list[str]) -> dict[str, str]:
+    """The address of each ticket number written in these texts that the user may see (one
+    query when the texts name any ticket, none otherwise); the others stay plain text."""
+    written = find_terms(texts, NUMBER_IN_TEXT, limit=ticket_selectors.MAX_MENTIONS)
+    if not written:
+        return {}
+    visible = ticket_selectors.visible_numbers(user=user, references=written)
+    # The reader's own page of a ticket: the desk's for staff, the portal's for requesters
+    # (the portal's conversation is this timeline too).
+    page = "workspace:ticket" if user.has_capability("workspace.use") else "portal:ticket"
+    prefix = reverse(page, kwargs={"reference": "X"})[:-2]
+    links = {}
+    for number in visible:
+        parsed = parse_number(number)
+        if parsed is not None:
+            links[number] = f"{prefix}{format_number(*parsed)}/"
+    return links
+
+
+def rendered(text: str, links: dict[str, str]) -> SafeString:
+    """User Markdown for the page, with the ticket numbers of `links` as links."""
+    return mark_safe(render_markdown(text, links=links, terms=NUMBER_IN_TEXT))  # noqa: S308 - nh3
+
+
+def description_html(*, user, ticket: Ticket) -> SafeString:
+    """The ticket's description for the page, its ticket numbers linked where the user may
+    see them."""
+    return rendered(ticket.description, ticket_links(user=user, texts=[ticket.description]))
+
+
 @dataclass
 class TimelineEntry:
     kind: str  # reply, note, event
@@ -386,6 +525,7 @@ class TimelineEntry:
     unauthenticated: bool = False  # came by email that was checked and not authenticated
     by_staff: bool = False  # the actor works for the provider (the portal names them its way)
     first_name: str = ""  # the actor's first name, when they have a name (never the email)
+    reason: str = ""  # why a step was taken (a cancellation says why)
 
 
 def _names(events: list[AuditEvent], user) -> dict[str, dict[Any, str]]:
@@ -446,7 +586,7 @@ def _state_label(status: str) -> str:
 def _event_changes(event: AuditEvent, names) -> list[dict[str, str]]:
     out = []
     for name, values in (event.changes or {}).items():
-        if name in HIDDEN_HISTORY_FIELDS or name not in FIELD_LABELS:
+        if name in HIDDEN_HISTORY_FIELDS or name in TIMELINE_OWN_PLACE or name not in FIELD_LABELS:
             continue
         if not isinstance(values, list) or len(values) != 2:
             continue
@@ -512,6 +652,7 @@ def timeline(*, user, ticket: Ticket, limit: int = 300) -> list[TimelineEntry]:
         .order_by("-pk")[:limit]
     )
     names = _names(events, user)
+    links = ticket_links(user=user, texts=[c.body for c in comments])
     by_comment: dict[int, list[Any]] = {}
     loose = []
     for f in files:
@@ -527,7 +668,7 @@ def timeline(*, user, ticket: Ticket, limit: int = 300) -> list[TimelineEntry]:
                 at=c.created_at,
                 actor=c.author.get_full_name(),
                 **_who(c.author),
-                html=render_markdown(c.body),
+                html=rendered(c.body, links),
                 attachments=by_comment.get(c.pk, []),
                 internal=c.is_internal,
                 source=c.source,
@@ -555,6 +696,8 @@ def timeline(*, user, ticket: Ticket, limit: int = 300) -> list[TimelineEntry]:
         else:
             title = EVENT_TITLES.get(action, action)
             kind = "event"
+        reason = (e.changes or {}).get("reason")
+        reason = str(reason[1] or "") if isinstance(reason, list) and len(reason) == 2 else ""
         entries.append(
             TimelineEntry(
                 kind=kind,
@@ -563,6 +706,7 @@ def timeline(*, user, ticket: Ticket, limit: int = 300) -> list[TimelineEntry]:
                 **_who(e.actor if "actor" in e._state.fields_cache else None),
                 title=title,
                 changes=[] if action == "ticket.created" else _event_changes(e, names),
+                reason=reason,
             )
         )
     entries.sort(key=lambda entry: entry.at)

@@ -17,9 +17,12 @@ from django.utils import timezone
 from servio.accounts.models import Team, User
 from servio.audit.services import audit_atomic, audit_record
 from servio.core.errors import DomainError, PermissionDenied, ValidationFailed
+from servio.tickets import inputs, workflows
 from servio.tickets import services as ticket_services
 from servio.tickets.filters import TicketFilter
-from servio.tickets.models import Ticket
+from servio.tickets.models import Ticket, format_number, parse_number
+from servio.tickets.services.common import MAX_TEXT
+from servio.tickets.services.transitions import MAX_REASON
 from servio.workspace import policies, responses
 from servio.workspace.models import CannedResponse, SavedView
 
@@ -332,11 +335,67 @@ def canned_response_delete(*, actor: User, response: CannedResponse) -> None:
 
 @dataclass(frozen=True)
 class BulkOutcome:
-    """What happened to one ticket of a bulk action."""
+    """What happened to one ticket of a bulk action, in words."""
 
-    ticket: Ticket
+    reference: str
     ok: bool
     message: str
+
+
+def bulk_missing(references: list[str], found: list[Ticket]) -> list[BulkOutcome]:
+    """An outcome for each selected number that names no ticket the agent may see (the same
+    words for a missing and a hidden one)."""
+    seen = {t.reference for t in found}
+    wanted = (parse_number(r) for r in references)
+    return [
+        BulkOutcome(r, False, "no ticket you may see has this number")
+        for r in dict.fromkeys(format_number(*n) for n in wanted if n)
+        if r not in seen
+    ]
+
+
+def bulk_check(*, actor: User, tickets: list[Ticket], action: str, values: dict[str, Any]) -> None:
+    """Everything about a bulk action that does not depend on one ticket's state, checked once
+    before any ticket is touched: ValidationFailed naming each field (the team, the transition
+    and the fields it requires, the text of a note), so a missing field is said once, beside
+    it, and not once per ticket."""
+    policies.require_workspace(actor)
+    if action not in BULK_ACTIONS:
+        raise ValidationFailed.field("action", "Choose what to do with the selected tickets.")
+    if not tickets:
+        raise ValidationFailed.field("tickets", "Select at least one ticket.")
+    if len(tickets) > MAX_BULK:
+        raise ValidationFailed.field("tickets", f"Select at most {MAX_BULK} tickets at once.")
+    if action == "assign":
+        team, assignee = values.get("team"), values.get("assignee")
+        if team is None:
+            raise ValidationFailed.field("team", "Choose the team the tickets go to.")
+        inputs.check_assignment(team, assignee)
+    elif action == "transition":
+        name = values.get("transition") or ""
+        fields = values.get("fields") or {}
+        found = False
+        tables = {w.name: w for w in map(workflows.get, {t.kind for t in tickets})}
+        for workflow in tables.values():
+            step = workflow.transition(name)
+            if step is not None:
+                found = True
+                workflow.check_values(step, fields)
+        if not found:
+            raise ValidationFailed.field("transition", "Choose the status change.")
+        if "resolution_notes" in fields:
+            inputs.text(
+                "resolution_notes", fields["resolution_notes"], required=False, limit=MAX_TEXT
+            )
+        if "reason" in fields:
+            inputs.text("reason", fields["reason"], required=False, limit=MAX_REASON)
+    elif action == "comment":
+        try:
+            inputs.text("body", values.get("body"), required=True, limit=MAX_TEXT)
+        except ValidationFailed as exc:
+            if not (values.get("body") or "").strip():
+                raise ValidationFailed.field("body", "Write the note or reply.") from exc
+            raise
 
 
 def _one(actor: User, ticket: Ticket, action: str, values: dict[str, Any]) -> str:
@@ -344,17 +403,17 @@ def _one(actor: User, ticket: Ticket, action: str, values: dict[str, Any]) -> st
         updated = ticket_assign_to_me(actor=actor, ticket=ticket)
         return f"assigned to you ({updated.team})"
     if action == "assign":
-        team, assignee = values.get("team"), values.get("assignee")
-        if team is None:
-            raise ValidationFailed.field("team", "Choose a team.")
+        team, assignee = values["team"], values.get("assignee")
         ticket_services.ticket_assign(actor=actor, ticket=ticket, team=team, assignee=assignee)
-        return f"assigned to {assignee or team}"
+        return f"assigned to {team} / {assignee}" if assignee else f"assigned to {team}"
     if action == "transition":
-        name = values.get("transition") or ""
         updated = ticket_services.ticket_transition(
-            actor=actor, ticket=ticket, transition=name, values=values.get("fields") or {}
+            actor=actor,
+            ticket=ticket,
+            transition=values["transition"],
+            values=values.get("fields") or {},
         )
-        return f"now {updated.status.replace('_', ' ')}"
+        return f"now {workflows.get(updated.kind).state(updated.status).label}"
     if action == "comment":
         ticket_services.comment_add(
             actor=actor,
@@ -363,29 +422,25 @@ def _one(actor: User, ticket: Ticket, action: str, values: dict[str, Any]) -> st
             internal=bool(values.get("internal")),
             source=Ticket.Source.AGENT,
         )
-        return "note added" if values.get("internal") else "reply sent"
+        return "internal note added" if values.get("internal") else "reply sent to the requester"
     raise ValidationFailed.field("action", f"must be one of: {', '.join(BULK_ACTIONS)}.")
 
 
 def tickets_bulk_apply(
     *, actor: User, tickets: list[Ticket], action: str, values: dict[str, Any]
 ) -> list[BulkOutcome]:
-    """Apply one action to many tickets through the ticket services, one outcome per ticket."""
-    policies.require_workspace(actor)
-    if action not in BULK_ACTIONS:
-        raise ValidationFailed.field("action", f"must be one of: {', '.join(BULK_ACTIONS)}.")
-    if not tickets:
-        raise ValidationFailed.field("tickets", "Select at least one ticket.")
-    if len(tickets) > MAX_BULK:
-        raise ValidationFailed.field("tickets", f"Select at most {MAX_BULK} tickets at once.")
+    """Apply one action to many tickets through the ticket services, one outcome per ticket:
+    checked once first (`bulk_check`), then applied to each ticket in its own transaction, so
+    the tickets that can take it do, and each one that cannot says why."""
+    bulk_check(actor=actor, tickets=tickets, action=action, values=values)
     outcomes = []
     for ticket in tickets:
         try:
             message = _one(actor, ticket, action, values)
         except DomainError as exc:
-            outcomes.append(BulkOutcome(ticket, False, exc.detail))
+            outcomes.append(BulkOutcome(ticket.reference, False, exc.detail))
         else:
-            outcomes.append(BulkOutcome(ticket, True, message))
+            outcomes.append(BulkOutcome(ticket.reference, True, message))
     return outcomes
 
 

@@ -2,12 +2,13 @@
 
 from django.urls import path
 
-from servio.workspace.views import canned, dashboard, queue, saved, ticket
+from servio.workspace.views import bulk, canned, dashboard, queue, saved, ticket
 
 app_name = "workspace"
 urlpatterns = [
     path("", queue.queue, name="queue"),
-    path("bulk/", queue.bulk, name="bulk"),
+    path("bulk/", bulk.bulk, name="bulk"),
+    path("bulk/form/", bulk.bulk_fields, name="bulk_fields"),
     path("counts/", queue.queue_counts, name="queue_counts"),
     path("views/", saved.saved_views, name="views"),
     path("views/<int:view_id>/", saved.saved_view_open, name="view_open"),

@@ -96,7 +96,7 @@ def _replay(plans) -> dict[int, Ticket]:
         else:
             values = {
                 k: changes[k][1]
-                for k in ("hold_reason", "resolution_code", "resolution_notes")
+                for k in ("hold_reason", "resolution_code", "resolution_notes", "reason")
                 if k in changes and changes[k][1]
             }
             services.ticket_transition(

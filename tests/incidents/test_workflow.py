@@ -31,6 +31,7 @@ STATES = ("new", "in_progress", "on_hold", "resolved", "closed", "cancelled")
 VALID_VALUES = {
     "hold": {"hold_reason": "awaiting_requester"},
     "resolve": RESOLVE,
+    "cancel": {"reason": "Logged twice"},
 }
 
 
@@ -45,6 +46,7 @@ def test_the_table_is_the_documented_life_cycle():
     assert wf.transition("hold").choices == {"hold_reason": HOLD_REASONS}
     assert set(wf.transition("resolve").required) == {"resolution_code", "resolution_notes"}
     assert wf.transition("resolve").choices == {"resolution_code": RESOLUTION_CODES}
+    assert wf.transition("cancel").required == ("reason",)
     assert [s for s in STATES if wf.is_final(s)] == ["closed", "cancelled"]
     # Every kind has a workflow, so no ticket can be created without one.
     for kind in Kind.values:
@@ -138,7 +140,7 @@ def test_unknown_and_forbidden_transitions_answer_409_with_the_allowed_ones(pers
     assert forbidden.json()["allowed_transitions"] == ["cancel"]
     assert requester.get(f"tickets/{ref}").json()["status"] == "new"
 
-    agent.post(f"tickets/{ref}/transitions", json={"transition": "cancel"})
+    agent.post(f"tickets/{ref}/transitions", json={"transition": "cancel", "reason": "Duplicate"})
     final = agent.post(f"tickets/{ref}/transitions", json={"transition": "start"})
     assert final.status_code == 409
     assert final.json()["allowed_transitions"] == []
@@ -166,6 +168,42 @@ def test_transition_values_are_validated_naming_the_field(personas, api_as):
     assert go(transition="hold", hold_reason="awaiting_change").json()["hold_reason"] == (
         "awaiting_change"
     )
+
+
+def test_a_cancellation_needs_a_reason_and_records_it(personas, api_as):
+    """Cancelling is final, so the table requires the reason why: 422 naming `reason` when it
+    is missing, blank or too long; the reason is in the ticket's history."""
+    agent = api_as(personas.agent_desk)
+    created = agent.post("tickets", json={"title": "Disk", "requester": personas.requester_acme.pk})
+    ref = created.json()["reference"]
+
+    def go(**body):
+        return agent.post(f"tickets/{ref}/transitions", json={"transition": "cancel", **body})
+
+    missing = go()
+    assert missing.status_code == 422 and field_names(missing) == {"reason"}
+    assert field_names(go(reason="  ")) == {"reason"}
+    assert field_names(go(reason="x" * 501)) == {"reason"}
+    assert agent.get(f"tickets/{ref}").json()["status"] == "new"
+    done = go(reason="Logged twice: see the other one")
+    assert done.status_code == 200 and done.json()["status"] == "cancelled"
+    history = agent.get(f"tickets/{ref}/history").json()
+    cancelled = [e for e in history["items"] if e["action"] == "ticket.cancel"]
+    assert cancelled[0]["changes"]["reason"] == [None, "Logged twice: see the other one"]
+    # Final: nothing leads out of cancelled, for anyone.
+    again = agent.post(f"tickets/{ref}/transitions", json={"transition": "reopen"})
+    assert again.status_code == 409 and again.json()["allowed_transitions"] == []
+
+
+def test_every_field_and_choice_of_the_table_has_words_for_people():
+    """The UI shows labels, never stored values such as no_fault_found."""
+    wf = INCIDENT_WORKFLOW
+    for t in wf.transitions:
+        for value in (*t.fields, *(v for c in t.choices.values() for v in c)):
+            assert value in wf.labels, value
+    assert wf.label("no_fault_found") == "No fault found"
+    assert wf.label("awaiting_vendor") == "Awaiting vendor"
+    assert wf.describe()["labels"]["reason"] == "Reason for cancelling"
 
 
 def test_the_workflow_is_published_as_data(personas, api_as):

@@ -56,13 +56,18 @@ values_strategy = st.fixed_dictionaries(
         "resolution_code": mostly(RESOLUTION_CODES),
         "resolution_notes": mostly(("Replaced the switch", "Rebooted")),
     },
-    optional={"reason": st.text(max_size=12)},
+    optional={"reason": st.one_of(st.text(max_size=12), st.just("Logged twice"))},
 )
 
 
 def values_are_valid(name: str, values: dict) -> bool:
     """What the table requires of the values, restated here so the service can be caught
     accepting something it should not."""
+    reason = values.get("reason") or ""
+    if "\x00" in reason:  # a reason given to any step is recorded, so it must be storable
+        return False
+    if name == "cancel":
+        return bool(reason.strip())
     if name == "hold":
         return values.get("hold_reason") in HOLD_REASONS
     if name == "resolve":

@@ -49,7 +49,9 @@ def test_status_changes_the_requester_hears_about(personas):
     services.ticket_transition(actor=p.agent_desk, ticket=waiting, transition="resume")
     put_in(log(p.requester_globex), "closed", p.agent_network)
     own = log(p.requester_acme)
-    services.ticket_transition(actor=p.requester_acme, ticket=own, transition="cancel")
+    services.ticket_transition(
+        actor=p.requester_acme, ticket=own, transition="cancel", values={"reason": "Not needed"}
+    )
     drain()
     status = Notification.objects.filter(kind="ticket.status_changed")
     told = sorted((n.recipient.email, n.subject.split("] ")[1]) for n in status)

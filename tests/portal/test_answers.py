@@ -11,7 +11,7 @@ from servio.portal import selectors
 from servio.portal.models import DEFAULT_ANSWERS, PortalAnswer
 from servio.portal.services import ticket_report
 from servio.tickets.models import Ticket
-from tests.portal.helpers import told
+from tests.ui import told
 
 
 @pytest.fixture

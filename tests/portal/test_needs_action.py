@@ -191,7 +191,12 @@ def test_open_closed_and_all(rita, personas):
     resolve(personas, closed_one)
     close(personas, closed_one)
     cancelled = make_ticket(personas, title="Never mind")
-    services.ticket_transition(actor=personas.requester_acme, ticket=cancelled, transition="cancel")
+    services.ticket_transition(
+        actor=personas.requester_acme,
+        ticket=cancelled,
+        transition="cancel",
+        values={"reason": "Not needed"},
+    )
     assert set(refs(rita.get("/portal/"))) == {
         open_one.reference,
         closed_one.reference,

@@ -13,8 +13,7 @@ from servio.surveys.services import survey_invite
 from servio.tickets import services
 from servio.tickets.models import Attachment, Ticket
 from tests.filesystems import files_under
-from tests.portal.helpers import told
-from tests.ui import XSS, make_ticket
+from tests.ui import XSS, make_ticket, told
 
 
 @pytest.fixture
@@ -116,7 +115,11 @@ def test_cancel_your_own_ticket(rita, personas):
     ticket = make_ticket(personas)
     page = rita.get(f"/portal/t/{ticket.reference}/").content.decode()
     assert 'data-action="cancel"' in page and 'data-action="close"' not in page
-    rita.post(f"/portal/t/{ticket.reference}/cancel/")
+    refused = rita.post(f"/portal/t/{ticket.reference}/cancel/", {"reason": "  "})
+    assert told(refused) == 409 and "reason" in refused.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.status == "new"
+    rita.post(f"/portal/t/{ticket.reference}/cancel/", {"reason": "It works again"})
     ticket.refresh_from_db()
     assert ticket.status == "cancelled"
     assert rita.post(f"/portal/t/{ticket.reference}/bogus/").status_code == 404

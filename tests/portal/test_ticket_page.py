@@ -15,8 +15,7 @@ from servio.sla.models import Calendar, SlaClock, SlaPolicy, SlaTarget
 from servio.surveys.services import survey_invite
 from servio.tickets import services
 from servio.tickets.models import Ticket
-from tests.portal.helpers import told
-from tests.ui import make_ticket, sla_policy
+from tests.ui import make_ticket, sla_policy, told
 
 
 @pytest.fixture
@@ -170,9 +169,11 @@ def test_the_resolution_stays_after_closure(rita, personas):
 
 def test_cancelled_says_nothing_more_will_happen(rita, personas):
     ticket = make_ticket(personas)
-    rita.post(f"/portal/t/{ticket.reference}/cancel/")
+    rita.post(f"/portal/t/{ticket.reference}/cancel/", {"reason": "It works again"})
     page = rita.get(f"/portal/t/{ticket.reference}/").content.decode()
     assert "Cancelled" in next_step(page) and 'id="resolution"' not in page
+    # The reason is on the conversation, with the step.
+    assert '<span class="fw-bold">Reason:</span> It works again' in page
 
 
 def test_the_installation_may_show_the_team_only(rita, personas, settings):

@@ -146,7 +146,7 @@ def service_desk(desk: Desk, personas: Personas) -> Desk:
     d.reply(at(3, 4, 21, 0), t9)
     # T10: cancelled the day it was logged.
     t10 = d.create(at(3, 2, 13, 0), team=desk_team)
-    d.move(at(3, 2, 14, 0), t10, "cancel")
+    d.move(at(3, 2, 14, 0), t10, "cancel", {"reason": "Logged twice."})
     # T11: all before the period, rated before it too.
     t11 = d.create(at(2, 20, 9, 0), team=desk_team)
     d.reply(at(2, 20, 9, 10), t11)

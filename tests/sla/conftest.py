@@ -154,7 +154,7 @@ class Desk:
         return self._move(when, ticket, "reopen")
 
     def cancel(self, when, ticket) -> Ticket:
-        return self._move(when, ticket, "cancel")
+        return self._move(when, ticket, "cancel", {"reason": "No longer needed"})
 
     def reply(self, when, ticket, *, by=None, internal=False) -> None:
         with travel(when):

@@ -16,7 +16,7 @@ PATH_TO = {
     "on_hold": [("hold", {"hold_reason": "awaiting_vendor"})],
     "resolved": [("resolve", RESOLVE)],
     "closed": [("resolve", RESOLVE), ("close", {})],
-    "cancelled": [("cancel", {})],
+    "cancelled": [("cancel", {"reason": "Logged by mistake"})],
 }
 
 

@@ -19,7 +19,7 @@ from servio.notifications.models import Notification
 from servio.tickets import services
 from servio.tickets.models import Link, Ticket, Watcher
 from tests.tickets.helpers import field_names, log, reload
-from tests.ui import ui_settings  # noqa: F401
+from tests.ui import told, ui_settings  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -163,17 +163,17 @@ def test_workspace_edits_and_bulk_actions_refuse_other_organisations_teams(
         f"/desk/t/{acme_ticket.reference}/edit/assignment/",
         {"team": p.team_network.pk, "assignee": "", "version": 1},
     )
-    assert posted.status_code == 422
+    assert told(posted) == 422
     response = client.post(
         "/desk/bulk/",
         {
             "action": "assign",
-            "team": p.team_network.pk,
+            "team": p.team_network.name,  # typed into the searchable list
             "tickets": [acme_ticket.reference],
             "query": "queue=all",
         },
     )
-    (outcome,) = response.context["outcomes"]
+    (outcome,) = response.context["bulk"]["outcomes"]
     assert not outcome.ok and "does not serve Acme" in outcome.message
     watched = client.post(
         f"/desk/t/{acme_ticket.reference}/watchers/",

@@ -71,7 +71,7 @@ def every_endpoint(ref: str, t: AcmeTicket, someone: int) -> list[tuple[str, str
         ("GET", f"tickets/{ref}/watchers", {}),
         ("POST", f"tickets/{ref}/watchers", {"json": {"user": someone}}),
         ("DELETE", f"tickets/{ref}/watchers/{someone}", {}),
-        ("POST", f"tickets/{ref}/transitions", {"json": {"transition": "cancel"}}),
+        ("POST", f"tickets/{ref}/transitions", {"json": {"transition": "cancel", "reason": "Dup"}}),
         ("POST", f"tickets/{ref}/assignment", {"json": {"team": None, "assignee": None}}),
         ("PUT", f"tickets/{ref}/parent", {"json": {"parent": None}}),
         ("GET", f"tickets/{ref}/children", {}),

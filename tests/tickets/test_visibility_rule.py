@@ -104,6 +104,8 @@ def test_the_query_and_the_python_rule_agree_on_every_branch(personas, org_share
     for who, user in people.items():
         user.refresh_from_db()  # as a request would read them
         listed = set(Ticket.objects.visible_to(user).values_list("pk", flat=True))
+        in_one = Ticket.objects.visible_to(user, in_one_query=True).values_list("pk", flat=True)
+        assert set(in_one) == listed, who
         for name, ticket in tickets.items():
             fresh = Ticket.objects.get(pk=ticket.pk)
             verdict = is_visible_to(fresh, user)

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from servio.tickets import services
 from servio.workspace.models import SavedView
 from servio.workspace.selectors import PAGE_SIZE
-from tests.ui import XSS, make_ticket, sla_policy
+from tests.ui import XSS, make_ticket, sla_policy, told
 
 
 def refs(response) -> list[str]:
@@ -27,7 +27,9 @@ def test_the_queues_show_what_their_names_say(client, personas):
     services.ticket_assign(actor=dana, ticket=team, team=personas.team_desk, assignee=None)
     loose = make_ticket(personas, title="Loose")
     done = make_ticket(personas, title="Done")
-    services.ticket_transition(actor=dana, ticket=done, transition="cancel")
+    services.ticket_transition(
+        actor=dana, ticket=done, transition="cancel", values={"reason": "Duplicate"}
+    )
     client.force_login(dana)
     assert refs(client.get("/desk/?queue=mine")) == [mine.reference]
     assert set(refs(client.get("/desk/?queue=teams"))) == {mine.reference, team.reference}
@@ -42,7 +44,9 @@ def test_breaching_soon_lists_live_clocks_by_due_time(client, personas):
     late = make_ticket(personas, title="Planning", urgency=3)  # P5: 300 minutes
     soon = make_ticket(personas, title="Urgent", urgency=1, impact=1)  # P1: 60 minutes
     finished = make_ticket(personas, title="Cancelled")
-    services.ticket_transition(actor=personas.agent_desk, ticket=finished, transition="cancel")
+    services.ticket_transition(
+        actor=personas.agent_desk, ticket=finished, transition="cancel", values={"reason": "Dup"}
+    )
     no_sla = make_ticket(personas, kind="request", title="A request")
     client.force_login(personas.agent_desk)
     response = client.get("/desk/?queue=breaching")
@@ -104,7 +108,7 @@ def test_saved_views_private_and_shared_with_a_team(client, personas):
         "/desk/views/",
         {"name": "Shared", "query": "queue=all", "team": str(personas.team_desk.pk)},
     )
-    assert response.status_code == 422
+    assert told(response) == 422
     assert response.context["save_form"].errors["team"]
     assert 'value="Shared"' in response.content.decode()
     # A lead shares with their team; the team's agents see it, others do not.
@@ -128,7 +132,9 @@ def test_saved_views_private_and_shared_with_a_team(client, personas):
 def test_bulk_actions_report_each_ticket(client, personas):
     ok = make_ticket(personas, title="One")
     closed = make_ticket(personas, title="Two")
-    services.ticket_transition(actor=personas.agent_desk, ticket=closed, transition="cancel")
+    services.ticket_transition(
+        actor=personas.agent_desk, ticket=closed, transition="cancel", values={"reason": "Dup"}
+    )
     hidden = make_ticket(personas, requester=personas.requester_globex, title="Not yours")
     client.force_login(personas.agent_desk)
     response = client.post(
@@ -139,19 +145,22 @@ def test_bulk_actions_report_each_ticket(client, personas):
             "query": "queue=all",
         },
     )
-    outcomes = {o.ticket.reference: o for o in response.context["outcomes"]}
-    assert set(outcomes) == {ok.reference, closed.reference}  # the hidden one is left out
+    outcomes = {o.reference: o for o in response.context["bulk"]["outcomes"]}
+    assert set(outcomes) == {ok.reference, closed.reference, hidden.reference}
     assert outcomes[ok.reference].ok and not outcomes[closed.reference].ok
     assert "cancelled" in outcomes[closed.reference].message
+    # The hidden one is said not to exist, in the words a missing one gets.
+    assert outcomes[hidden.reference].message == "no ticket you may see has this number"
     ok.refresh_from_db()
     assert ok.assignee_id == personas.agent_desk.pk
-    # A transition missing its required fields is refused per ticket, naming the field.
+    # A transition missing its required fields is refused once, beside the field, before
+    # any ticket is touched.
     response = client.post(
         "/desk/bulk/",
         {"action": "transition", "transition": "resolve", "tickets": [ok.reference]},
     )
-    (outcome,) = response.context["outcomes"]
-    assert not outcome.ok and "resolution_code" in outcome.message
+    assert told(response) == 422 and response.context["bulk"]["outcomes"] == []
+    assert "resolution_code" in response.context["bulk"]["errors"]
     response = client.post(
         "/desk/bulk/",
         {
@@ -162,18 +171,18 @@ def test_bulk_actions_report_each_ticket(client, personas):
             "tickets": [ok.reference],
         },
     )
-    assert response.context["outcomes"][0].ok
+    assert response.context["bulk"]["outcomes"][0].ok
     response = client.post(
         "/desk/bulk/",
         {
             "action": "comment",
             "body": "Looked at all of these",
-            "internal": "on",
+            "visibility": "internal",
             "tickets": [ok.reference],
         },
     )
     assert ok.comments.get().is_internal
-    assert client.post("/desk/bulk/", {"action": "comment", "tickets": []}).status_code == 422
+    assert told(client.post("/desk/bulk/", {"action": "comment", "tickets": []})) == 422
 
 
 def _queries(client, url) -> int:

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from servio.tickets import services
 from servio.tickets.models import Attachment, Link, Ticket, Watcher
-from tests.ui import XSS, make_ticket, sla_policy
+from tests.ui import XSS, make_ticket, sla_policy, told
 
 HX = {"HX-Request": "true"}
 
@@ -51,7 +51,7 @@ def test_a_stale_edit_overwrites_nothing_and_shows_who_changed_what(agent_client
     response = agent_client.post(
         f"/desk/t/{ticket.reference}/edit/title/", {"title": "Mine", "version": "1"}
     )
-    assert response.status_code == 409
+    assert told(response) == 409
     conflict = {c["field"]: c for c in response.context["conflict"]}
     assert conflict["Title"]["now"] == "Lead's title" and conflict["Title"]["by"] == "Lena Lead"
     assert conflict["Team"]["now"] == "Service Desk"
@@ -70,12 +70,12 @@ def test_edit_errors_are_shown_beside_the_field_with_what_was_typed(agent_client
     response = agent_client.post(
         f"/desk/t/{ticket.reference}/edit/title/", {"title": "", "version": "1"}
     )
-    assert response.status_code == 422
+    assert told(response) == 422
     assert 'id="id_title-errors"' in response.content.decode()
     response = agent_client.post(
         f"/desk/t/{ticket.reference}/edit/parent/", {"parent": "INC-424242", "version": "1"}
     )
-    assert response.status_code == 422
+    assert told(response) == 422
     page = response.content.decode()
     assert "INC-424242 is visible to you" in page and 'value="INC-424242"' in page
 
@@ -88,7 +88,7 @@ def test_transitions_ask_for_the_fields_the_workflow_requires(agent_client, pers
     assert 'name="resolution_code"' in page and 'name="hold_reason"' in page
     url = f"/desk/t/{ticket.reference}/transition/resolve/"
     response = agent_client.post(url, {"version": "1", "resolution_notes": "typed notes"})
-    assert response.status_code == 422
+    assert told(response) == 422
     page = response.content.decode()
     assert "This field is required to resolve." in page and "typed notes" in page
     response = agent_client.post(
@@ -98,7 +98,7 @@ def test_transitions_ask_for_the_fields_the_workflow_requires(agent_client, pers
     ticket.refresh_from_db()
     assert ticket.status == "resolved" and ticket.resolution_code == "fixed"
     response = agent_client.post(f"/desk/t/{ticket.reference}/transition/start/", {})
-    assert response.status_code == 409
+    assert told(response) == 409
     assert "not possible" in response.content.decode()
 
 
@@ -124,7 +124,7 @@ def test_replies_notes_and_dropped_files(agent_client, personas, settings):
     response = agent_client.post(
         url, {"body": "with a big file", "visibility": "public", "files": [big]}
     )
-    assert response.status_code == 422 and "Too large" in response.content.decode()
+    assert told(response) == 422 and "Too large" in response.content.decode()
     assert "with a big file" in response.content.decode()
 
 
@@ -241,7 +241,7 @@ def test_an_agent_logs_a_ticket_for_a_caller(agent_client, personas):
         {"requester": "gina@globex.example", "kind": "incident", "title": "Typed title",
          "impact": "2", "urgency": "2", "source": "phone"},
     )  # fmt: skip
-    assert response.status_code == 422  # Globex is served by another team: not visible
+    assert told(response) == 422  # Globex is served by another team: not visible
     page = response.content.decode()
     assert 'id="id_requester-errors"' in page and 'value="Typed title"' in page
     response = agent_client.post(

@@ -23,6 +23,8 @@ from servio.tickets.services.common import (
     audit_ticket,
 )
 
+MAX_REASON = 500  # characters of the reason given for a step (TransitionIn.reason says so too)
+
 # --- workflow ---------------------------------------------------------------------------------
 
 
@@ -54,6 +56,12 @@ def _apply_transition(
     reason only while on hold."""
     workflow = workflows.get(ticket.kind)
     step = workflow.check(ticket, actor, policies.roles_for(ticket, actor), name, values)
+    reason = None
+    if "reason" in step.required or values.get("reason"):
+        # Why the step was taken (a cancellation must say): recorded with it, on the timeline.
+        reason = inputs.text(
+            "reason", values.get("reason"), required="reason" in step.required, limit=MAX_REASON
+        )
     # The status, and the ticket's fields the step takes from its values (a hold reason, the
     # resolution); what follows from them (milestones, counters) is the service's own.
     restrictions.check_writable(
@@ -86,8 +94,8 @@ def _apply_transition(
     ticket.save()
     hooks.ticket_changed(ticket)
     changed = diff(before, snapshot(ticket, TRACKED_FIELDS))
-    if reason := values.get("reason"):
-        changed["reason"] = [None, str(reason)[:500]]
+    if reason:
+        changed["reason"] = [None, reason]
     audit_ticket(
         ticket,
         actor=actor,

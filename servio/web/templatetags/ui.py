@@ -135,6 +135,48 @@ def sla_due_badge(due_at, breached: bool, metric: str) -> str:
     )
 
 
+# How an SLA clock that stopped counting ended: badge colour and the words after its name.
+CLOCK_ENDINGS = {
+    "met": ("green", "met", "Stopped within its target."),
+    "breached": ("red", "breached", "Stopped after its due time."),
+    "cancelled": (
+        "secondary",
+        "cancelled",
+        "The ticket was cancelled: the clock ended without a verdict, neither met nor breached.",
+    ),
+}
+
+
+@register.simple_tag
+def clock_badge(clock: dict) -> str:
+    """One SLA clock of a ticket (`sla.selectors.clock_view`), in words that follow its state:
+    counting down (running, or breached and still counting), paused, or how it ended."""
+    from servio.sla.models import ClockState, SlaTarget
+
+    metric = clock["metric"]
+    label = (
+        SlaTarget.Metric(metric).label
+        if metric in SlaTarget.Metric.values
+        else str(metric).replace("_", " ").capitalize()
+    )
+    state = clock["state"]
+    if state == ClockState.PAUSED:
+        return sla_badge(None, False, True, label)
+    if clock["stopped_at"] is None:
+        return sla_badge(clock["due_at"], clock["breached"], False, label)
+    colour, words, title = CLOCK_ENDINGS.get(state, ("secondary", str(state).replace("_", " "), ""))
+    if state == ClockState.CANCELLED and clock["breached"]:
+        title += " It had passed its due time before."
+    return format_html(
+        '<span class="badge bg-{}-lt sla-badge" data-clock-state="{}" title="{}">{} {}</span>',
+        colour,
+        state,
+        title,
+        label,
+        words,
+    )
+
+
 @register.filter
 def markdown(text: str) -> str:
     """User Markdown rendered and sanitised (allow-list) for the page."""

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest
 from servio.core.errors import NotFound, PermissionDenied
 from servio.tickets import selectors as ticket_selectors
 from servio.tickets.models import Ticket
+from servio.web.errors import answer_status, render_page
 from servio.workspace import policies
 
 
@@ -52,21 +53,16 @@ def querystring(params: dict) -> str:
 
 
 def swap_status(request: HttpRequest, status: int) -> int:
-    """The status to answer with: HTMX swaps refusals (form errors, conflicts) as 200, since
+    """The status to answer with: refusals (form errors, conflicts) as 200, HTMX or not, since
     browsers log every 4xx as a console error; the real outcome is in X-Servio-Status."""
-    return 200 if is_htmx(request) and status in (409, 422) else status
+    return answer_status(status)
 
 
 def render_part(
     request: HttpRequest, template: str, context: dict, status: int = 200, headers=None
 ):
-    from django.shortcuts import render
-
-    response = render(request, template, context, status=swap_status(request, status))
-    response["X-Servio-Status"] = str(status)
-    for key, value in (headers or {}).items():
-        response[key] = value
-    return response
+    """A page or an HTMX part that may show refusals (`servio.web.errors.render_page`)."""
+    return render_page(request, template, context, status, headers)
 
 
 def go_to(request: HttpRequest, url: str):

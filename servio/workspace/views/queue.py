@@ -7,19 +7,19 @@ import datetime as dt
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 from pydantic import ValidationError
 
 from servio.accounts.models import Organization, Team
 from servio.api.pagination import InvalidCursor
-from servio.core.errors import DomainError, ValidationFailed
+from servio.core.errors import ValidationFailed
 from servio.tickets import selectors as ticket_selectors
 from servio.tickets.filters import TicketFilter
 from servio.tickets.models import Service
 from servio.web.errors import add_errors
-from servio.workspace import policies, selectors, services
-from servio.workspace.forms import BulkForm, FilterForm, SavedViewForm
-from servio.workspace.views.common import agent_required, is_htmx, querystring, render_part
+from servio.workspace import policies, selectors
+from servio.workspace.forms import FilterForm, SavedViewForm
+from servio.workspace.views.common import agent_required, is_htmx, querystring
 
 FILTER_KEYS = (
     "q", "kind", "status", "priority", "team", "assignee", "organization", "service", "open",
@@ -152,44 +152,3 @@ def queue_counts(request: HttpRequest) -> HttpResponse:
     counts = selectors.queue_counts(user=request.user)
     rows = [(key, counts[key], words) for key, words in selectors.COUNTED.items()]
     return render(request, "workspace/_queue_counts.html", {"counts": rows})
-
-
-@agent_required
-@require_POST
-def bulk(request: HttpRequest) -> HttpResponse:
-    """Assign, transition or comment on the selected tickets, reporting each one's outcome."""
-    user = request.user
-    params = QueryDict(request.POST.get("query", ""))
-    form = BulkForm(request.POST)
-    outcomes, error = [], ""
-    if form.is_valid():
-        data = form.cleaned_data
-        tickets = selectors.tickets_by_reference(
-            user=user, references=request.POST.getlist("tickets")
-        )
-        values = {
-            "team": data["team"],
-            "assignee": data["assignee"],
-            "transition": data["transition"],
-            "fields": {
-                k: data[k]
-                for k in ("resolution_code", "resolution_notes", "hold_reason")
-                if data[k]
-            },
-            "body": data["body"],
-            "internal": data["internal"],
-        }
-        try:
-            outcomes = services.tickets_bulk_apply(
-                actor=user, tickets=tickets, action=data["action"], values=values
-            )
-        except DomainError as exc:
-            error = exc.detail
-    else:
-        error = "Choose what to do with the selected tickets."
-    context = _queue_context(request, params)
-    context.update(outcomes=outcomes, bulk_error=error)
-    status = 422 if error else 200
-    if is_htmx(request):
-        return render_part(request, "workspace/_queue_results.html", context, status)
-    return render(request, "workspace/queue.html", context, status=status)

@@ -20,7 +20,7 @@ from servio.tickets import selectors as ticket_selectors
 from servio.tickets import services as ticket_services
 from servio.tickets.models import Category, Level, Link, Priority, Service, Ticket
 from servio.tickets.selectors import ticket_reload
-from servio.web.errors import add_errors
+from servio.web.errors import add_errors, sentence
 from servio.workspace import selectors, services
 from servio.workspace.forms import CommentForm, NewTicketForm
 from servio.workspace.views.common import (
@@ -51,6 +51,8 @@ def _header_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
         "status_label": selectors.status_label(ticket),
         "transitions": selectors.transitions_for(ticket, user),
         "clocks": selectors.clocks(user=user, ticket=ticket),
+        "description_html": selectors.description_html(user=user, ticket=ticket),
+        "priority": selectors.priority_state(ticket),
         "i_am_member": ticket.team_id is not None
         and any(t.pk == ticket.team_id for t in user.teams.all()),
     }
@@ -86,7 +88,17 @@ def _page_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
     return context
 
 
+def _page(request, ticket, status=200, headers=None, **extra) -> HttpResponse:
+    """The whole ticket page, with what a part would show (an open editor, errors, a
+    conflict): what a link opened in a new tab, or a form posted without HTMX, gets."""
+    context = _page_context(request, ticket)
+    context.update(extra)
+    return render_part(request, "workspace/ticket/page.html", context, status, headers)
+
+
 def _header(request, ticket, status=200, headers=None, **extra) -> HttpResponse:
+    if not is_htmx(request):
+        return _page(request, ticket, status, headers, **extra)
     context = _header_context(request, ticket)
     context.update(extra)
     return render_part(request, PARTS["header"], context, status, headers)
@@ -131,9 +143,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
                 else:
                     messages.success(request, f"{ticket.reference} logged for {requester}.")
                     return redirect("workspace:ticket", reference=ticket.reference)
-    return render(
-        request, "workspace/ticket_new.html", {"nav": "queue", "form": form}, status=status
-    )
+    return render_part(request, "workspace/ticket_new.html", {"nav": "queue", "form": form}, status)
 
 
 # --- pages and parts --------------------------------------------------------------------------
@@ -186,6 +196,14 @@ def _edit_form(request, ticket: Ticket, name: str, data=None) -> forms.Form:
     elif name in ("impact", "urgency"):
         form.fields[name] = _choice(Level.choices, label=name.capitalize())
         form.fields[name].initial = getattr(ticket, name)
+        state = selectors.priority_state(ticket)
+        form.fields[name].help_text = (
+            f"The priority is set by hand ({state.label}) and stays so when {name} changes; "
+            "edit the priority to let the impact x urgency matrix decide again."
+            if state.overridden
+            else f"The priority follows the impact x urgency matrix (now {state.label}) "
+            "and changes with it."
+        )
     elif name == "priority":
         form.fields["priority"] = _choice(
             [("", "Follow the impact x urgency matrix"), *Priority.choices],
@@ -193,6 +211,11 @@ def _edit_form(request, ticket: Ticket, name: str, data=None) -> forms.Form:
             label="Priority",
         )
         form.fields["priority"].initial = ticket.priority if ticket.priority_overridden else ""
+        state = selectors.priority_state(ticket)
+        form.fields["priority"].help_text = (
+            f"Impact x urgency gives {state.matrix_label}. A priority set by hand stays when "
+            "impact or urgency change."
+        )
     elif name == "service":
         services_ = [(s.pk, s.name) for s in Service.objects.filter(is_active=True)[:500]]
         form.fields["service"] = _choice([("", "—"), *services_], required=False, label="Service")
@@ -253,6 +276,8 @@ def ticket_edit(request: HttpRequest, reference: str, field: str) -> HttpRespons
     ticket = get_ticket(request, reference)
     if request.method == "GET":
         if request.GET.get("cancel"):
+            if not is_htmx(request):
+                return redirect("workspace:ticket", reference=ticket.reference)
             return _header(request, ticket)
         form = _edit_form(request, ticket, field)
         return _header(request, ticket, editing=field, edit_form=form, version=ticket.version)
@@ -260,6 +285,7 @@ def ticket_edit(request: HttpRequest, reference: str, field: str) -> HttpRespons
     form = _edit_form(request, ticket, field, request.POST)
     if not form.is_valid():
         return _header(request, ticket, 422, editing=field, edit_form=form, version=seen)
+    before = ticket.priority
     try:
         ticket = ticket_services.ticket_update(
             actor=request.user,
@@ -277,7 +303,13 @@ def ticket_edit(request: HttpRequest, reference: str, field: str) -> HttpRespons
     ticket = ticket_reload(ticket)
     if not is_htmx(request):
         return redirect("workspace:ticket", reference=ticket.reference)
-    return _header(request, ticket, headers={"HX-Trigger": "timeline-changed"}, saved=field)
+    return _header(
+        request,
+        ticket,
+        headers={"HX-Trigger": "timeline-changed"},
+        saved=field,
+        priority_was=before if field in ("impact", "urgency", "priority") else None,
+    )
 
 
 @agent_required
@@ -318,26 +350,37 @@ def ticket_transition(request: HttpRequest, reference: str, name: str) -> HttpRe
         changed = selectors.changes_since(user=request.user, ticket=current, version=seen or 0)
         return _header(request, current, 409, conflict=changed, conflict_field="status")
     except ValidationFailed as exc:
-        return _header(
-            request,
-            ticket,
-            422,
-            open_transition=name,
-            transition_errors={k: " ".join(v) for k, v in exc.errors.items()},
-            transition_values=values,
-        )
+        transitions = _refused(selectors.transitions_for(ticket, request.user), name, values, exc)
+        shown = {f["name"] for t in transitions if t["name"] == name for f in t["fields"]}
+        other = " ".join(sentence(r) for k, v in exc.errors.items() if k not in shown for r in v)
+        return _header(request, ticket, 422, transitions=transitions, action_error=other)
     except DomainError as exc:
         return _header(request, ticket, 409, action_error=exc.detail)
     if not is_htmx(request):
-        messages.success(request, f"{ticket.reference} is now {ticket.status.replace('_', ' ')}.")
+        messages.success(request, f"{ticket.reference} is now {selectors.status_label(ticket)}.")
         return redirect("workspace:ticket", reference=ticket.reference)
     return _header(request, ticket_reload(ticket), headers={"HX-Trigger": "timeline-changed"})
+
+
+def _refused(transitions, name: str, values: dict[str, str], exc: ValidationFailed) -> list:
+    """The transitions with the refused one open, showing what was typed and each field's
+    reason beside it."""
+    for t in transitions:
+        if t["name"] != name:
+            continue
+        t["open"] = True
+        for f in t["fields"]:
+            f["value"] = values.get(f["name"], "")
+            f["error"] = " ".join(map(sentence, exc.errors.get(f["name"], [])))
+    return transitions
 
 
 # --- conversation -----------------------------------------------------------------------------
 
 
 def _composer(request, ticket, form, status=200, headers=None, sent=None) -> HttpResponse:
+    if not is_htmx(request):
+        return _page(request, ticket, status, headers, composer=form)
     context = {
         "ticket": ticket,
         "composer": form,

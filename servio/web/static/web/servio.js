@@ -74,6 +74,25 @@
     if (link) window.location.href = link.href;
   }
 
+  /* --- pop-overs (details[data-popover]): a close button, Escape, one open at a time ------- */
+  function closePopover(details, focus) {
+    details.open = false;
+    var summary = details.querySelector(":scope > summary");
+    if (focus && summary) summary.focus();
+  }
+  document.addEventListener("click", function (ev) {
+    var close = ev.target.closest && ev.target.closest("[data-popover-close]");
+    var details = close && close.closest("details[data-popover]");
+    if (details) { ev.preventDefault(); closePopover(details, true); }
+  });
+  document.addEventListener("toggle", function (ev) {
+    var details = ev.target;
+    if (!details.matches || !details.matches("details[data-popover]") || !details.open) return;
+    $all("details[data-popover][open]").forEach(function (other) { if (other !== details) other.open = false; });
+    var first = $("select, textarea, input:not([type=hidden])", details);
+    if (first) first.focus();
+  }, true);
+
   /* --- keyboard shortcuts (listed on ?) ---------------------------------------------------- */
   var pendingG = false;
   function typing(el) {
@@ -101,6 +120,8 @@
   document.addEventListener("keydown", function (ev) {
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
     if (ev.key === "Escape") {
+      var open = $all("details[data-popover][open]");
+      if (open.length) { ev.preventDefault(); open.forEach(function (d) { closePopover(d, true); }); return; }
       var active = document.activeElement;
       if (typing(active)) active.blur();
       return;
@@ -163,6 +184,7 @@
     if (input.matches && input.matches("[data-select-all]")) {
       $all("input[name=tickets]").forEach(function (b) { b.checked = input.checked; });
     }
+    if (input.matches && input.matches("[data-select-all], input[name=tickets]")) countSelected();
     if (input.matches && input.matches("input[name=visibility]")) {
       var form = input.closest("form");
       var internal = input.value === "internal" && input.checked;
@@ -268,15 +290,47 @@
     announce("Canned response inserted into the reply");
   }
 
+  /* --- fields that depend on a choice ([data-refresh]): asked again from the server when the
+     choice changes (bound here, once, so a control that was just swapped in works at once) -- */
+  document.addEventListener("change", function (ev) {
+    var el = ev.target;
+    if (!el.matches || !el.matches("[data-refresh]") || !window.htmx) return;
+    var values = {};
+    [el].concat($all(el.getAttribute("data-refresh-include") || "#none")).forEach(function (field) {
+      if (field.name) values[field.name] = field.value;
+    });
+    var context = { target: el.getAttribute("data-refresh-target"), swap: "outerHTML", values: values };
+    if (el.hasAttribute("data-refresh-select")) context.select = el.getAttribute("data-refresh-select");
+    window.htmx.ajax("GET", el.getAttribute("data-refresh"), context);
+  });
+
+  /* --- bulk selection: how many are selected; the selection survives a bulk action --------- */
+  function countSelected() {
+    var n = $all("input[name=tickets]:checked").length;
+    $all("[data-selected-count]").forEach(function (el) { el.textContent = n ? n + " selected" : ""; });
+  }
+  function keepSelected() {
+    var form = $("#bulk-form[data-keep-selected]");
+    var keep = form ? form.getAttribute("data-keep-selected").split(" ").filter(Boolean) : [];
+    if (form) form.removeAttribute("data-keep-selected");  // once: later choices are the agent's
+    if (keep.length) {
+      $all("input[name=tickets]").forEach(function (b) { if (keep.indexOf(b.value) >= 0) b.checked = true; });
+    }
+    countSelected();
+  }
+
   /* --- htmx: keep an open inline editor, announce swaps ------------------------------------ */
   document.addEventListener("htmx:beforeRequest", function (ev) {
     var el = ev.detail.elt;
-    if (el && el.hasAttribute && el.hasAttribute("data-skip-when-editing") && $(".inline-editor")) {
+    // An open editor or pop-over keeps what is being typed: its part waits to be reloaded.
+    if (el && el.hasAttribute && el.hasAttribute("data-skip-when-editing") &&
+        ($(".inline-editor") || $("details[data-popover][open]", el))) {
       ev.preventDefault();
     }
   });
   document.addEventListener("htmx:afterSwap", function (ev) {
     tick();
+    keepSelected();
     var target = ev.detail.target;
     var message = target && target.getAttribute && target.getAttribute("data-announce");
     if (message) announce(message);
@@ -290,6 +344,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     tick();
+    keepSelected();
     setTheme(document.documentElement.getAttribute("data-bs-theme") || "light");
   });
 })();
