@@ -30,7 +30,9 @@ def test_queue_links_count_the_open_tickets_of_each_work_queue(client, personas)
     services.ticket_assign(actor=dana, ticket=team, team=personas.team_desk, assignee=None)
     make_ticket(personas, title="Loose")
     done = make_ticket(personas, title="Done")
-    services.ticket_transition(actor=dana, ticket=done, transition="cancel")
+    services.ticket_transition(
+        actor=dana, ticket=done, transition="cancel", values={"reason": "Duplicate"}
+    )
     make_ticket(personas, requester=personas.requester_globex, title="Not Dana's to see")
     client.force_login(dana)
     page = client.get("/desk/?queue=all").content.decode()

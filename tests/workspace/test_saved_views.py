@@ -14,7 +14,7 @@ from servio.audit.models import AuditEvent
 from servio.core.errors import PermissionDenied, ValidationFailed
 from servio.workspace import services
 from servio.workspace.models import SavedView
-from tests.ui import make_ticket
+from tests.ui import make_ticket, told
 
 HX_RESULTS = {"HX-Request": "true", "HX-Target": "queue-results"}
 
@@ -88,7 +88,7 @@ def test_sharing_is_offered_only_to_those_who_may_and_refused_by_the_service(cli
         "/desk/views/",
         {"name": "Shared", "query": "queue=all", "team": str(personas.team_desk.pk)},
     )
-    assert response.status_code == 422
+    assert told(response) == 422
     assert "team leads and administrators" in response.context["save_form"].errors["team"][0]
     assert 'value="Shared"' in response.content.decode()
     assert not SavedView.objects.exists()
@@ -105,7 +105,7 @@ def test_sharing_is_offered_only_to_those_who_may_and_refused_by_the_service(cli
         "/desk/views/",
         {"name": "Theirs", "query": "queue=all", "team": str(personas.team_network.pk)},
     )
-    assert response.status_code == 422
+    assert told(response) == 422
     assert "team you belong to" in response.context["save_form"].errors["team"][0]
     client.post(
         "/desk/views/",
@@ -149,7 +149,7 @@ def test_rename_reshare_refilter_and_delete(client, personas):
     response = client.post(
         f"/desk/views/{view.pk}/edit/", {f"v{view.pk}-name": "Other", f"v{view.pk}-team": ""}
     )
-    assert response.status_code == 422
+    assert told(response) == 422
     assert f'aria-describedby="id_save_v{view.pk}-name-errors"' in response.content.decode()
     # The filters shown now replace the stored ones.
     client.post(f"/desk/views/{view.pk}/filters/", {"query": "queue=all&priority=1&priority=2"})
