@@ -74,6 +74,15 @@ def _left(seconds: float) -> str:
     return f"{minutes}m"
 
 
+def _due_colour(due_at, breached: bool) -> tuple[float, str]:
+    """Seconds left until `due_at` and the badge colour: red when breached or overdue, orange
+    within the hour, else green (one rule for every countdown badge)."""
+    remaining = (due_at - dt.datetime.now(dt.UTC)).total_seconds()
+    if breached or remaining < 0:
+        return remaining, "red"
+    return remaining, "orange" if remaining < 3600 else "green"
+
+
 @register.simple_tag
 def sla_badge(due_at, breached=False, paused=False, label="") -> str:
     """A countdown to an SLA due time; servio.js keeps it ticking in the browser."""
@@ -83,14 +92,8 @@ def sla_badge(due_at, breached=False, paused=False, label="") -> str:
                 '<span class="badge bg-secondary-lt sla-badge">{} paused</span>', label
             )
         return mark_safe('<span class="text-secondary">—</span>')
-    now = dt.datetime.now(dt.UTC)
-    remaining = (due_at - now).total_seconds()
-    if breached or remaining < 0:
-        colour, text = "red", f"overdue {_left(remaining)}"
-    elif remaining < 3600:
-        colour, text = "orange", f"{_left(remaining)} left"
-    else:
-        colour, text = "green", f"{_left(remaining)} left"
+    remaining, colour = _due_colour(due_at, breached)
+    text = f"overdue {_left(remaining)}" if colour == "red" else f"{_left(remaining)} left"
     prefix = f"{label} " if label else ""
     return format_html(
         '<span class="badge bg-{}-lt sla-badge" data-sla-due="{}" data-sla-label="{}"'
@@ -116,13 +119,9 @@ def sla_due_badge(due_at, breached: bool, metric: str) -> str:
             '<span class="visually-hidden"> no SLA clock running</span></span>'
         )
     words = CLOCK_WORDS.get(metric, "Due")
-    remaining = (due_at - dt.datetime.now(dt.UTC)).total_seconds()
-    if breached or remaining < 0:
-        colour, text = "red", f"{words} overdue by {_left(remaining)}"
-    elif remaining < 3600:
-        colour, text = "orange", f"{words} due in {_left(remaining)}"
-    else:
-        colour, text = "green", f"{words} due in {_left(remaining)}"
+    remaining, colour = _due_colour(due_at, breached)
+    verb = "overdue by" if colour == "red" else "due in"
+    text = f"{words} {verb} {_left(remaining)}"
     return format_html(
         '<span class="badge bg-{}-lt sla-badge" data-sla-due="{}" data-sla-words="{}"'
         ' title="{} due {}">{}</span>',
