@@ -2,7 +2,10 @@
 
 Forms validate with the same rules as the API (`Calendar.build`, `services.validate_policy`) and
 show each message beside its field; saves go through the SLA services (which also check that
-the person is an administrator); every change is audited.
+the person is an administrator); every change is audited. A policy's kinds, priorities and
+pausing statuses are checkboxes (the statuses offered come from the workflows), its warning
+thresholds number inputs and its escalations rows of inputs; the form turns them into the JSON
+the policy stores.
 """
 
 from __future__ import annotations
@@ -11,11 +14,16 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
+from servio.accounts.models import Team
 from servio.audit.admin_base import AuditedAdmin, ReadOnlyAdmin
 from servio.core.errors import ValidationFailed
 from servio.sla import services
 from servio.sla.models import Calendar, SlaClock, SlaPolicy, SlaTarget
+from servio.tickets import workflows
+from servio.tickets.models import Kind, Priority, Ticket
+from servio.web.admin_fields import Column, PercentListField, RowsWidget, number
 
 CALENDAR_FIELDS = (
     "time_zone",
@@ -82,8 +90,157 @@ class SlaTargetInline(admin.TabularInline):
     fields = TARGET_FIELDS
 
 
+ACTION_LABELS = {
+    "notify_assignee": "Notify the assignee",
+    "notify_team_lead": "Notify the team lead",
+    "notify_team": "Notify the team (the ticket's, or the team chosen)",
+    "notify_group": "Notify the team chosen",
+    "raise_priority": "Raise the priority one step",
+    "reassign": "Reassign to the team chosen",
+}
+NEEDS_TEAM = ("reassign", "notify_group")
+
+
+def pause_choices(stored: list[str] | None = None) -> list[tuple[str, str]]:
+    """Every open status of the workflows (a paused one also with each hold reason).
+
+    The workflows are the one source of status sets: a practice's new open status appears here
+    without a change to this form. A stored rule no longer offered is kept as a choice, so that
+    saving the form does not drop it silently (`validate_policy` still judges it).
+    """
+    labels: dict[str, str] = {}
+    for workflow in workflows.registered():
+        for state in workflow.states:
+            labels.setdefault(state.name, state.label)
+    paused = set(workflows.paused_statuses())
+    choices: list[tuple[str, str]] = []
+    for status in workflows.open_statuses():
+        choices.append(
+            (status, f"{labels[status]} (any reason)" if status in paused else labels[status])
+        )
+        if status in paused:
+            choices += [
+                (f"{status}:{reason.value}", f"{labels[status]}: {reason.label.lower()}")
+                for reason in Ticket.HoldReason
+            ]
+    offered = {value for value, _ in choices}
+    choices += [
+        (rule, f"{rule} (no longer offered)") for rule in stored or () if rule not in offered
+    ]
+    return choices
+
+
+class EscalationsField(forms.Field):
+    """Rows of (at %, action, team) -> `[{"at": 90, "action": "notify_team"}, ...]`, by level."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", RowsWidget)
+        super().__init__(**kwargs)
+
+    def set_teams(self, teams: list[tuple[int, str]]) -> None:
+        self.team_names = dict(teams)
+        actions = (*services.NOTIFY_ACTIONS, *services.TICKET_ACTIONS)
+        self.widget.columns = [
+            Column(
+                "at", "At (% of the target; 100 = the breach)", attrs={"min": "1", "step": "any"}
+            ),
+            Column(
+                "action",
+                "Action",
+                choices=[("", "---------"), *((a, ACTION_LABELS.get(a, a)) for a in actions)],
+            ),
+            Column("team", "Team (reassign, notify)", choices=[("", "---------"), *teams]),
+        ]
+
+    def to_python(self, value: Any) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        problems: list[str] = []
+        for row, item in enumerate(value or (), start=1):
+            if not isinstance(item, dict):
+                problems.append(f"Row {row}: not an escalation; fill in its level and action.")
+                continue
+            at, action, team = item.get("at"), item.get("action") or "", item.get("team") or ""
+            if at in (None, "") and not action and not team:
+                continue  # an empty row
+            problem = self._problem(at, action, team)
+            if problem:
+                problems.append(f"Row {row}: {problem}")
+                continue
+            escalation: dict[str, Any] = {"at": number(at), "action": action}
+            if team:
+                escalation["team"] = int(team)
+            found.append(escalation)
+        if problems:
+            raise ValidationError(problems, code="invalid")
+        return sorted(found, key=lambda e: e["at"])
+
+    def _problem(self, at: Any, action: str, team: Any) -> str | None:
+        try:
+            level = number(at)
+        except ValueError:
+            level = None
+        if level is None or level <= 0:
+            return "give the level as a percentage of the target above 0, e.g. 100 for the breach."
+        actions = (*services.NOTIFY_ACTIONS, *services.TICKET_ACTIONS)
+        if action not in actions:
+            return "choose what happens (an action)."
+        if team:
+            try:
+                team_id = int(team)
+            except (TypeError, ValueError):
+                team_id = None
+            if team_id not in getattr(self, "team_names", {}):
+                return "the team chosen is not an active team; choose another."
+        elif action in NEEDS_TEAM:
+            return f"{ACTION_LABELS[action].lower()} needs a team: choose the team."
+        return None
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        try:
+            return self.to_python(initial) != self.to_python(data)
+        except ValidationError:
+            return True
+
+
 class PolicyForm(forms.ModelForm):
     """Refuses conditions, pausing statuses, thresholds and escalations that cannot work."""
+
+    kinds = forms.TypedMultipleChoiceField(
+        choices=Kind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Tick none for every kind.",
+    )
+    priorities = forms.TypedMultipleChoiceField(
+        choices=Priority.choices,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Tick none for every priority.",
+    )
+    pause_on = forms.MultipleChoiceField(
+        label="Pausing statuses",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The clock stops while the ticket is in a ticked status. Only open statuses "
+        "are offered: a resolved, closed or cancelled ticket stops the clock instead.",
+        error_messages={
+            "invalid_choice": "'%(value)s' cannot pause a clock: only the open statuses listed "
+            "here can (a finished ticket stops its clock instead). Untick it."
+        },
+    )
+    warning_thresholds = PercentListField(
+        what="A warning",
+        row_label="Warning",
+        help_text="Warn when this share of the target is used, e.g. 75 and 90. Leave a box "
+        "empty for none; save to get more boxes.",
+    )
+    escalations = EscalationsField(
+        help_text="What happens when a level of the target is reached (100 = the breach). "
+        "Reassigning and notifying a group need a team. Leave a row empty to skip it; save to "
+        "get more rows.",
+    )
 
     class Meta:
         model = SlaPolicy
@@ -99,6 +256,15 @@ class PolicyForm(forms.ModelForm):
             "restart_on_reopen",
             *POLICY_RULE_FIELDS,
         )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        stored = self.instance.pause_on if isinstance(self.instance.pause_on, list) else []
+        self.fields["pause_on"].choices = pause_choices([str(rule) for rule in stored])
+        teams = list(Team.objects.filter(is_active=True).order_by("name").values_list("pk", "name"))
+        field = self.fields["escalations"]
+        if isinstance(field, EscalationsField):
+            field.set_teams(teams)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -99,12 +99,17 @@ def policy_form(calendar: Calendar, **change) -> dict:
         "type": "sla",
         "is_active": "on",
         "order": "10",
-        "kinds": "[]",
-        "priorities": "[]",
         "vendor": "",
-        "pause_on": '["on_hold:awaiting_requester"]',
-        "warning_thresholds": "[75, 90]",
-        "escalations": '[{"at": 100, "action": "notify_team_lead"}]',
+        "pause_on": ["on_hold:awaiting_requester"],
+        "warning_thresholds-0": "75",
+        "warning_thresholds-1": "90",
+        "warning_thresholds-2": "",
+        "escalations-0-at": "100",
+        "escalations-0-action": "notify_team_lead",
+        "escalations-0-team": "",
+        "escalations-1-at": "",
+        "escalations-1-action": "",
+        "escalations-1-team": "",
         "targets-TOTAL_FORMS": "1",
         "targets-INITIAL_FORMS": "0",
         "targets-MIN_NUM_FORMS": "0",
@@ -129,19 +134,29 @@ def test_admin_creates_a_policy_with_targets_audited(admin_client, berlin):
 
 
 @pytest.mark.parametrize(
-    ("change", "field"),
+    ("change", "field", "words"),
     [
-        ({"warning_thresholds": "[75, 120]"}, "warning_thresholds"),
-        ({"pause_on": '["sleeping"]'}, "pause_on"),
-        ({"escalations": '[{"at": 90, "action": "page_the_ceo"}]'}, "escalations"),
-        ({"escalations": '[{"at": 90, "action": "reassign"}]'}, "escalations"),
-        ({"kinds": '["invoice"]'}, "kinds"),
-        ({"priorities": "[0, 9]"}, "priorities"),
+        ({"warning_thresholds-1": "120"}, "warning_thresholds", "change 120"),
+        ({"warning_thresholds-1": "soon"}, "warning_thresholds", "'soon' is not a number"),
+        ({"pause_on": ["sleeping"]}, "pause_on", "'sleeping' cannot pause a clock"),
+        ({"pause_on": ["resolved"]}, "pause_on", "'resolved' cannot pause a clock"),
+        ({"escalations-1-at": "90", "escalations-1-action": "page_the_ceo"}, "escalations",
+         "Row 2: choose what happens"),
+        ({"escalations-1-at": "90", "escalations-1-action": "reassign"}, "escalations",
+         "Row 2: reassign to the team chosen needs a team"),
+        ({"escalations-1-at": "-5", "escalations-1-action": "notify_team"}, "escalations",
+         "Row 2: give the level as a percentage"),
+        ({"escalations-1-at": "150", "escalations-1-action": "reassign",
+          "escalations-1-team": "999999"}, "escalations", "not an active team"),
+        ({"kinds": ["invoice"]}, "kinds", "invoice is not one of the available choices"),
+        ({"priorities": ["0", "9"]}, "priorities", "0 is not one of the available choices"),
     ],
-)
-def test_admin_shows_policy_errors_beside_the_field(admin_client, berlin, change, field):
+)  # fmt: skip
+def test_admin_shows_policy_errors_beside_the_field(admin_client, berlin, change, field, words):
     response = admin_client.post(reverse("admin:sla_slapolicy_add"), policy_form(berlin, **change))
-    assert set(form_errors(response)) == {field}
+    errors = form_errors(response)
+    assert set(errors) == {field}
+    assert words in " ".join(errors[field])
     assert not SlaPolicy.objects.exists()
 
 
@@ -153,9 +168,13 @@ def test_admin_policy_change_reschedules_running_clocks(admin_client, desk, stan
         standard.targets.first().calendar,
         name="Standard",
         order="100",
-        warning_thresholds="[50]",
-        escalations="[]",
-        **{"targets-TOTAL_FORMS": "0"},
+        **{
+            "warning_thresholds-0": "50",
+            "warning_thresholds-1": "",
+            "escalations-0-at": "",
+            "escalations-0-action": "",
+            "targets-TOTAL_FORMS": "0",
+        },
     )
     response = admin_client.post(reverse("admin:sla_slapolicy_change", args=[standard.pk]), data)
     assert response.status_code == 302, form_errors(response)
@@ -197,3 +216,76 @@ def test_admin_target_rows_changed_and_deleted_inline_are_audited(admin_client, 
     assert not SlaTarget.objects.exists()
     event = AuditEvent.objects.get(action="slatarget.deleted_in_admin")
     assert event.object_id == str(target.pk)
+
+
+# --- configuration without JSON (issue 14, item 11) -------------------------------------------
+
+
+def test_policy_form_offers_controls_not_json_boxes(admin_client, standard):
+    page = admin_client.get(reverse("admin:sla_slapolicy_change", args=[standard.pk]))
+    html = page.content.decode()
+    for name in ("kinds", "priorities", "pause_on", "warning_thresholds", "escalations"):
+        assert f'<textarea name="{name}"' not in html, name
+    # Pausing statuses: a checkbox per open status of the workflows, none of the closed ones.
+    from servio.tickets import workflows
+
+    for status in workflows.open_statuses():
+        assert f'type="checkbox" name="pause_on" value="{status}"' in html, status
+    for status in workflows.closed_statuses():
+        assert f'name="pause_on" value="{status}"' not in html, status
+    assert 'name="pause_on" value="on_hold:awaiting_requester"' in html
+    assert 'type="checkbox" name="priorities" value="1"' in html
+    assert 'type="number" name="warning_thresholds-0"' in html
+    assert 'type="number" name="escalations-0-at"' in html
+    assert '<select name="escalations-0-action"' in html
+    assert '<select name="escalations-0-team"' in html
+
+
+def test_policy_form_saves_the_controls_as_the_stored_structure(admin_client, berlin, personas):
+    team = personas.agent_desk.teams.first()
+    data = policy_form(
+        berlin,
+        kinds=["incident"],
+        priorities=["1", "2"],
+        pause_on=["on_hold:awaiting_requester", "on_hold:awaiting_vendor"],
+        **{
+            "warning_thresholds-0": "90",
+            "warning_thresholds-1": "75",
+            "warning_thresholds-2": "75",  # twice: kept once
+            "escalations-1-at": "150",
+            "escalations-1-action": "reassign",
+            "escalations-1-team": str(team.pk),
+            "escalations-2-at": "87.5",
+            "escalations-2-action": "notify_team",
+            "escalations-2-team": "",
+        },
+    )
+    response = admin_client.post(reverse("admin:sla_slapolicy_add"), data)
+    assert response.status_code == 302, form_errors(response)
+    policy = SlaPolicy.objects.get()
+    assert policy.kinds == ["incident"] and policy.priorities == [1, 2]
+    assert policy.pause_on == ["on_hold:awaiting_requester", "on_hold:awaiting_vendor"]
+    assert policy.warning_thresholds == [75, 90]
+    assert policy.escalations == [
+        {"at": 87.5, "action": "notify_team"},
+        {"at": 100, "action": "notify_team_lead"},
+        {"at": 150, "action": "reassign", "team": team.pk},
+    ]
+    event = AuditEvent.objects.get(action="slapolicy.created_in_admin")
+    assert event.changes["warning_thresholds"] == [None, [75, 90]]
+    # Shown again as it was stored, with spare rows to add more.
+    page = admin_client.get(reverse("admin:sla_slapolicy_change", args=[policy.pk])).content
+    assert b'name="warning_thresholds-1" id="id_warning_thresholds-1" value="90"' in page
+    assert b'name="escalations-4-at"' in page  # three stored rows, two spare
+    # Saving it unchanged changes nothing.
+    unchanged = {
+        **data,
+        "warning_thresholds-0": "75",
+        "warning_thresholds-1": "90",
+        "warning_thresholds-2": "",
+        "targets-TOTAL_FORMS": "0",
+    }
+    url = reverse("admin:sla_slapolicy_change", args=[policy.pk])
+    assert admin_client.post(url, unchanged).status_code == 302
+    updated = AuditEvent.objects.get(action="slapolicy.updated_in_admin")
+    assert "warning_thresholds" not in updated.changes and "escalations" not in updated.changes

@@ -1,0 +1,187 @@
+"""Form controls for configuration the admin used to take as JSON: lists of percentages as
+number inputs, lists of records as rows of inputs (one row per item), each cleaned into the
+JSON the model stores, with messages that say what to change.
+
+A widget names its inputs `<field>-<row>` (or `<field>-<row>-<column>`) and always offers a
+few empty rows beyond the stored ones; rows left empty are ignored. Without JavaScript there is
+no "add a row" button: save, and the page offers more empty rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+SPARE_ROWS = 2
+MIN_ROWS = 3
+
+
+def _rows(value: Any) -> int:
+    return max(MIN_ROWS, len(value or ()) + SPARE_ROWS)
+
+
+def _posted_rows(data: Mapping[str, Any], name: str) -> int:
+    count = 0
+    while any(key.startswith(f"{name}-{count}") for key in data):
+        count += 1
+    return count
+
+
+def number(value: Any) -> int | float | None:
+    """A posted or stored number as the JSON keeps it (75, not 75.0); None when blank."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise ValueError(value)
+    parsed = float(str(value).strip().replace(",", "."))
+    if parsed != parsed or parsed in (float("inf"), float("-inf")):
+        raise ValueError(value)
+    return int(parsed) if parsed.is_integer() else parsed
+
+
+class PercentsWidget(forms.Widget):
+    """A column of number inputs, one per percentage."""
+
+    template_name = "admin/servio/percents_widget.html"
+
+    def __init__(self, *, row_label: str = "Level", attrs: dict | None = None) -> None:
+        super().__init__(attrs)
+        self.row_label = row_label
+
+    def get_context(self, name: str, value: Any, attrs: dict | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        values = list(value) if isinstance(value, list | tuple) else []
+        values += [""] * (_rows(values) - len(values))
+        base_id = context["widget"]["attrs"].get("id") or f"id_{name}"
+        context["rows"] = [
+            {
+                "name": f"{name}-{i}",
+                "id": f"{base_id}-{i}",
+                "value": "" if v is None else v,
+                "label": f"{self.row_label} {i + 1}",
+            }
+            for i, v in enumerate(values)
+        ]
+        return context
+
+    def value_from_datadict(self, data, files, name):
+        return [data.get(f"{name}-{i}", "") for i in range(_posted_rows(data, name))]
+
+    def value_omitted_from_data(self, data, files, name):
+        return f"{name}-0" not in data
+
+    def id_for_label(self, id_: str) -> str:
+        return f"{id_}-0" if id_ else id_
+
+
+class PercentListField(forms.Field):
+    """Percentages strictly between `above` and `below`, sorted, each once."""
+
+    widget = PercentsWidget
+
+    def __init__(
+        self,
+        *,
+        above: float = 0,
+        below: float = 100,
+        what: str = "A level",
+        row_label: str = "Level",
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+        self.above, self.below, self.what = above, below, what
+        if isinstance(self.widget, PercentsWidget):
+            self.widget.row_label = row_label
+        self.widget.attrs.update({"min": "1", "max": str(int(below) - 1), "step": "any"})
+
+    def to_python(self, value: Any) -> list[int | float]:
+        found: list[int | float] = []
+        for raw in value or ():
+            try:
+                parsed = number(raw)
+            except ValueError:
+                raise ValidationError(
+                    f"'{raw}' is not a number: give a percentage of the target, such as 75.",
+                    code="invalid",
+                ) from None
+            if parsed is not None and parsed not in found:
+                found.append(parsed)
+        return sorted(found)
+
+    def validate(self, value: list[int | float]) -> None:
+        super().validate(value)
+        wrong = [v for v in value if not self.above < v < self.below]
+        if wrong:
+            shown = ", ".join(f"{v:g}" for v in wrong)
+            raise ValidationError(
+                f"{self.what} is a percentage of the target between {self.above:g} and "
+                f"{self.below:g} ({self.below:g} % is the breach, always announced): "
+                f"change {shown}.",
+                code="out_of_range",
+            )
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        try:
+            return self.to_python(initial) != self.to_python(data)
+        except ValidationError:
+            return True
+
+
+@dataclass(frozen=True)
+class Column:
+    """One input of a row: a number or a select."""
+
+    key: str
+    label: str
+    choices: Sequence[tuple[Any, str]] | None = None  # None: a number input
+    attrs: Mapping[str, str] | None = None
+
+
+class RowsWidget(forms.Widget):
+    """A table: one row per item, one input per column, named `<field>-<row>-<column>`."""
+
+    template_name = "admin/servio/rows_widget.html"
+
+    def __init__(self, *, columns: Sequence[Column] = (), attrs: dict | None = None) -> None:
+        super().__init__(attrs)
+        self.columns = list(columns)
+
+    def get_context(self, name: str, value: Any, attrs: dict | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        items = [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
+        items += [{}] * (_rows(items) - len(items))
+        base_id = context["widget"]["attrs"].get("id") or f"id_{name}"
+        context["columns"] = self.columns
+        context["rows"] = [
+            {
+                "number": i + 1,
+                "cells": [
+                    {
+                        "column": column,
+                        "name": f"{name}-{i}-{column.key}",
+                        "id": f"{base_id}-{i}-{column.key}",
+                        "value": "" if item.get(column.key) is None else str(item[column.key]),
+                    }
+                    for column in self.columns
+                ],
+            }
+            for i, item in enumerate(items)
+        ]
+        return context
+
+    def value_from_datadict(self, data, files, name):
+        return [
+            {column.key: data.get(f"{name}-{i}-{column.key}", "") for column in self.columns}
+            for i in range(_posted_rows(data, name))
+        ]
+
+    def value_omitted_from_data(self, data, files, name):
+        return not any(key.startswith(f"{name}-0-") for key in data)
+
+    def id_for_label(self, id_: str) -> str:
+        return f"{id_}-0-{self.columns[0].key}" if id_ and self.columns else id_
