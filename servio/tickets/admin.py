@@ -4,16 +4,23 @@ so the admin offers no add, change or delete for them."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
 
 from servio.audit.admin_base import AuditedAdmin, ReadOnlyInline
+from servio.audit.services import audit_atomic
 from servio.tickets.models import (
     Attachment,
     Category,
     Comment,
     Level,
+    Priority,
     PriorityRule,
     Service,
     Ticket,
@@ -44,15 +51,58 @@ class CategoryAdmin(AuditedAdmin):
         return False  # tickets and child categories point at categories: deactivate instead
 
 
+def cell_name(impact: int, urgency: int) -> str:
+    return f"cell_{impact}_{urgency}"
+
+
+class PriorityMatrixForm(forms.Form):
+    """The whole matrix at once: impact rows x urgency columns, a priority in each cell."""
+
+    def __init__(self, *args: Any, matrix: dict[tuple[int, int], int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for impact in Level:
+            for urgency in Level:
+                self.fields[cell_name(impact, urgency)] = forms.TypedChoiceField(
+                    label=f"Priority for impact {impact.label}, urgency {urgency.label}",
+                    choices=[("", "---------"), *Priority.choices],
+                    coerce=int,
+                    initial=matrix.get((impact, urgency)),
+                    error_messages={
+                        "required": f"Choose a priority for impact {impact.label} and urgency "
+                        f"{urgency.label}: every cell needs one.",
+                        "invalid_choice": "Choose one of the priorities listed (P1 to P5).",
+                    },
+                )
+
+    def rows(self) -> list[dict[str, Any]]:
+        """What the template lays out: a row per impact, a bound field per urgency."""
+        return [
+            {
+                "impact": impact,
+                "cells": [self[cell_name(impact, urgency)] for urgency in Level],
+            }
+            for impact in Level
+        ]
+
+
+class PriorityCellForm(forms.ModelForm):
+    """One cell as the audited admin save records it (`priority: [old, new]`)."""
+
+    class Meta:
+        model = PriorityRule
+        fields = ("impact", "urgency", "priority")
+
+
 @admin.register(PriorityRule)
 class PriorityRuleAdmin(AuditedAdmin):
-    """The impact x urgency matrix: nine cells whose priority admins change in place.
+    """The impact x urgency matrix, edited as one grid (a priority select in each cell).
 
-    A change applies to tickets logged or re-prioritised afterwards; existing priorities stay.
+    Each changed cell is saved through `AuditedAdmin.save_model`, so the grid writes the same
+    audit events as the one-cell change page, all in one transaction. A change applies to
+    tickets logged or re-prioritised afterwards; existing priorities stay.
     """
 
     list_display = ("impact", "urgency", "priority")
-    list_editable = ("priority",)
     list_display_links = None
     ordering = ("impact", "urgency")
 
@@ -67,6 +117,63 @@ class PriorityRuleAdmin(AuditedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        """The grid instead of a list of nine rows."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        editable = self.has_change_permission(request)
+        rules = {(r.impact, r.urgency): r for r in PriorityRule.objects.all()}
+        matrix = {cell: rule.priority for cell, rule in rules.items()}
+        form = PriorityMatrixForm(request.POST if request.method == "POST" else None, matrix=matrix)
+        if request.method == "POST":
+            if not editable:
+                raise PermissionDenied
+            if form.is_valid():
+                changed = self._save_matrix(request, form, rules)
+                self.message_user(
+                    request,
+                    f"The priority matrix is saved ({changed} cell(s) changed). It applies to "
+                    "tickets logged or re-prioritised from now on.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(request.path)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Priority matrix",
+            "subtitle": None,
+            "form": form,
+            "urgencies": list(Level),
+            "editable": editable,
+            "has_view_permission": True,
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/tickets/priorityrule/matrix.html", context)
+
+    def _save_matrix(
+        self,
+        request: HttpRequest,
+        form: PriorityMatrixForm,
+        rules: dict[tuple[int, int], PriorityRule],
+    ) -> int:
+        changed = 0
+        with audit_atomic():
+            for impact in Level:
+                for urgency in Level:
+                    rule = rules.get((impact, urgency))
+                    priority = form.cleaned_data[cell_name(impact, urgency)]
+                    if rule is not None and rule.priority == priority:
+                        continue
+                    cell = PriorityCellForm(
+                        {"impact": impact, "urgency": urgency, "priority": priority},
+                        instance=rule,
+                    )
+                    if not cell.is_valid():  # pragma: no cover - the grid checked each value
+                        raise ValueError(cell.errors)
+                    self.save_model(request, cell.save(commit=False), cell, rule is not None)
+                    changed += 1
+        return changed
 
 
 class CommentInline(ReadOnlyInline):

@@ -68,3 +68,64 @@ def test_agents_have_no_admin(personas):
     client.force_login(personas.agent_desk)
     response = client.get("/admin/tickets/ticket/")
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+# --- the priority matrix as a grid (issue 14, item 11) ----------------------------------------
+
+MATRIX_URL = "/admin/tickets/priorityrule/"
+
+
+def matrix_post(**change) -> dict:
+    data = {f"cell_{r.impact}_{r.urgency}": str(r.priority) for r in PriorityRule.objects.all()}
+    data.update(change)
+    return data
+
+
+def test_the_matrix_is_a_grid_of_selects(admin_client):
+    page = admin_client.get(MATRIX_URL)
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert html.count('<select name="cell_') == 9
+    assert '<select name="cell_1_3" required id="id_cell_1_3"' in html
+    assert "Urgency 1 - High" in html and "Impact 3 - Low" in html
+    assert "<textarea" not in html
+    cell = PriorityRule.objects.get(impact=1, urgency=1)
+    assert f'<option value="{cell.priority}" selected>' in html
+
+
+def test_the_grid_saves_each_changed_cell_audited(admin_client):
+    before = {(r.impact, r.urgency): r.priority for r in PriorityRule.objects.all()}
+    response = admin_client.post(MATRIX_URL, matrix_post(cell_3_3="4", cell_2_1="1"))
+    assert response.status_code == 302
+    after = {(r.impact, r.urgency): r.priority for r in PriorityRule.objects.all()}
+    assert after == {**before, (3, 3): 4, (2, 1): 1}
+    events = AuditEvent.objects.filter(action="priorityrule.updated_in_admin")
+    assert sorted(e.changes["priority"][1] for e in events) == [1, 4]
+    assert {tuple(e.changes) for e in events} == {("priority",)}
+    # Saved again unchanged: nothing to record.
+    assert admin_client.post(MATRIX_URL, matrix_post()).status_code == 302
+    assert events.count() == 2
+
+
+def test_the_grid_names_the_cell_left_empty_and_saves_nothing(admin_client):
+    before = list(PriorityRule.objects.values_list("impact", "urgency", "priority"))
+    response = admin_client.post(MATRIX_URL, matrix_post(cell_3_3="4", cell_1_2=""))
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert set(form.errors) == {"cell_1_2"}
+    assert "impact 1 - High and urgency 2 - Medium" in form.errors["cell_1_2"][0]
+    assert 'id="id_cell_1_2-errors"' in response.content.decode()
+    bad = admin_client.post(MATRIX_URL, matrix_post(cell_2_2="9"))
+    assert set(bad.context["form"].errors) == {"cell_2_2"}
+    assert list(PriorityRule.objects.values_list("impact", "urgency", "priority")) == before
+    assert not AuditEvent.objects.filter(action__startswith="priorityrule.").exists()
+
+
+def test_the_grid_restores_a_missing_cell(admin_client):
+    PriorityRule.objects.filter(impact=2, urgency=3).delete()
+    page = admin_client.get(MATRIX_URL)
+    assert '<option value="" selected>' in page.content.decode()
+    response = admin_client.post(MATRIX_URL, {**matrix_post(), "cell_2_3": "4"})
+    assert response.status_code == 302
+    assert PriorityRule.objects.get(impact=2, urgency=3).priority == 4
+    assert AuditEvent.objects.filter(action="priorityrule.created_in_admin").count() == 1
