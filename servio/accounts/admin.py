@@ -1,10 +1,12 @@
 """Django admin for organisations, teams, users and tokens; every change is audited."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 
 from servio.accounts.models import ApiToken, Organization, Team, User
+from servio.accounts.roles import STAFF_ROLES
 from servio.accounts.services import token_revoke
 from servio.audit.admin_base import HIDDEN, AuditedAdmin
 from servio.audit.services import audit_atomic, audit_record
@@ -22,8 +24,43 @@ class OrganizationAdmin(AuditedAdmin):
     prepopulated_fields = {"slug": ("name",)}
 
 
+class StaffChoiceField(forms.ModelChoiceField):
+    """A person shown as "Name <email>", so two people of the same name can be told apart."""
+
+    def label_from_instance(self, obj: User) -> str:
+        return f"{obj.full_name} <{obj.email}>" if obj.full_name else obj.email
+
+
+class TeamForm(forms.ModelForm):
+    """Only active service desk staff (agents, leads, change managers, admins) can lead."""
+
+    lead = StaffChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        help_text="Active service desk staff only; requesters and deactivated people are not "
+        "offered.",
+        error_messages={
+            "invalid_choice": "This person cannot lead a team: only active service desk staff "
+            "can. Choose another lead or leave it empty."
+        },
+    )
+
+    class Meta:
+        model = Team
+        fields = ("name", "slug", "email", "lead", "members", "serves", "is_active")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        lead = self.fields["lead"]
+        if isinstance(lead, forms.ModelChoiceField):
+            lead.queryset = User.objects.filter(is_active=True, role__in=STAFF_ROLES).order_by(
+                "full_name", "email"
+            )
+
+
 @admin.register(Team)
 class TeamAdmin(AuditedAdmin):
+    form = TeamForm
     list_display = ("name", "lead", "is_active")
     search_fields = ("name",)
     filter_horizontal = ("members", "serves")

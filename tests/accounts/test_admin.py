@@ -243,3 +243,51 @@ def test_admin_action_revokes_tokens_through_the_service(personas, admin_client)
     assert not ApiToken.objects.filter(pk__in=[t.pk for t in tokens], revoked_at=None).exists()
     revoked = AuditEvent.objects.filter(action="api_token.revoked")
     assert set(revoked.values_list("object_id", flat=True)) == {str(t.pk) for t in tokens}
+
+
+# --- team leads: active staff only (issue 14, item 11) ----------------------------------------
+
+
+def test_team_lead_choices_are_active_staff_named_with_their_email(personas, admin_client):
+    personas.agent_network.is_active = False
+    personas.agent_network.save()
+    page = admin_client.get(f"/admin/accounts/team/{personas.team_desk.pk}/change/")
+    form = page.context["adminform"].form
+    offered = set(form.fields["lead"].queryset)
+    assert {personas.lead_desk, personas.agent_desk, personas.admin} <= offered
+    assert personas.requester_acme not in offered
+    assert personas.agent_network not in offered
+    html = page.content.decode()
+    lead = personas.lead_desk
+    assert f'<option value="{lead.pk}" selected>{lead.full_name} &lt;{lead.email}&gt;</option>' in (
+        html
+    )
+    assert (
+        f'<option value="{personas.requester_acme.pk}"'
+        not in html.split('name="lead"')[1].split("</select>")[0]
+    )
+
+
+@pytest.mark.parametrize("persona", ["requester_acme", "agent_network"])
+def test_a_requester_or_inactive_person_is_refused_as_lead(personas, admin_client, persona):
+    personas.agent_network.is_active = False
+    personas.agent_network.save()
+    team = personas.team_desk
+    response = admin_client.post(
+        f"/admin/accounts/team/{team.pk}/change/",
+        {
+            "name": team.name,
+            "slug": team.slug,
+            "email": "",
+            "lead": getattr(personas, persona).pk,
+            "members": [personas.agent_desk.pk],
+            "serves": [personas.acme.pk],
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert set(errors) == {"lead"}
+    assert "only active service desk staff" in errors["lead"][0]
+    team.refresh_from_db()
+    assert team.lead == personas.lead_desk
