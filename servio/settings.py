@@ -96,7 +96,8 @@ WSGI_APPLICATION = "servio.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Templates that replace Django's own (the admin's look) must come before the apps'.
+        "DIRS": [BASE_DIR / "servio" / "web" / "overrides"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -8,6 +8,7 @@ from servio.web.forms import AdminSignInForm
 
 admin.site.site_header = "Servio administration"
 admin.site.site_title = "Servio admin"
+admin.site.site_url = None  # the header links to the desk and the portal instead (base_site.html)
 admin.site.login_form = AdminSignInForm  # the sign-in throttles' messages (security.signin)
 
 
