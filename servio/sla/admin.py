@@ -203,26 +203,29 @@ class EscalationsField(forms.Field):
             return True
 
 
+CHECKBOXES = forms.CheckboxSelectMultiple(attrs={"class": "servio-checkboxes"})
+
+
 class PolicyForm(forms.ModelForm):
     """Refuses conditions, pausing statuses, thresholds and escalations that cannot work."""
 
     kinds = forms.TypedMultipleChoiceField(
         choices=Kind.choices,
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=CHECKBOXES,
         help_text="Tick none for every kind.",
     )
     priorities = forms.TypedMultipleChoiceField(
         choices=Priority.choices,
         coerce=int,
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=CHECKBOXES,
         help_text="Tick none for every priority.",
     )
     pause_on = forms.MultipleChoiceField(
         label="Pausing statuses",
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=CHECKBOXES,
         help_text="The clock stops while the ticket is in a ticked status. Only open statuses "
         "are offered: a resolved, closed or cancelled ticket stops the clock instead.",
         error_messages={

@@ -1,0 +1,74 @@
+"""The admin's configuration without JSON (issue 14, item 11), in the browser: an administrator
+ticks an SLA policy's pausing statuses, types its thresholds, adds an escalation row, changes a
+cell of the priority matrix grid, and sees each saved; the admin wears Servio's look in both
+themes."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from servio.sla.models import SlaPolicy
+from servio.tickets.models import PriorityRule
+
+
+def test_an_admin_edits_an_sla_policy_and_the_priority_matrix(ui, personas):
+    policy = SlaPolicy.objects.create(
+        name="Gold",
+        pause_on=["on_hold:awaiting_requester"],
+        warning_thresholds=[75, 90],
+        escalations=[{"at": 100, "action": "notify_team_lead"}],
+    )
+    admin = ui(personas.admin)
+    page = admin.go(f"/admin/sla/slapolicy/{policy.pk}/change/")
+    expect(page.locator("#header")).to_contain_text("Servio administration")
+    expect(page.locator("#header a", has_text="Desk")).to_have_attribute("href", "/desk/")
+    expect(page.locator("textarea[name=pause_on]")).to_have_count(0)
+
+    # Pausing statuses: untick one reason, tick another.
+    expect(page.get_by_label("On hold: awaiting requester")).to_be_checked()
+    page.get_by_label("On hold: awaiting requester").uncheck()
+    page.get_by_label("On hold: awaiting vendor").check()
+    # Thresholds: number boxes; a wrong one first, answered beside the field.
+    page.get_by_label("Warning 2").fill("120")
+    page.locator("input[name=escalations-1-at]").fill("150")
+    page.get_by_label("Action, row 2").select_option("reassign")
+    page.get_by_label("Team (reassign, notify), row 2").select_option(
+        str(personas.team_desk.pk)
+    )
+    page.locator("input[name=_continue]").click()
+    errors = page.locator(".field-warning_thresholds .errorlist")
+    expect(errors).to_contain_text("change 120")
+    admin.shot("admin-sla-policy-error", full_page=True)
+    page.get_by_label("Warning 2").fill("85")
+    page.locator("input[name=_continue]").click()
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+    expect(page.get_by_label("On hold: awaiting vendor")).to_be_checked()
+    expect(page.get_by_label("Warning 2")).to_have_value("85")
+    admin.shot("admin-sla-policy", full_page=True)
+    policy.refresh_from_db()
+    assert policy.pause_on == ["on_hold:awaiting_vendor"]
+    assert policy.warning_thresholds == [75, 85]
+    assert policy.escalations == [
+        {"at": 100, "action": "notify_team_lead"},
+        {"at": 150, "action": "reassign", "team": personas.team_desk.pk},
+    ]
+
+    # The priority matrix: one grid, a select per cell.
+    page = admin.go("/admin/tickets/priorityrule/")
+    grid = page.locator("#priority-matrix")
+    expect(grid.locator("select")).to_have_count(9)
+    cell = page.get_by_label("Priority for impact 3 - Low, urgency 3 - Low")
+    cell.select_option("4")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".messagelist")).to_contain_text("The priority matrix is saved")
+    expect(page.get_by_label("Priority for impact 3 - Low, urgency 3 - Low")).to_have_value("4")
+    admin.shot("admin-priority-matrix", full_page=True)
+    assert PriorityRule.objects.get(impact=3, urgency=3).priority == 4
+    assert not admin.accessibility_problems()
+
+    # The dark theme chosen on the desk is the admin's too.
+    page.evaluate("localStorage.setItem('servio-theme', 'dark')")
+    page.reload()
+    expect(page.locator("html")).to_have_attribute("data-theme", "dark")
+    admin.shot("admin-priority-matrix-dark", full_page=True)
+    assert not admin.accessibility_problems()
