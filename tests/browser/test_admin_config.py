@@ -32,9 +32,7 @@ def test_an_admin_edits_an_sla_policy_and_the_priority_matrix(ui, personas):
     page.get_by_label("Warning 2").fill("120")
     page.locator("input[name=escalations-1-at]").fill("150")
     page.get_by_label("Action, row 2").select_option("reassign")
-    page.get_by_label("Team (reassign, notify), row 2").select_option(
-        str(personas.team_desk.pk)
-    )
+    page.get_by_label("Team (reassign, notify), row 2").select_option(str(personas.team_desk.pk))
     page.locator("input[name=_continue]").click()
     errors = page.locator(".field-warning_thresholds .errorlist")
     expect(errors).to_contain_text("change 120")
