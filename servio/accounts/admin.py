@@ -10,14 +10,37 @@ from servio.accounts.roles import STAFF_ROLES
 from servio.accounts.services import token_revoke
 from servio.audit.admin_base import HIDDEN, AuditedAdmin
 from servio.audit.services import audit_atomic, audit_record
+from servio.web.admin_fields import DomainListField
 
 # Servio grants rights by role (decision 2), not by Django's groups and permissions: the groups
 # page would edit data nothing reads, so it is not offered.
 admin.site.unregister(Group)
 
 
+class OrganizationForm(forms.ModelForm):
+    """Mail domains one a line instead of a JSON list."""
+
+    email_domains = DomainListField(
+        label="Mail domains",
+        help_text="One a line, e.g. acme.example: mail from these domains belongs to this "
+        "organisation.",
+    )
+
+    class Meta:
+        model = Organization
+        fields = (
+            "name",
+            "slug",
+            "kind",
+            "email_domains",
+            "requesters_see_org_tickets",
+            "is_active",
+        )
+
+
 @admin.register(Organization)
 class OrganizationAdmin(AuditedAdmin):
+    form = OrganizationForm
     list_display = ("name", "kind", "requesters_see_org_tickets", "is_active")
     list_filter = ("kind", "is_active")
     search_fields = ("name",)

@@ -9,6 +9,7 @@ no "add a row" button: save, and the page offers more empty rows.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -185,3 +186,40 @@ class RowsWidget(forms.Widget):
 
     def id_for_label(self, id_: str) -> str:
         return f"{id_}-0-{self.columns[0].key}" if id_ and self.columns else id_
+
+
+DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$")
+
+
+class DomainListField(forms.Field):
+    """Mail domains typed one a line (or separated by commas) -> a sorted list without '@'."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 3, "cols": 40}))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return "\n".join(str(v) for v in value)
+        return value
+
+    def to_python(self, value: Any) -> list[str]:
+        if isinstance(value, list | tuple):
+            words = [str(v) for v in value]
+        else:
+            words = re.split(r"[\s,;]+", str(value or ""))
+        return sorted({w.strip().lower().lstrip("@") for w in words if w.strip()})
+
+    def validate(self, value: list[str]) -> None:
+        super().validate(value)
+        wrong = [d for d in value if not DOMAIN.match(d)]
+        if wrong:
+            raise ValidationError(
+                f"Not a mail domain: {', '.join(wrong)}. Give the part after the @ of the "
+                "senders' addresses, e.g. acme.example, one a line.",
+                code="invalid",
+            )
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return self.to_python(initial) != self.to_python(data)

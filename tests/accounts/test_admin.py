@@ -73,7 +73,7 @@ def test_changing_an_organization_records_field_old_and_new(personas, admin_clie
             "name": "Acme Corporation",
             "slug": acme.slug,
             "kind": acme.kind,
-            "email_domains": '["acme.example"]',
+            "email_domains": "acme.example",
             "is_active": "on",
         },
     )
@@ -88,7 +88,7 @@ def test_changing_an_organization_records_field_old_and_new(personas, admin_clie
 def test_creating_an_organization_is_audited(personas, admin_client):
     response = admin_client.post(
         "/admin/accounts/organization/add/",
-        {"name": "Initech", "slug": "initech", "kind": "customer", "email_domains": "[]"},
+        {"name": "Initech", "slug": "initech", "kind": "customer", "email_domains": ""},
     )
     assert response.status_code == 302
     event = last_event()
@@ -291,3 +291,45 @@ def test_a_requester_or_inactive_person_is_refused_as_lead(personas, admin_clien
     assert "only active service desk staff" in errors["lead"][0]
     team.refresh_from_db()
     assert team.lead == personas.lead_desk
+
+
+# --- mail domains one a line (issue 14, item 11) ----------------------------------------------
+
+
+def organization_form(**change) -> dict:
+    data = {
+        "name": "Initech",
+        "slug": "initech",
+        "kind": "customer",
+        "email_domains": "",
+        "is_active": "on",
+    }
+    data.update(change)
+    return data
+
+
+def test_organisation_mail_domains_are_lines_not_json(personas, admin_client):
+    page = admin_client.get(f"/admin/accounts/organization/{personas.acme.pk}/change/")
+    html = page.content.decode()
+    assert "[&quot;" not in html.split('name="email_domains"')[1].split("</textarea>")[0]
+    response = admin_client.post(
+        "/admin/accounts/organization/add/",
+        organization_form(email_domains="Initech.example\n@mail.initech.example, initech.example"),
+    )
+    assert response.status_code == 302
+    from servio.accounts.models import Organization
+
+    org = Organization.objects.get(slug="initech")
+    assert org.email_domains == ["initech.example", "mail.initech.example"]
+    page = admin_client.get(f"/admin/accounts/organization/{org.pk}/change/").content.decode()
+    assert ">\ninitech.example\nmail.initech.example</textarea>" in page
+
+
+def test_a_word_that_is_no_mail_domain_is_named_beside_the_field(personas, admin_client):
+    response = admin_client.post(
+        "/admin/accounts/organization/add/", organization_form(email_domains="initech\nok.example")
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert set(errors) == {"email_domains"}
+    assert "Not a mail domain: initech." in errors["email_domains"][0]
