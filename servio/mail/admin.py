@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
+from servio.accounts.models import Organization, Team
 from servio.audit.admin_base import AuditedAdmin
 from servio.core.errors import DomainError
 from servio.mail import outbound, selectors, services
@@ -21,6 +22,10 @@ from servio.mail.models import (
 
 
 class MailboxForm(forms.ModelForm):
+    """A mailbox's connection and policies: who unknown senders become (a choice of three,
+    each explained), which receiving hosts are trusted (one a line), active teams and
+    organisations only."""
+
     password = forms.CharField(
         required=False,
         max_length=200,
@@ -36,6 +41,29 @@ class MailboxForm(forms.ModelForm):
             "username", "password", "default_kind", "default_team", "default_organization",
             "unknown_sender_policy", "trusted_authserv_ids",
         )  # fmt: skip
+        widgets = {
+            "unknown_sender_policy": forms.RadioSelect(attrs={"class": "servio-choices"}),
+            "trusted_authserv_ids": forms.Textarea(attrs={"rows": 3, "cols": 40}),
+        }
+        labels = {"unknown_sender_policy": "Mail from an unknown sender"}
+        help_texts = {
+            "trusted_authserv_ids": "One a line (or separated by commas): the authserv-ids, "
+            "usually host names, of the receiving mail servers whose Authentication-Results "
+            "headers count for this mailbox, e.g. mx.provider.example. Those servers must remove "
+            "such headers that arrive with the message. Mail from a staff address acts as that "
+            "person only when it is authenticated (see docs/email.md).",
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Active ones only (and the one chosen before, so that saving keeps it).
+        for name, model in (("default_team", Team), ("default_organization", Organization)):
+            field = self.fields.get(name)
+            if isinstance(field, forms.ModelChoiceField):
+                current = getattr(self.instance, f"{name}_id", None)
+                field.queryset = model.objects.filter(Q(is_active=True) | Q(pk=current)).order_by(
+                    "name"
+                )
 
     def clean_password(self) -> str:
         password = self.cleaned_data.get("password") or ""

@@ -203,7 +203,7 @@ class EscalationsField(forms.Field):
             return True
 
 
-CHECKBOXES = forms.CheckboxSelectMultiple(attrs={"class": "servio-checkboxes"})
+CHECKBOXES = forms.CheckboxSelectMultiple(attrs={"class": "servio-choices"})
 
 
 class PolicyForm(forms.ModelForm):

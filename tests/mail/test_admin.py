@@ -99,3 +99,50 @@ def test_the_migration_seals_passwords_stored_as_given(mailbox):
     assert Mailbox.objects.filter(pk=mailbox.pk).values_list("password", flat=True).get() == (
         "stored-as-given"
     )
+
+
+# --- mailbox policies as controls (issue 14, item 11) -----------------------------------------
+
+
+def test_mailbox_policies_are_choices_not_codes(admin_browser, mailbox, personas):
+    from servio.accounts.models import Team
+
+    old = Team.objects.create(name="Old desk", slug="old-desk", is_active=False)
+    page = admin_browser.get(f"/admin/mail/mailbox/{mailbox.pk}/change/").content.decode()
+    for policy in ("create", "reject", "quarantine"):
+        assert f'type="radio" name="unknown_sender_policy" value="{policy}"' in page
+    assert "Quarantine for an administrator" in page
+    assert '<textarea name="trusted_authserv_ids"' in page
+    teams = page.split('name="default_team"')[1].split("</select>")[0]
+    assert personas.team_desk.name in teams and old.name not in teams
+
+
+def test_mailbox_trusted_hosts_one_a_line_and_errors_beside_the_field(admin_browser, mailbox):
+    data = {
+        "name": mailbox.name,
+        "address": mailbox.address,
+        "is_active": "on",
+        "imap_host": "",
+        "imap_port": "993",
+        "security": "ssl",
+        "folder": "INBOX",
+        "username": "",
+        "password": "",
+        "default_kind": "incident",
+        "default_team": str(mailbox.default_team_id),
+        "default_organization": str(mailbox.default_organization_id),
+        "unknown_sender_policy": "quarantine",
+        "trusted_authserv_ids": "mx1.provider.example\nmx2.provider.example",
+    }
+    url = f"/admin/mail/mailbox/{mailbox.pk}/change/"
+    assert admin_browser.post(url, data).status_code == 302
+    mailbox.refresh_from_db()
+    assert mailbox.unknown_sender_policy == "quarantine"
+    assert mailbox.trusted_hosts() == {"mx1.provider.example", "mx2.provider.example"}
+    bad = admin_browser.post(url, {**data, "trusted_authserv_ids": "mx1.provider.example\n<x>"})
+    assert bad.status_code == 200
+    errors = bad.context["adminform"].form.errors
+    assert (
+        set(errors) == {"trusted_authserv_ids"}
+        and "Not a host name" in errors["trusted_authserv_ids"][0]
+    )
