@@ -15,6 +15,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from servio.accounts.models import Team
 from servio.audit.admin_base import AuditedAdmin, ReadOnlyAdmin
@@ -137,9 +138,12 @@ class EscalationsField(forms.Field):
         kwargs.setdefault("required", False)
         kwargs.setdefault("widget", RowsWidget)
         super().__init__(**kwargs)
+        self.team_names: dict[int, str] = {}
+        self.inactive: set[int] = set()
 
-    def set_teams(self, teams: list[tuple[int, str]]) -> None:
+    def set_teams(self, teams: list[tuple[int, str]], inactive: set[int] | None = None) -> None:
         self.team_names = dict(teams)
+        self.inactive = inactive or set()
         actions = (*services.NOTIFY_ACTIONS, *services.TICKET_ACTIONS)
         self.widget.columns = [
             Column(
@@ -190,7 +194,7 @@ class EscalationsField(forms.Field):
                 team_id = int(team)
             except (TypeError, ValueError):
                 team_id = None
-            if team_id not in getattr(self, "team_names", {}):
+            if team_id not in self.team_names or team_id in self.inactive:
                 return "the team chosen is not an active team; choose another."
         elif action in NEEDS_TEAM:
             return f"{ACTION_LABELS[action].lower()} needs a team: choose the team."
@@ -263,11 +267,21 @@ class PolicyForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         stored = self.instance.pause_on if isinstance(self.instance.pause_on, list) else []
-        self.fields["pause_on"].choices = pause_choices([str(rule) for rule in stored])
-        teams = list(Team.objects.filter(is_active=True).order_by("name").values_list("pk", "name"))
+        pause_on = self.fields["pause_on"]
+        if isinstance(pause_on, forms.ChoiceField):
+            pause_on.choices = pause_choices([str(rule) for rule in stored])
+        # Active teams, and a team a stored escalation names that is no longer active (shown as
+        # such, so that it is not silently dropped; validate_policy then asks for another).
+        escalations = (
+            self.instance.escalations if isinstance(self.instance.escalations, list) else []
+        )
+        named = {e.get("team") for e in escalations if isinstance(e, dict)}
+        found = Team.objects.filter(Q(is_active=True) | Q(pk__in=named)).order_by("name")
+        rows = list(found.values_list("pk", "name", "is_active"))
+        teams = [(pk, name if active else f"{name} (inactive)") for pk, name, active in rows]
         field = self.fields["escalations"]
         if isinstance(field, EscalationsField):
-            field.set_teams(teams)
+            field.set_teams(teams, inactive={pk for pk, _, active in rows if not active})
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

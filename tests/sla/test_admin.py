@@ -289,3 +289,29 @@ def test_policy_form_saves_the_controls_as_the_stored_structure(admin_client, be
     assert admin_client.post(url, unchanged).status_code == 302
     updated = AuditEvent.objects.get(action="slapolicy.updated_in_admin")
     assert "warning_thresholds" not in updated.changes and "escalations" not in updated.changes
+
+
+def test_a_stored_escalation_to_a_team_gone_inactive_is_shown_and_refused(admin_client, berlin):
+    from servio.accounts.models import Team
+
+    old = Team.objects.create(name="Old desk", slug="old-desk")
+    policy = SlaPolicy.objects.create(
+        name="Gold", escalations=[{"at": 150, "action": "reassign", "team": old.pk}]
+    )
+    Team.objects.filter(pk=old.pk).update(is_active=False)
+    url = reverse("admin:sla_slapolicy_change", args=[policy.pk])
+    html = admin_client.get(url).content.decode()
+    assert f'<option value="{old.pk}" selected>Old desk (inactive)</option>' in html
+    data = policy_form(
+        berlin,
+        **{
+            "escalations-0-at": "150",
+            "escalations-0-action": "reassign",
+            "escalations-0-team": str(old.pk),
+            "targets-TOTAL_FORMS": "0",
+        },
+    )
+    errors = form_errors(admin_client.post(url, data))
+    assert errors == {
+        "escalations": ["Row 1: the team chosen is not an active team; choose another."]
+    }
