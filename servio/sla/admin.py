@@ -99,7 +99,7 @@ ACTION_LABELS = {
     "raise_priority": "Raise the priority one step",
     "reassign": "Reassign to the team chosen",
 }
-NEEDS_TEAM = ("reassign", "notify_group")
+NEEDS_TEAM = {"reassign": "Reassigning", "notify_group": "Notifying a group"}
 
 
 def pause_choices(stored: list[str] | None = None) -> list[tuple[str, str]]:
@@ -197,7 +197,7 @@ class EscalationsField(forms.Field):
             if team_id not in self.team_names or team_id in self.inactive:
                 return "the team chosen is not an active team; choose another."
         elif action in NEEDS_TEAM:
-            return f"{ACTION_LABELS[action].lower()} needs a team: choose the team."
+            return f"{NEEDS_TEAM[action].lower()} needs a team: choose the team in this row."
         return None
 
     def has_changed(self, initial: Any, data: Any) -> bool:

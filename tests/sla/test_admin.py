@@ -143,7 +143,7 @@ def test_admin_creates_a_policy_with_targets_audited(admin_client, berlin):
         ({"escalations-1-at": "90", "escalations-1-action": "page_the_ceo"}, "escalations",
          "Row 2: choose what happens"),
         ({"escalations-1-at": "90", "escalations-1-action": "reassign"}, "escalations",
-         "Row 2: reassign to the team chosen needs a team"),
+         "Row 2: reassigning needs a team: choose the team in this row."),
         ({"escalations-1-at": "-5", "escalations-1-action": "notify_team"}, "escalations",
          "Row 2: give the level as a percentage"),
         ({"escalations-1-at": "150", "escalations-1-action": "reassign",
