@@ -21,10 +21,18 @@ from servio.accounts.models import Team
 from servio.audit.admin_base import AuditedAdmin, ReadOnlyAdmin
 from servio.core.errors import ValidationFailed
 from servio.sla import services
+from servio.sla.calendar_validation import WEEKDAY_NAMES
 from servio.sla.models import Calendar, SlaClock, SlaPolicy, SlaTarget
 from servio.tickets import workflows
 from servio.tickets.models import Kind, Priority, Ticket
-from servio.web.admin_fields import Column, PercentListField, RowsWidget, number
+from servio.web.admin_fields import (
+    Column,
+    DateListField,
+    IntervalsField,
+    PercentListField,
+    RowsWidget,
+    number,
+)
 
 CALENDAR_FIELDS = (
     "time_zone",
@@ -53,8 +61,34 @@ def _show_errors(form: forms.ModelForm, exc: ValidationFailed) -> None:
             form.add_error(name if name in form.fields else None, message)
 
 
+WEEKDAYS = [("", "---------"), *((name[:3].lower(), name) for name in WEEKDAY_NAMES)]
+
+
 class CalendarForm(forms.ModelForm):
-    """Refuses what the engine refuses: no working time, overlaps, unknown zones or countries."""
+    """Refuses what the engine refuses: no working time, overlaps, unknown zones or countries.
+
+    Weekly hours, closed dates and extra working days are rows of inputs, stored as JSON.
+    """
+
+    hours = IntervalsField(
+        key=Column("day", "Day", choices=WEEKDAYS),
+        what="choose the day.",
+        caption="weekly hours",
+        label="Weekly hours",
+        help_text="One row per interval: a day, from and to (HH:MM). Two rows for a day with a "
+        "break; 'to' at or before 'from' runs overnight; 00:00 to 24:00 is the whole day. "
+        "Save to get more rows.",
+    )
+    closed_dates = DateListField(
+        caption="closed",
+        help_text="Days the desk is closed beyond public holidays, e.g. 2026-12-24.",
+    )
+    extra_working_days = IntervalsField(
+        key=Column("date", "Date", input_type="date"),
+        what="give the date (YYYY-MM-DD).",
+        caption="extra day",
+        help_text="Days worked although the week or a holiday says otherwise, with their hours.",
+    )
 
     class Meta:
         model = Calendar
@@ -63,7 +97,7 @@ class CalendarForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if any(name in self.errors for name in CALENDAR_FIELDS):
-            return cleaned  # malformed JSON: its own message is already shown
+            return cleaned  # a malformed row: its own message is already shown
         values = {name: cleaned.get(name, getattr(self.instance, name)) for name in CALENDAR_FIELDS}
         try:
             Calendar(**values).build()
@@ -136,7 +170,7 @@ class EscalationsField(forms.Field):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
-        kwargs.setdefault("widget", RowsWidget)
+        kwargs.setdefault("widget", RowsWidget(caption="escalation"))
         super().__init__(**kwargs)
         self.team_names: dict[int, str] = {}
         self.inactive: set[int] = set()

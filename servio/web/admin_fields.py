@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -135,12 +136,13 @@ class PercentListField(forms.Field):
 
 @dataclass(frozen=True)
 class Column:
-    """One input of a row: a number or a select."""
+    """One input of a row: a select when it has choices, else an input of `input_type`."""
 
     key: str
     label: str
-    choices: Sequence[tuple[Any, str]] | None = None  # None: a number input
+    choices: Sequence[tuple[Any, str]] | None = None
     attrs: Mapping[str, str] | None = None
+    input_type: str = "number"
 
 
 class RowsWidget(forms.Widget):
@@ -148,9 +150,12 @@ class RowsWidget(forms.Widget):
 
     template_name = "admin/servio/rows_widget.html"
 
-    def __init__(self, *, columns: Sequence[Column] = (), attrs: dict | None = None) -> None:
+    def __init__(
+        self, *, columns: Sequence[Column] = (), caption: str = "", attrs: dict | None = None
+    ) -> None:
         super().__init__(attrs)
         self.columns = list(columns)
+        self.caption = caption  # names the rows in each input's label: "From (hours, row 2)"
 
     def get_context(self, name: str, value: Any, attrs: dict | None) -> dict[str, Any]:
         context = super().get_context(name, value, attrs)
@@ -158,6 +163,7 @@ class RowsWidget(forms.Widget):
         items += [{}] * (_rows(items) - len(items))
         base_id = context["widget"]["attrs"].get("id") or f"id_{name}"
         context["columns"] = self.columns
+        caption = f"{self.caption}, " if self.caption else ""
         context["rows"] = [
             {
                 "number": i + 1,
@@ -167,6 +173,7 @@ class RowsWidget(forms.Widget):
                         "name": f"{name}-{i}-{column.key}",
                         "id": f"{base_id}-{i}-{column.key}",
                         "value": "" if item.get(column.key) is None else str(item[column.key]),
+                        "label": f"{column.label} ({caption}row {i + 1})",
                     }
                     for column in self.columns
                 ],
@@ -223,3 +230,164 @@ class DomainListField(forms.Field):
 
     def has_changed(self, initial: Any, data: Any) -> bool:
         return self.to_python(initial) != self.to_python(data)
+
+
+TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+
+
+def clock_time(value: Any) -> str | None:
+    """'9:00' -> '09:00' (seconds kept only when not zero); '24:00' (midnight at the end of a
+    day) stays; None if not a time."""
+    match = TIME.match(str(value or "").strip())
+    if match is None:
+        return None
+    hour, minute, second = (int(part or 0) for part in match.groups())
+    if (hour, minute, second) != (24, 0, 0) and (hour > 23 or minute > 59 or second > 59):
+        return None
+    return f"{hour:02d}:{minute:02d}" + (f":{second:02d}" if second else "")
+
+
+def iso_date(value: Any) -> str | None:
+    """A date written YYYY-MM-DD, as stored; None if it is not one."""
+    try:
+        return date.fromisoformat(str(value or "").strip()).isoformat()
+    except ValueError:
+        return None
+
+
+TIME_ATTRS = {"placeholder": "09:00", "size": "5", "maxlength": "5", "inputmode": "numeric"}
+TIME_HINT = "write it as HH:MM, e.g. 09:00 (24:00 is midnight at the end of the day)"
+
+
+class _RowsField(forms.Field):
+    """Rows of a RowsWidget, cleaned one by one; problems are reported as "Row 2: ..."."""
+
+    def __init__(self, *, columns: Sequence[Column], caption: str = "", **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", RowsWidget(columns=columns, caption=caption))
+        super().__init__(**kwargs)
+
+    def rows_of(self, value: Any) -> list[dict[str, Any]]:
+        """The stored value as rows (posted rows pass through)."""
+        return list(value) if isinstance(value, list) else []
+
+    def clean_row(self, row: Mapping[str, Any]) -> tuple[Any, str | None]:
+        """(what the row stands for, or the problem with it)."""
+        raise NotImplementedError
+
+    def gather(self, items: list[Any]) -> Any:
+        return items
+
+    def prepare_value(self, value: Any) -> Any:
+        return self.rows_of(value)
+
+    def to_python(self, value: Any) -> Any:
+        items, problems = [], []
+        for number_, row in enumerate(self.rows_of(value), start=1):
+            if not isinstance(row, Mapping) or not any(str(v or "").strip() for v in row.values()):
+                continue  # an empty row
+            item, problem = self.clean_row(row)
+            if problem:
+                problems.append(f"Row {number_}: {problem}")
+            else:
+                items.append(item)
+        if problems:
+            raise ValidationError(problems, code="invalid")
+        return self.gather(items)
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        try:
+            return self.to_python(initial) != self.to_python(data)
+        except ValidationError:
+            return True
+
+
+class DateListField(_RowsField):
+    """Dates one a row -> a sorted list of "YYYY-MM-DD"."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        columns = [Column("date", "Date", input_type="date")]
+        super().__init__(columns=columns, **kwargs)
+
+    def rows_of(self, value: Any) -> list[dict[str, Any]]:
+        if isinstance(value, list) and all(isinstance(v, Mapping) for v in value):
+            return list(value)
+        return [{"date": v} for v in value] if isinstance(value, list) else []
+
+    def clean_row(self, row: Mapping[str, Any]) -> tuple[Any, str | None]:
+        day = iso_date(row.get("date"))
+        if day is None:
+            return None, f"'{row.get('date')}' is not a date; write it as YYYY-MM-DD."
+        return day, None
+
+    def gather(self, items: list[Any]) -> list[str]:
+        return sorted(set(items))
+
+
+class IntervalsField(_RowsField):
+    """Rows of (key, from, to) -> `{key: [["09:00", "17:00"], ...]}`, keys in `key_order`.
+
+    The key is a weekday (a select) or a date; `to` at or before `from` runs overnight, as the
+    calendar engine reads it.
+    """
+
+    def __init__(self, *, key: Column, what: str, **kwargs: Any) -> None:
+        self.key, self.what = key, what
+        columns = [
+            key,
+            Column("start", "From", attrs=TIME_ATTRS, input_type="text"),
+            Column("end", "To", attrs=TIME_ATTRS, input_type="text"),
+        ]
+        super().__init__(columns=columns, **kwargs)
+
+    def rows_of(self, value: Any) -> list[dict[str, Any]]:
+        keys = [v for v, _ in self.key.choices or () if v]
+        plain = isinstance(value, list) and not any(isinstance(v, Mapping) for v in value)
+        if plain and keys and len(value) == len(keys):
+            value = dict(zip(keys, value, strict=True))  # the engine's list form, Monday first
+        if isinstance(value, Mapping):
+            stored = {self.stored_key(key): pairs for key, pairs in value.items()}
+            return [
+                {self.key.key: key, "start": pair[0], "end": pair[1]}
+                for key in self.ordered(stored)
+                for pair in (stored[key] or ())
+                if isinstance(pair, list | tuple) and len(pair) == 2
+            ]
+        return super().rows_of(value)
+
+    def stored_key(self, key: Any) -> Any:
+        """A stored key as the select offers it ("Monday", "MON" -> "mon")."""
+        for value, label in self.key.choices or ():
+            if value and str(key).strip().lower() in (str(value).lower(), str(label).lower()):
+                return value
+        return key
+
+    def ordered(self, keys: Any) -> list[Any]:
+        if self.key.choices:
+            order = [value for value, _ in self.key.choices if value]
+            return [k for k in order if k in keys] + sorted(k for k in keys if k not in order)
+        return sorted(keys)
+
+    def clean_key(self, value: Any) -> str | None:
+        if self.key.choices:
+            return value if value in {v for v, _ in self.key.choices if v} else None
+        return iso_date(value)
+
+    def clean_row(self, row: Mapping[str, Any]) -> tuple[Any, str | None]:
+        key = self.clean_key(row.get(self.key.key))
+        if key is None:
+            return None, self.what
+        start, end = clock_time(row.get("start")), clock_time(row.get("end"))
+        for given, parsed in ((row.get("start"), start), (row.get("end"), end)):
+            if parsed is None:
+                shown = str(given or "").strip()
+                return None, (f"'{shown}' is not a time; " if shown else "a time is missing; ") + (
+                    TIME_HINT + "."
+                )
+        return (key, [start, end]), None
+
+    def gather(self, items: list[Any]) -> dict[str, list[list[str]]]:
+        found: dict[str, list[list[str]]] = {}
+        for key, pair in items:
+            found.setdefault(key, []).append(pair)
+        return {key: sorted(found[key]) for key in self.ordered(found)}

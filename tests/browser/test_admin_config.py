@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from servio.sla.models import SlaPolicy
+from servio.sla.models import Calendar, SlaPolicy
 from servio.tickets.models import PriorityRule
 
 
@@ -37,8 +37,10 @@ def test_an_admin_edits_an_sla_policy_and_the_priority_matrix(ui, personas):
     # Thresholds: number boxes; a wrong one first, answered beside the field.
     page.get_by_label("Warning 2").fill("120")
     page.locator("input[name=escalations-1-at]").fill("150")
-    page.get_by_label("Action, row 2").select_option("reassign")
-    page.get_by_label("Team (reassign, notify), row 2").select_option(str(personas.team_desk.pk))
+    page.get_by_label("Action (escalation, row 2)").select_option("reassign")
+    page.get_by_label("Team (reassign, notify) (escalation, row 2)").select_option(
+        str(personas.team_desk.pk)
+    )
     page.locator("input[name=_continue]").click()
     errors = page.locator(".field-warning_thresholds .errorlist")
     expect(errors).to_contain_text("change 120")
@@ -56,6 +58,21 @@ def test_an_admin_edits_an_sla_policy_and_the_priority_matrix(ui, personas):
         {"at": 100, "action": "notify_team_lead"},
         {"at": 150, "action": "reassign", "team": personas.team_desk.pk},
     ]
+
+    # A calendar's weekly hours: rows of day, from and to.
+    calendar = Calendar.objects.create(
+        name="Berlin office", time_zone="Europe/Berlin", hours={"mon": [["09:00", "17:00"]]}
+    )
+    page = admin.go(f"/admin/sla/calendar/{calendar.pk}/change/")
+    page.get_by_label("Day (weekly hours, row 2)").select_option("tue")
+    page.get_by_label("From (weekly hours, row 2)").fill("8:30")
+    page.get_by_label("To (weekly hours, row 2)").fill("16:30")
+    page.locator("input[name=_continue]").click()
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+    expect(page.get_by_label("From (weekly hours, row 2)")).to_have_value("08:30")
+    admin.shot("admin-sla-calendar", full_page=True)
+    calendar.refresh_from_db()
+    assert calendar.hours == {"mon": [["09:00", "17:00"]], "tue": [["08:30", "16:30"]]}
 
     # The priority matrix: one grid, a select per cell.
     page = admin.go("/admin/tickets/priorityrule/")

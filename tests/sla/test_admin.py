@@ -1,8 +1,6 @@
 """SLA admin: calendars and policies are validated beside each field, changes are audited, and
 clocks can be looked at but not changed."""
 
-import json
-
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -21,15 +19,25 @@ def admin_client(personas) -> Client:
     return client
 
 
-def calendar_form(**change) -> dict:
+def hour_rows(hours: dict) -> dict:
+    """The calendar form's rows for weekly hours given as the stored JSON."""
+    data, row = {}, 0
+    for day, pairs in hours.items():
+        for start, end in pairs:
+            data |= {f"hours-{row}-day": day, f"hours-{row}-start": start, f"hours-{row}-end": end}
+            row += 1
+    return data
+
+
+def calendar_form(hours: dict | None = None, **change) -> dict:
     data = {
         "name": "Berlin",
         "time_zone": "Europe/Berlin",
-        "hours": json.dumps(WEEKDAYS),
+        **hour_rows(WEEKDAYS if hours is None else hours),
         "holiday_country": "DE",
         "holiday_subdivision": "",
-        "closed_dates": "[]",
-        "extra_working_days": "{}",
+        "closed_dates-0-date": "",
+        "extra_working_days-0-date": "",
     }
     data.update(change)
     return data
@@ -56,17 +64,23 @@ def test_admin_creates_a_calendar_and_audits_it(admin_client):
     [
         ({"time_zone": "Mars/Olympus"}, "time_zone", "Unknown time zone"),
         ({"holiday_country": "XX"}, "holiday_country", "Unknown holiday country"),
-        ({"hours": "{}"}, "hours", "no working time"),
+        ({"hours": {}}, "hours", "no working time"),
+        ({"hours": {"mon": [["09:00", "13:00"], ["12:00", "17:00"]]}}, "hours", "overlaps"),
+        ({"hours": {"mon": [["9am", "17:00"]]}}, "hours", "Row 1: '9am' is not a time"),
+        ({"hours": {"": [["09:00", "17:00"]]}}, "hours", "Row 1: choose the day."),
+        ({"hours": {"mon": [["09:00", "25:00"]]}}, "hours", "'25:00' is not a time"),
+        ({"closed_dates-0-date": "someday"}, "closed_dates", "Row 1: 'someday' is not a date"),
         (
-            {"hours": json.dumps({"mon": [["09:00", "13:00"], ["12:00", "17:00"]]})},
-            "hours",
-            "overlaps",
+            {"extra_working_days-0-date": "2026-12-19", "extra_working_days-0-start": "09:00"},
+            "extra_working_days",
+            "Row 1: a time is missing",
         ),
-        ({"closed_dates": '["someday"]'}, "closed_dates", "Not a date"),
     ],
 )
 def test_admin_shows_calendar_errors_beside_the_field(admin_client, change, field, words):
-    response = admin_client.post(reverse("admin:sla_calendar_add"), calendar_form(**change))
+    hours = change.pop("hours", None)
+    form = calendar_form(hours, **change)
+    response = admin_client.post(reverse("admin:sla_calendar_add"), form)
     errors = form_errors(response)
     assert set(errors) == {field}
     assert words in " ".join(errors[field])
@@ -83,7 +97,7 @@ def test_admin_calendar_change_keeps_business_time_already_used(admin_client, de
     with travel(at(2026, 11, 23, 13, 0)):  # 4h used on the old hours
         response = admin_client.post(
             reverse("admin:sla_calendar_change", args=[calendar.pk]),
-            calendar_form(name=calendar.name, hours=json.dumps(longer), holiday_subdivision="BE"),
+            calendar_form(longer, name=calendar.name, holiday_subdivision="BE"),
         )
     assert response.status_code == 302
     res = clock(ticket, "resolution")
@@ -315,3 +329,55 @@ def test_a_stored_escalation_to_a_team_gone_inactive_is_shown_and_refused(admin_
     assert errors == {
         "escalations": ["Row 1: the team chosen is not an active team; choose another."]
     }
+
+
+def test_calendar_form_rows_save_as_the_stored_structure(admin_client):
+    form = calendar_form(
+        {"tue": [["13:00", "17:00"], ["8:00", "12:00"]], "mon": [["22:00", "06:00"]]},
+        **{
+            "closed_dates-0-date": "2026-12-24",
+            "closed_dates-1-date": "2026-12-24",
+            "closed_dates-2-date": "2026-12-31",
+            "extra_working_days-0-date": "2026-12-19",
+            "extra_working_days-0-start": "09:00",
+            "extra_working_days-0-end": "13:00",
+        },
+    )
+    response = admin_client.post(reverse("admin:sla_calendar_add"), form)
+    assert response.status_code == 302, form_errors(response)
+    calendar = Calendar.objects.get()
+    assert calendar.hours == {
+        "mon": [["22:00", "06:00"]],
+        "tue": [["08:00", "12:00"], ["13:00", "17:00"]],
+    }
+    assert calendar.closed_dates == ["2026-12-24", "2026-12-31"]
+    assert calendar.extra_working_days == {"2026-12-19": [["09:00", "13:00"]]}
+    page = admin_client.get(reverse("admin:sla_calendar_change", args=[calendar.pk]))
+    html = page.content.decode()
+    for name in ("hours", "closed_dates", "extra_working_days"):
+        assert f'<textarea name="{name}"' not in html
+    assert '<option value="tue" selected>Tuesday</option>' in html
+    assert 'name="hours-1-start" id="id_hours-1-start" value="08:00"' in html
+    assert (
+        'type="date" name="closed_dates-1-date" id="id_closed_dates-1-date" value="2026-12-31"'
+        in (html)
+    )
+
+
+def test_calendar_hours_stored_in_other_spellings_are_shown_as_rows(admin_client):
+    calendar = Calendar.objects.create(
+        name="API made",
+        time_zone="UTC",
+        hours={"Monday": [["9:00:00", "17:00:00"]], "FRI": [["08:00:30", "12:00"]]},
+    )
+    page = admin_client.get(reverse("admin:sla_calendar_change", args=[calendar.pk]))
+    html = page.content.decode()
+    assert '<option value="mon" selected>Monday</option>' in html
+    assert '<option value="fri" selected>Friday</option>' in html
+    field = page.context["adminform"].form.fields["hours"]
+    assert field.to_python(calendar.hours) == {
+        "mon": [["09:00", "17:00"]],
+        "fri": [["08:00:30", "12:00"]],
+    }
+    seven = [[["09:00", "17:00"]]] * 5 + [[], []]
+    assert field.to_python(seven) == {d: [["09:00", "17:00"]] for d in WEEKDAYS}
