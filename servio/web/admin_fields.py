@@ -336,7 +336,7 @@ class IntervalsField(_RowsField):
         columns = [
             key,
             Column("start", "From", attrs=TIME_ATTRS, input_type="text"),
-            Column("end", "To", attrs=TIME_ATTRS, input_type="text"),
+            Column("end", "To", attrs={**TIME_ATTRS, "placeholder": "17:00"}, input_type="text"),
         ]
         super().__init__(columns=columns, **kwargs)
 
