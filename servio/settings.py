@@ -130,7 +130,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             f"PRAGMA busy_timeout={busy_ms};PRAGMA foreign_keys=ON;"
         ),
     }
-    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SERVIO_TEST_SQLITE_NAME", "")}
+    # In memory unless named; ":memory:" rather than empty, which pytest-django reads as in
+    # memory only for Django's own backend path.
+    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SERVIO_TEST_SQLITE_NAME") or ":memory:"}
+    if env_bool("SERVIO_SQLITE_WRITER_QUEUE", True):
+        # Writers of one process take turns in arrival order instead of racing SQLite's busy
+        # handler (decision 39); 0 serves Django's backend as it is, for comparison.
+        DATABASES["default"]["ENGINE"] = "servio.core.sqlite"
 if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql") and env_bool(
     "SERVIO_DB_PREPARED_STATEMENTS", True
 ):
