@@ -9,6 +9,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from servio.core.text import render_markdown
+from servio.sla.models import ClockState, SlaTarget
 from servio.tickets import workflows
 
 register = template.Library()
@@ -107,7 +108,15 @@ def sla_badge(due_at, breached=False, paused=False, label="") -> str:
     )
 
 
-CLOCK_WORDS = {"first_response": "Response", "resolution": "Resolution"}
+def _clock_word(label: str) -> str:
+    """The word a narrow cell names an SLA clock by: the last word of its metric's label
+    ("First response" gives "Response")."""
+    return label.split()[-1].capitalize()
+
+
+# Derived from `SlaTarget.Metric`, the one place a clock's name is written (DESIGN rule 8);
+# `tests/web/test_ui_tags.py` holds the words distinct, so no two clocks read alike.
+CLOCK_WORDS = {metric.value: _clock_word(metric.label) for metric in SlaTarget.Metric}
 
 
 def sla_due_badge(due_at, breached: bool, metric: str) -> str:
@@ -150,8 +159,6 @@ CLOCK_ENDINGS = {
 def clock_badge(clock: dict) -> str:
     """One SLA clock of a ticket (`sla.selectors.clock_view`), in words that follow its state:
     counting down (running, or breached and still counting), paused, or how it ended."""
-    from servio.sla.models import ClockState, SlaTarget
-
     metric = clock["metric"]
     label = (
         SlaTarget.Metric(metric).label
