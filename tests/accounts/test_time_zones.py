@@ -213,6 +213,34 @@ def test_the_settings_page_saves_a_zone_and_shows_an_error_beside_the_field(pers
     assert "Asia/Kolkata" in client.get("/settings/").content.decode()
 
 
+# --- the admin --------------------------------------------------------------------------------
+
+
+def _organization_form(org, time_zone: str) -> dict:
+    return {
+        "name": org.name,
+        "slug": org.slug,
+        "kind": org.kind,
+        "email_domains": "[]",
+        "is_active": "on",
+        "time_zone": time_zone,
+    }
+
+
+def test_the_admin_refuses_an_unknown_zone_beside_the_field(personas):
+    client = login(Client(), personas.admin)
+    url = f"/admin/accounts/organization/{personas.acme.pk}/change/"
+    response = client.post(url, _organization_form(personas.acme, "Mars/Olympus_Mons"))
+    assert response.status_code == 200  # the form again
+    assert "is not a time zone name" in str(response.context["adminform"].form.errors["time_zone"])
+    response = client.post(url, _organization_form(personas.acme, "Europe/Berlin"))
+    assert response.status_code == 302
+    personas.acme.refresh_from_db()
+    assert personas.acme.time_zone == "Europe/Berlin"
+    event = AuditEvent.objects.order_by("-pk").first()
+    assert event.changes["time_zone"] == ["", "Europe/Berlin"]
+
+
 # --- the data migration -----------------------------------------------------------------------
 
 
