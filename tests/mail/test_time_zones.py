@@ -70,3 +70,26 @@ def test_sla_emails_say_the_due_time_in_each_agents_zone(personas, smtp_server):
     texts = {m.recipient: m.text for m in OutboundMessage.objects.filter(template="sla_warning")}
     assert "Due: Thursday 15 January 2026, 13:00 CET" in texts["lena@provider.example"]
     assert "Due: Thursday 15 January 2026, 17:30 IST" in texts["dana@provider.example"]
+
+
+def test_the_migration_updates_templates_only_where_an_admin_left_them():
+    import importlib
+
+    from django.apps import apps
+
+    from servio.mail.models import MailTemplate
+
+    migration = importlib.import_module("servio.mail.migrations.0008_times_in_templates")
+    migration.backwards(apps, None)  # as 0002 seeded them
+    created = MailTemplate.objects.get(key="ticket_created")
+    assert "{{ ticket.created_at }}" not in created.text + created.html
+    resolved = MailTemplate.objects.get(key="status_resolved")
+    resolved.text = "Edited by an admin: {{ ticket.reference }} is done."
+    resolved.save()
+    migration.forwards(apps, None)
+    created.refresh_from_db()
+    resolved.refresh_from_db()
+    assert "we received your request on {{ ticket.created_at }}" in created.text
+    assert "{{ ticket.created_at }}" in created.html
+    assert resolved.text == "Edited by an admin: {{ ticket.reference }} is done."  # kept
+    assert "was resolved{% if ticket.resolved_at %}" in resolved.html  # unedited part: new
