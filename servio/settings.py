@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "servio.accounts.middleware.TimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "servio.api.idempotency.IdempotencyMiddleware",
@@ -152,7 +153,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "servio.security.signin.ThrottleBackend",  # refuses paused attempts first (decision 22)
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, loading the organisation with the person (its time zone).
+    "servio.accounts.backends.UserBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -195,8 +197,11 @@ if SECURE_COOKIES:
 
 # --- i18n / time ------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
+# The installation's zone: people and organisations without one of their own read times in it
+# (decision 37). Dates and times are formatted with the locale's formats (servio/formats).
 TIME_ZONE = os.environ.get("SERVIO_TIME_ZONE", "UTC")
 USE_I18N = True
+FORMAT_MODULE_PATH = ["servio.formats"]
 USE_TZ = True
 
 # --- static and media -------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django import template
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -63,6 +64,15 @@ def priority_badge(priority) -> str:
     )
 
 
+def local_text(value: dt.datetime, with_zone: bool = False) -> str:
+    """An aware time as the reader reads it: in the active zone (the signed-in person's,
+    `accounts.middleware`), in the locale's short format; `with_zone` adds the zone's
+    abbreviation (CET, EST)."""
+    local = timezone.localtime(value)
+    text = formats.date_format(local, "SHORT_DATETIME_FORMAT")
+    return f"{text} {local.tzname()}" if with_zone else text
+
+
 def _left(seconds: float) -> str:
     seconds = int(abs(seconds))
     days, rest = divmod(seconds, 86400)
@@ -102,7 +112,7 @@ def sla_badge(due_at, breached=False, paused=False, label="") -> str:
         colour,
         due_at.isoformat(),
         prefix,
-        due_at.strftime("%Y-%m-%d %H:%M UTC"),
+        local_text(due_at, with_zone=True),
         prefix,
         text,
     )
@@ -138,7 +148,7 @@ def sla_due_badge(due_at, breached: bool, metric: str) -> str:
         due_at.isoformat(),
         words,
         words,
-        due_at.strftime("%Y-%m-%d %H:%M UTC"),
+        local_text(due_at, with_zone=True),
         text,
     )
 
@@ -426,6 +436,6 @@ def ticket_row(context, t, href: str, bulk: bool = False) -> str:
         assignee,
         t.team.name if t.team_id else "no team",
         t.updated_at.isoformat(),
-        t.updated_at.strftime("%Y-%m-%d %H:%M"),
+        local_text(t.updated_at, with_zone=True),
         ago(t.updated_at, now),
     )
