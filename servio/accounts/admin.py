@@ -34,6 +34,7 @@ class OrganizationForm(forms.ModelForm):
             "kind",
             "email_domains",
             "requesters_see_org_tickets",
+            "time_zone",
             "is_active",
         )
 

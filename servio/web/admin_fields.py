@@ -9,6 +9,8 @@ no "add a row" button: save, and the page offers more empty rows.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -212,6 +214,10 @@ class DomainListField(forms.Field):
         return value
 
     def to_python(self, value: Any) -> list[str]:
+        text = value.strip() if isinstance(value, str) else ""
+        if text.startswith("[") and text.endswith("]"):  # the JSON list this box used to take
+            with contextlib.suppress(ValueError):
+                value = json.loads(text)
         if isinstance(value, list | tuple):
             words = [str(v) for v in value]
         else:

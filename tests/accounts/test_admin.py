@@ -333,3 +333,18 @@ def test_a_word_that_is_no_mail_domain_is_named_beside_the_field(personas, admin
     errors = response.context["adminform"].form.errors
     assert set(errors) == {"email_domains"}
     assert "Not a mail domain: initech." in errors["email_domains"][0]
+
+
+@pytest.mark.parametrize("form_name", ["OrganizationForm", "TeamForm"])
+def test_the_admin_forms_offer_every_editable_field(form_name):
+    """The forms list their fields by name: a field added to the model must be added there."""
+    from servio.accounts import admin as accounts_admin
+
+    form = getattr(accounts_admin, form_name)
+    model = form._meta.model
+    editable = {
+        f.name
+        for f in model._meta.get_fields()
+        if getattr(f, "editable", False) and not f.auto_created
+    }
+    assert set(form._meta.fields) == editable
