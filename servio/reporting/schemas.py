@@ -70,9 +70,20 @@ class FirstContactOut(Schema):
 
 
 class SlaComplianceOut(Schema):
-    met: int
-    breached: int
-    rate: float | None = Field(..., description="Percent met; None if no clock finished.")
+    met: int = Field(..., description="Requester SLA clocks that ended within target.")
+    breached: int = Field(..., description="Requester SLA clocks that ended past target.")
+    breached_open: int = Field(
+        ...,
+        description="Requester SLA clocks still open (counting or waiting) that passed their "
+        "target in the period.",
+    )
+    breached_tickets: int = Field(
+        ..., description="Tickets with a clock counted in `breached` or `breached_open`."
+    )
+    rate: float | None = Field(
+        ...,
+        description="Percent met of met + breached + breached_open; None if there is none.",
+    )
 
 
 class ReassignmentOut(Schema):
