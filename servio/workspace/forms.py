@@ -8,7 +8,6 @@ from django import forms
 
 from servio.core.errors import ValidationFailed
 from servio.reporting import zones
-
 from servio.tickets.filters import SORTS
 from servio.tickets.models import Kind, Level, Priority
 from servio.workspace.services import BULK_ACTIONS
