@@ -133,7 +133,7 @@ def test_the_csv_download(api_as, service_desk, personas):
     assert values[("reassignment_rate", "reassigned")] == "1"
     assert values[("csat", "average")] == "3.67"
     assert [values[("csat", f"rating_{n}")] for n in range(1, 6)] == ["0", "1", "0", "1", "1"]
-    assert len(rows) == 1 + 3 + 2 + 3 * 2 + 17 + 5
+    assert len(rows) == 1 + 3 + 2 + 3 * 2 + 19 + 5  # SLA: met, breached, open, tickets, rate
 
 
 def test_days_are_days_of_the_time_zone_asked_for(api_as, service_desk, personas):
