@@ -7,7 +7,6 @@ compared with the number the dashboard shows beside it.
 
 from __future__ import annotations
 
-import datetime as dt
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
