@@ -43,9 +43,7 @@ def test_a_figure_says_what_it_counts_and_opens_its_tickets(ui, personas, servic
     with page.expect_download() as download:
         page.locator("a[data-export=sheet]").click()
     path = download.value.path()
-    assert download.value.suggested_filename == (
-        "service-desk-by-team-20260302-20260304-UTC.csv"
-    )
+    assert download.value.suggested_filename == ("service-desk-by-team-20260302-20260304-UTC.csv")
     with open(path, encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(io.StringIO(handle.read())))
     assert rows[0]["Team"] == "All teams" and rows[0]["Time zone"] == "UTC"
