@@ -247,7 +247,7 @@ def test_query_count_does_not_grow_with_the_tickets(desk, personas):
     add(90)
     assert metrics(personas.lead_desk)["mtta"]["count"] == 100
     assert queries() == few
-    assert few <= 14
+    assert few <= 15  # with the breached SLA clocks (open ones counted live)
 
 
 def test_default_period_is_the_last_30_days():
