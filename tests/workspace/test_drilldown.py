@@ -246,3 +246,27 @@ def test_a_bad_report_filter_is_named_beside_its_field(client, personas):
     errors = response.context["form"].errors
     assert set(errors) == {"resolved_after", "tz"}
     assert "IANA" in errors["tz"][0]
+
+
+def test_the_ticket_api_takes_the_same_sets_and_lists_the_same_tickets(
+    client,
+    api_as,
+    personas,
+    service_desk,  # noqa: F811
+):
+    """One filter definition: the API list answers the queue's sets (times with offsets)."""
+    context = dashboard(client, personas.lead_desk)
+    m = context["metrics"]
+    api = api_as(personas.lead_desk, scope="read")
+    base = {"kind": ["incident", "request"], "limit": 100}
+    period = {"resolved_after": "2026-03-02T00:00:00Z", "resolved_before": "2026-03-05T00:00:00Z"}
+    resolved = api.get("tickets", data={**base, **period})
+    assert resolved.status_code == 200, resolved.content
+    assert len(resolved.json()["items"]) == m["mttr"]["count"] == 5
+    first = api.get("tickets", data={**base, **period, "first_contact": "true"}).json()
+    assert len(first["items"]) == m["first_contact_resolution"]["fcr_count"]
+    rated = {"rated_after": "2026-03-02T00:00:00Z", "rated_before": "2026-03-05T00:00:00Z"}
+    answers = api.get("tickets", data={**base, **rated}).json()
+    assert len(answers["items"]) == m["csat"]["responses"] == 2  # not Globex's T7
+    bad = api.get("tickets", data={"sla": "late"})
+    assert bad.status_code == 422 and "sla" in bad.content.decode()
