@@ -124,9 +124,10 @@ class FilterForm(forms.Form):
         data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
         zone = data.get("tz") or "UTC"
         words = []
+        verdict = {"met": "SLA met", "breached": "SLA breached"}.get(data.get("sla") or "")
         for name, label in (
             ("resolved", "resolved"),
-            ("sla", "SLA ended or breached"),
+            ("sla", f"{verdict or 'SLA'}, clock ended (or due, if still open)"),
             ("rated", "rated"),
         ):
             first, after = data.get(f"{name}_after"), data.get(f"{name}_before")
@@ -140,8 +141,8 @@ class FilterForm(forms.Form):
                     if part
                 )
                 words.append(f"{label} {span} (days in {zone})")
-        if data.get("sla"):
-            words.append(f"SLA {data['sla']}")
+        if verdict and not (data.get("sla_after") or data.get("sla_before")):
+            words.append(verdict)
         if data.get("rating"):
             words.append("rated " + " or ".join(str(r) for r in data["rating"]))
         words += [label for key, label in REPORT_FLAGS.items() if data.get(key)]
