@@ -136,7 +136,7 @@ class FilterForm(forms.Form):
                     part
                     for part in (
                         f"from {first:%Y-%m-%d}" if first else "",
-                        f"before {after:%Y-%m-%d}" if after else "",
+                        f"to {after - dt.timedelta(days=1):%Y-%m-%d}" if after else "",
                     )
                     if part
                 )

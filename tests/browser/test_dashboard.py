@@ -34,7 +34,7 @@ def test_a_figure_says_what_it_counts_and_opens_its_tickets(ui, personas, servic
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/desk/\?queue=all"))
     expect(page.locator("#queue-total")).to_contain_text("5 tickets")
-    expect(page.locator("#queue-total")).to_contain_text("resolved from 2026-03-02")
+    expect(page.locator("#queue-total")).to_contain_text("resolved from 2026-03-02 to 2026-03-04")
     expect(page.locator("[data-ticket-row]")).to_have_count(5)
     lead.shot("desk-queue-from-dashboard", full_page=True)
 
