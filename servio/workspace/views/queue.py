@@ -14,6 +14,7 @@ from servio.accounts.models import Organization, Team
 from servio.api.pagination import InvalidCursor
 from servio.core.errors import ValidationFailed
 from servio.reporting import zones
+from servio.tickets import search
 from servio.tickets import selectors as ticket_selectors
 from servio.tickets.filters import TicketFilter
 from servio.tickets.models import Service
@@ -87,8 +88,10 @@ def _queue_context(request: HttpRequest, params: QueryDict) -> dict:
     form, filters = _parse(user, params, queue, choices)
     cursor = params.get("cursor") or None
     kept = {k: params.getlist(k) for k in FILTER_KEYS if params.getlist(k) != [""] and k in params}
-    # A filtered queue says how many tickets it holds (the dashboard's figures link here).
-    counted = any(k in kept for k in FILTER_KEYS if k not in ("sort", "tz"))
+    # A filtered queue says how many tickets it holds (the dashboard's figures link here); a
+    # word search does not: its page is found in a bounded window (decision 28), a count is not.
+    filtered = any(k in kept for k in FILTER_KEYS if k not in ("sort", "tz"))
+    counted = filtered and not search.by_words(filters.q)
     try:
         page = _page(user, queue, filters, cursor, counted)
     except InvalidCursor:  # a cursor of another list or sort, or damaged: the first page
@@ -122,7 +125,7 @@ def _queue_context(request: HttpRequest, params: QueryDict) -> dict:
         "search_q": params.get("q", ""),
         "sort": page.sort,
         "desk_prefix": reverse("workspace:ticket", kwargs={"reference": "X"})[:-2],
-        "has_filters": counted,
+        "has_filters": filtered,
         "report_filters": form.report_description(),
         "count_limit": selectors.COUNT_LIMIT,
         "report_hidden": [(k, v) for k in REPORT_KEYS for v in kept.get(k, [])],
