@@ -32,7 +32,7 @@ lint: $(VENV)/.installed
 	SERVIO_VAR_DIR=var/check $(BIN)/servio makemigrations --check --dry-run
 
 typecheck: $(VENV)/.installed
-	SERVIO_VAR_DIR=var/check $(BIN)/mypy servio/core $$(ls -d servio/*/services.py servio/*/services servio/*/selectors.py servio/*/workflow.py 2>/dev/null | grep -v '^servio/core/')
+	SERVIO_VAR_DIR=var/check $(BIN)/mypy servio/core $$(ls -d servio/*/services.py servio/*/services servio/*/selectors.py servio/*/selectors servio/*/workflow.py 2>/dev/null | grep -v '^servio/core/')
 
 pytest: setup
 	@echo "== tests on SQLite =="

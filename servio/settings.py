@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "servio.accounts.middleware.TimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "servio.api.idempotency.IdempotencyMiddleware",
@@ -130,7 +131,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             f"PRAGMA busy_timeout={busy_ms};PRAGMA foreign_keys=ON;"
         ),
     }
-    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SERVIO_TEST_SQLITE_NAME", "")}
+    # In memory unless named; ":memory:" rather than empty, which pytest-django reads as in
+    # memory only for Django's own backend path.
+    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SERVIO_TEST_SQLITE_NAME") or ":memory:"}
+    if env_bool("SERVIO_SQLITE_WRITER_QUEUE", True):
+        # Writers of one process take turns in arrival order instead of racing SQLite's busy
+        # handler (decision 39); 0 serves Django's backend as it is, for comparison.
+        DATABASES["default"]["ENGINE"] = "servio.core.sqlite"
 if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql") and env_bool(
     "SERVIO_DB_PREPARED_STATEMENTS", True
 ):
@@ -146,7 +153,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "servio.security.signin.ThrottleBackend",  # refuses paused attempts first (decision 22)
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, loading the organisation with the person (its time zone).
+    "servio.accounts.backends.UserBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -189,8 +197,11 @@ if SECURE_COOKIES:
 
 # --- i18n / time ------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
+# The installation's zone: people and organisations without one of their own read times in it
+# (decision 37). Dates and times are formatted with the locale's formats (servio/formats).
 TIME_ZONE = os.environ.get("SERVIO_TIME_ZONE", "UTC")
 USE_I18N = True
+FORMAT_MODULE_PATH = ["servio.formats"]
 USE_TZ = True
 
 # --- static and media -------------------------------------------------------------------------

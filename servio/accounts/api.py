@@ -15,6 +15,7 @@ from servio.accounts.schemas import (
     OrganizationPage,
     TeamOut,
     TeamPage,
+    TimeZoneIn,
     TokenCreatedOut,
     TokenIn,
     TokenOut,
@@ -22,12 +23,13 @@ from servio.accounts.schemas import (
     UserOut,
     UserPage,
 )
+from servio.accounts.timezones import effective_zone_name
 from servio.api.pagination import PageQuery, paginate
 
 router = Router(tags=["accounts"])
 
 
-def _me(user: User) -> dict:
+def _user_out(user: User) -> dict:
     return {
         "id": user.pk,
         "email": user.email,
@@ -35,6 +37,14 @@ def _me(user: User) -> dict:
         "role": user.role,
         "organization": user.organization,
         "is_active": user.is_active,
+        "time_zone": user.time_zone,
+        "effective_time_zone": effective_zone_name(user),
+    }
+
+
+def _me(user: User) -> dict:
+    return {
+        **_user_out(user),
         "capabilities": sorted(capabilities_of(user.role)),
         "teams": list(user.teams.all()),
     }
@@ -44,6 +54,14 @@ def _me(user: User) -> dict:
 def me(request: HttpRequest):
     """Who the credentials belong to, their role and what they may do."""
     return _me(request.auth)
+
+
+@router.patch("/me", response=MeOut)
+def update_me(request: HttpRequest, payload: TimeZoneIn):
+    """Set your own time zone (empty: your organisation's). Pages and emails show you times
+    in it; the API keeps answering in UTC."""
+    user = services.user_update(actor=request.auth, user=request.auth, time_zone=payload.time_zone)
+    return _me(user)
 
 
 @router.get("/me/tokens", response=TokenPage)
@@ -85,17 +103,39 @@ def get_organization(request: HttpRequest, org_id: int):
     return services.get_visible(Organization.objects, request.auth, pk=org_id)
 
 
+@router.patch("/organizations/{org_id}", response=OrganizationOut)
+def update_organization(request: HttpRequest, org_id: int, payload: TimeZoneIn):
+    """Set the time zone of an organisation's people (administrators; empty: the
+    installation's)."""
+    org = services.get_visible(Organization.objects, request.auth, pk=org_id)
+    return services.organization_set_time_zone(
+        actor=request.auth, organization=org, time_zone=payload.time_zone
+    )
+
+
 @router.get("/users", response=UserPage)
 def list_users(request: HttpRequest, page: Query[PageQuery]):
     qs = User.objects.visible_to(request.auth).select_related("organization")
     result = paginate(qs, order=["email", "id"], cursor=page.cursor, limit=page.limit)
-    return {"items": result.items, "next_cursor": result.next_cursor}
+    return {"items": [_user_out(u) for u in result.items], "next_cursor": result.next_cursor}
 
 
 @router.get("/users/{user_id}", response=UserOut)
 def get_user(request: HttpRequest, user_id: int):
-    return services.get_visible(
+    return _user_out(
+        services.get_visible(User.objects.select_related("organization"), request.auth, pk=user_id)
+    )
+
+
+@router.patch("/users/{user_id}", response=UserOut)
+def update_user(request: HttpRequest, user_id: int, payload: TimeZoneIn):
+    """Set a person's time zone (administrators, or the person themselves; empty: their
+    organisation's)."""
+    user = services.get_visible(
         User.objects.select_related("organization"), request.auth, pk=user_id
+    )
+    return _user_out(
+        services.user_update(actor=request.auth, user=user, time_zone=payload.time_zone)
     )
 
 

@@ -11,6 +11,18 @@ from django.db.models import Q
 from django.utils import timezone
 
 from servio.accounts.roles import STAFF_ROLES, Role, capabilities_of
+from servio.accounts.timezones import validate_zone_name
+
+
+def time_zone_field(purpose: str) -> models.CharField:
+    """An IANA zone name, blank for "the next one's" (decision 37)."""
+    return models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        validators=[validate_zone_name],
+        help_text=f"IANA name (Europe/Berlin) {purpose}",
+    )
 
 
 class OrganizationQuerySet(models.QuerySet["Organization"]):
@@ -43,6 +55,7 @@ class Organization(models.Model):
     requesters_see_org_tickets = models.BooleanField(
         default=False, help_text="Requesters may see every ticket of their organisation."
     )
+    time_zone = time_zone_field("its people read times in; empty: the installation's.")
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -100,7 +113,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         Organization, on_delete=models.PROTECT, related_name="users", null=True, blank=True
     )
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.REQUESTER)
-    time_zone = models.CharField(max_length=64, default="UTC")
+    time_zone = time_zone_field("they read times in; empty: their organisation's.")
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(
         default=False, editable=False, help_text="Derived from the role: admins use the admin."

@@ -6,7 +6,12 @@ import datetime as dt
 from typing import Literal
 
 from ninja import Field, Schema
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, ConfigDict
+
+TIME_ZONE_IN = (
+    "An IANA time zone name (Europe/Berlin, America/New_York, UTC); empty for the default. "
+    "An unknown name is refused with 422 naming `time_zone`."
+)
 
 
 class OrganizationOut(Schema):
@@ -16,6 +21,9 @@ class OrganizationOut(Schema):
     kind: str
     email_domains: list[str]
     requesters_see_org_tickets: bool
+    time_zone: str = Field(
+        ..., description="The zone its people read times in; empty: the installation's."
+    )
     is_active: bool
 
 
@@ -36,6 +44,12 @@ class UserOut(Schema):
     role: str
     organization: OrganizationRef | None
     is_active: bool
+    time_zone: str = Field(..., description="Their own choice; empty: the organisation's.")
+    effective_time_zone: str = Field(
+        ...,
+        description="The zone pages and emails show them times in: their own, else their "
+        "organisation's, else the installation's. API times are always UTC.",
+    )
 
 
 class MeOut(UserOut):
@@ -96,3 +110,11 @@ class TokenPage(Schema):
 class TeamPage(Schema):
     items: list[TeamOut]
     next_cursor: str | None
+
+
+class TimeZoneIn(Schema):
+    """Set one time zone (unknown fields are refused)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    time_zone: str = Field(..., max_length=64, description=TIME_ZONE_IN)

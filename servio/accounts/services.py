@@ -21,6 +21,7 @@ from django.utils.text import slugify
 
 from servio.accounts.models import ApiToken, Organization, Team, User
 from servio.accounts.roles import Role
+from servio.accounts.timezones import clean_zone_name
 from servio.audit.services import audit_atomic, audit_record, diff, snapshot
 from servio.core import network, outbox
 from servio.core.errors import NotFound, PermissionDenied, Unauthorized, ValidationFailed
@@ -42,9 +43,11 @@ def organization_create(
     kind: str = Organization.Kind.CUSTOMER,
     email_domains: list[str] | None = None,
     requesters_see_org_tickets: bool = False,
+    time_zone: str = "",
 ) -> Organization:
     """Create a tenant; only one provider organisation may exist."""
     _require(actor, "admin.configure", "create organisations")
+    time_zone = clean_zone_name(time_zone)
     name = name.strip()
     if not name:
         raise ValidationFailed.field("name", "An organisation needs a name.")
@@ -60,9 +63,32 @@ def organization_create(
             kind=kind,
             email_domains=domains,
             requesters_see_org_tickets=requesters_see_org_tickets,
+            time_zone=time_zone,
         )
         audit_record(actor=actor, action="organization.created", target=org)
     return org
+
+
+def organization_set_time_zone(
+    *, actor, organization: Organization, time_zone: str
+) -> Organization:
+    """Set the zone an organisation's people read times in ('' for the installation's)."""
+    _require(actor, "admin.configure", "change an organisation's time zone")
+    time_zone = clean_zone_name(time_zone)
+    with audit_atomic():
+        locked = Organization.objects.select_for_update().get(pk=organization.pk)
+        before = locked.time_zone
+        if before != time_zone:
+            locked.time_zone = time_zone
+            locked.save(update_fields=["time_zone"])
+            audit_record(
+                actor=actor,
+                action="organization.updated",
+                target=locked,
+                changes={"time_zone": [before, time_zone]},
+            )
+    organization.time_zone = time_zone
+    return organization
 
 
 def _unique_slug(model, name: str) -> str:
@@ -81,9 +107,11 @@ def user_create(
     role: str = Role.REQUESTER,
     organization: Organization | None = None,
     password: str | None = None,
+    time_zone: str = "",
 ) -> User:
     """Create a person; staff roles belong to the provider organisation."""
     _require(actor, "admin.configure", "create users")
+    time_zone = clean_zone_name(time_zone)
     email = _new_address(email)
     # Addresses are stored in lower case (User.save), so the unique index answers this.
     if User.objects.filter(email=email).exists():
@@ -99,6 +127,7 @@ def user_create(
             full_name=full_name,
             role=role,
             organization=organization,
+            time_zone=time_zone,
         )
         _audit_created(actor, user)
     return user
@@ -146,6 +175,8 @@ def user_update(*, actor, user: User, **fields) -> User:
         _require(actor, "admin.configure", "change other users")
     if actor is not None and {"role", "is_active", "organization"} & set(fields):
         _require(actor, "admin.configure", "change roles, activation or organisation")
+    if "time_zone" in fields:
+        fields["time_zone"] = clean_zone_name(fields["time_zone"])
     before = snapshot(user, USER_FIELDS)
     for name, value in fields.items():
         setattr(user, name, value)

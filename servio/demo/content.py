@@ -16,6 +16,23 @@ CUSTOMERS = [
     ("Initech", "initech.example", False, 0.20),
 ]
 
+# Where the demo's organisations and some of its people read times (decision 37): the provider
+# in UTC, each customer in its own zone; a few agents chose their own zone, the rest follow the
+# provider's. Names not listed follow their organisation.
+ORGANISATION_ZONES = {
+    PROVIDER[0]: "UTC",
+    "Acme Corporation": "Europe/Berlin",
+    "Globex Industries": "America/New_York",
+    "Initech": "Asia/Kolkata",
+}
+PERSON_ZONES = {
+    "Lee Lead": "Europe/Berlin",
+    "Priya Natarajan": "Asia/Kolkata",
+    "Tom Becker": "Europe/Berlin",
+    "Chen Li": "Asia/Kolkata",
+    "Kenji Sato": "America/New_York",
+}
+
 # (full name, email or None for first.last@example.com, role)
 # Teams name their lead first; the demo logins keep the addresses the README names.
 TEAMS = [

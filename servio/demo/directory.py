@@ -35,7 +35,8 @@ def _email(name: str, domain: str) -> str:
 
 def _org(name: str, **kwargs) -> Organization:
     org = Organization.objects.filter(name__iexact=name).first()
-    return org or organization_create(actor=None, name=name, **kwargs)
+    zone = content.ORGANISATION_ZONES.get(name, "")
+    return org or organization_create(actor=None, name=name, time_zone=zone, **kwargs)
 
 
 def _user(actor, email: str, name: str, role: str, org: Organization, password=None) -> User:
@@ -48,6 +49,7 @@ def _user(actor, email: str, name: str, role: str, org: Organization, password=N
             role=role,
             organization=org,
             password=password,
+            time_zone=content.PERSON_ZONES.get(name, ""),
         )
     return user
 
@@ -63,7 +65,11 @@ def ensure_directory(*, password: str | None, requesters: int = 200, seed: int =
     if provider is None:
         name, domains = content.PROVIDER
         provider = organization_create(
-            actor=None, name=name, kind=Organization.Kind.PROVIDER, email_domains=domains
+            actor=None,
+            name=name,
+            kind=Organization.Kind.PROVIDER,
+            email_domains=domains,
+            time_zone=content.ORGANISATION_ZONES.get(name, ""),
         )
     customers = {}
     for name, domain, shares, _ in content.CUSTOMERS:

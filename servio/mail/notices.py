@@ -9,6 +9,7 @@ answered (automatic, bounce or list mail).
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -215,7 +216,8 @@ def sla_threshold(
         "metric": str(payload.get("metric", "")).replace("_", " "),
         "percent": payload.get("percent"),
         "policy": payload.get("policy", ""),
-        "due_at": payload.get("due_at") or "",
+        # An aware time (or ""): templates show it in each recipient's zone.
+        "due_at": _instant(payload.get("due_at")),
     }
     return _send(
         event_id=event_id,
@@ -224,6 +226,17 @@ def sla_threshold(
         people=people,
         context={"sla": sla},
     )
+
+
+def _instant(value: Any) -> dt.datetime | str:
+    """An ISO 8601 time of an event payload as an aware datetime ('' when absent or unreadable)."""
+    if not value:
+        return ""
+    try:
+        parsed = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)
 
 
 def sender_rejected(*, event_id: uuid.UUID, payload: dict[str, Any]) -> list[OutboundMessage]:

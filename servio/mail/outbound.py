@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from servio.accounts.models import User
+from servio.accounts.timezones import effective_zone_name, zone
 from servio.core import network, outbox
 from servio.core.text import render_markdown
 from servio.mail.models import (
@@ -173,6 +174,9 @@ def ticket_context(ticket: Ticket, *, staff: bool = False) -> dict[str, Any]:
         "assignee_name": ticket.assignee.get_full_name() if ticket.assignee is not None else "",
         "requester_name": ticket.requester.get_full_name(),
         "resolution_notes": ticket.resolution_notes,
+        # Aware times: templates show them in the recipient's zone (`queue`).
+        "created_at": ticket.created_at,
+        "resolved_at": ticket.resolved_at,
         "url": ticket_url(ticket, staff=staff),
     }
 
@@ -185,10 +189,14 @@ def comment_context(body: str, author: User) -> dict[str, Any]:
     }
 
 
-def base_context(recipient_name: str, recipient_email: str) -> dict[str, Any]:
+def base_context(recipient_name: str, recipient_email: str, time_zone: str = "") -> dict[str, Any]:
     return {
         "site_name": site_name(),
-        "recipient": {"name": recipient_name or recipient_email, "email": recipient_email},
+        "recipient": {
+            "name": recipient_name or recipient_email,
+            "email": recipient_email,
+            "time_zone": time_zone or effective_zone_name(None),
+        },
     }
 
 
@@ -272,9 +280,15 @@ def queue(
     ).first()
     if existing is not None:
         return existing
-    full_context = {**base_context(recipient.get_full_name() if recipient else "", recipient_email)}
+    zone_name = effective_zone_name(recipient)
+    full_context = base_context(
+        recipient.get_full_name() if recipient else "", recipient_email, zone_name
+    )
     full_context.update(context)
-    rendered = render(key, full_context)
+    # Times read in the recipient's zone, never in the zone of whoever caused the email (an
+    # outbox handler may run inside the actor's request, with the actor's zone active).
+    with timezone.override(zone(zone_name)):
+        rendered = render(key, full_context)
     if rendered is None:
         return None
     subject = rendered.subject

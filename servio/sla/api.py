@@ -7,6 +7,7 @@ import io
 from typing import Literal
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 
 from servio.api.types import UtcDateTime
@@ -56,7 +57,12 @@ def compliance(request: HttpRequest, query: Query[ComplianceQuery]):
     if query.format == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow([query.group_by, "label", "met", "breached", "total", "compliance_pct"])
+        # Weeks and months are cut in the installation's zone (the API is not in the reader's);
+        # each row says which, so a spreadsheet keeps it.
+        zone_name = timezone.get_current_timezone_name()
+        writer.writerow(
+            [query.group_by, "label", "met", "breached", "total", "compliance_pct", "time_zone"]
+        )
         for row in rows:
             writer.writerow(
                 [
@@ -66,6 +72,7 @@ def compliance(request: HttpRequest, query: Query[ComplianceQuery]):
                     row["breached"],
                     row["total"],
                     row["compliance"],
+                    zone_name,
                 ]
             )
         response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")

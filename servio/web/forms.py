@@ -66,3 +66,17 @@ class TokenForm(forms.Form):
     def expires_at(self, now: dt.datetime) -> dt.datetime | None:
         days = self.cleaned_data["expires_in_days"]
         return now + dt.timedelta(days=days) if days else None
+
+
+class TimeZoneForm(forms.Form):
+    """A person's own time zone: a searchable list of IANA names (a text box with the names as
+    suggestions), empty for their organisation's. The service validates the name."""
+
+    time_zone = forms.CharField(
+        max_length=64,
+        required=False,
+        label="Time zone",
+        widget=forms.TextInput(
+            attrs={"list": "time-zone-names", "autocomplete": "off", "spellcheck": "false"}
+        ),
+    )

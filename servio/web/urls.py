@@ -28,6 +28,7 @@ urlpatterns = [
     ),
     path("settings/", views.settings_page, name="settings"),
     path("settings/notifications/", views.preferences_save, name="preferences_save"),
+    path("settings/time-zone/", views.time_zone_save, name="time_zone_save"),
     path("settings/tokens/", views.token_create, name="token_create"),
     path("settings/tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
 ]

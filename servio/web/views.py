@@ -13,12 +13,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from servio.accounts import services as account_services
+from servio.accounts import timezones
 from servio.accounts.models import ApiToken
 from servio.core.errors import DomainError, ValidationFailed
 from servio.core.middleware import client_ip
 from servio.security import signin
 from servio.web.errors import add_errors, render_page
-from servio.web.forms import EmailAuthenticationForm, TokenForm
+from servio.web.forms import EmailAuthenticationForm, TimeZoneForm, TokenForm
 
 __all__ = ["EmailAuthenticationForm"]
 
@@ -94,21 +95,53 @@ def _preferences(user) -> list[dict]:
 
 @login_required
 def settings_page(request: HttpRequest) -> HttpResponse:
-    """Notification preferences and API tokens of the signed-in person."""
+    """Time zone, notification preferences and API tokens of the signed-in person."""
     return _settings(request, TokenForm(), status=200)
 
 
-def _settings(request, token_form, *, status: int, issued=None) -> HttpResponse:
-    tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")[:100]
+def _time_zone_form(user) -> TimeZoneForm:
+    return TimeZoneForm(initial={"time_zone": user.time_zone})
+
+
+def _settings(
+    request, token_form, *, status: int, issued=None, zone_form: TimeZoneForm | None = None
+) -> HttpResponse:
+    user = request.user
+    tokens = ApiToken.objects.filter(user=user).order_by("-created_at")[:100]
     context = {
         "nav": "settings",
-        "preferences": _preferences(request.user),
+        "preferences": _preferences(user),
         "tokens": tokens,
         "token_form": token_form,
         "issued": issued,
         "now": timezone.now(),
+        "zone_form": zone_form or _time_zone_form(user),
+        "zone_names": timezones.zone_choices(),
+        "zone_default": timezones.organization_zone_name(user.organization)
+        if user.organization_id
+        else timezones.installation_zone_name(),
+        "zone_effective": timezones.effective_zone_name(user),
     }
     return render_page(request, "web/settings.html", context, status)
+
+
+@login_required
+@require_POST
+def time_zone_save(request: HttpRequest) -> HttpResponse:
+    """Set one's own time zone (empty: the organisation's); pages show times in it at once."""
+    form = TimeZoneForm(request.POST)
+    if form.is_valid():
+        try:
+            account_services.user_update(
+                actor=request.user, user=request.user, time_zone=form.cleaned_data["time_zone"]
+            )
+        except ValidationFailed as exc:
+            add_errors(form, exc)
+        else:
+            zone = timezones.effective_zone_name(request.user)
+            messages.success(request, f"Your time zone is saved: times now show in {zone}.")
+            return redirect("web:settings")
+    return _settings(request, TokenForm(), status=422, zone_form=form)
 
 
 @login_required

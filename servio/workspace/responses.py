@@ -16,11 +16,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db.models import Case, Value, When
 from django.utils.safestring import SafeString, mark_safe
 
+from servio.accounts import timezones
 from servio.core.text import render_markdown
 from servio.sla.models import SlaClock
 from servio.tickets.models import Ticket
@@ -125,12 +125,8 @@ def _due_words(ticket: Ticket, tz_name: str) -> str:
     )
     if clock is None or clock.due_at is None:
         return "no target set yet"
-    try:
-        zone = ZoneInfo(tz_name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone, tz_name = ZoneInfo("UTC"), "UTC"
-    local = clock.due_at.astimezone(zone)
-    return f"{local:%A} {local.day} {local:%B}, {local:%H:%M} ({tz_name or 'UTC'})"
+    local = clock.due_at.astimezone(timezones.zone(tz_name))
+    return f"{local:%A} {local.day} {local:%B}, {local:%H:%M} ({tz_name})"
 
 
 def canned_response_values(*, user, ticket: Ticket) -> dict[str, str]:
@@ -141,7 +137,7 @@ def canned_response_values(*, user, ticket: Ticket) -> dict[str, str]:
         "requester.first_name": ticket.requester.get_short_name(),
         "ticket.number": ticket.reference,
         "ticket.title": ticket.title,
-        "ticket.due": _due_words(ticket, ticket.requester.time_zone),
+        "ticket.due": _due_words(ticket, timezones.effective_zone_name(ticket.requester)),
         "ticket.portal_link": ticket_url(ticket),
         "agent.name": user.get_full_name(),
         "team.name": ticket.team.name if ticket.team is not None else "the service desk",

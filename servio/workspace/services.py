@@ -235,10 +235,17 @@ def _clean_response(title: str, body: str) -> tuple[str, str]:
 
 
 def _response_audience(
-    actor: User, team: Team | int | None, for_everyone: bool
+    actor: User,
+    team: Team | int | None,
+    for_everyone: bool,
+    current: CannedResponse | None = None,
 ) -> tuple[Team | None, bool]:
-    """(team, for everyone) after the role checks: everyone needs an administrator."""
+    """(team, for everyone) of a new response, or of `current` after an edit, once the roles
+    are checked: everyone needs an administrator (a response already for everyone stays so);
+    a team needs the right to share with it, unless the response already has that team."""
     if for_everyone:
+        if current is not None and current.is_global:
+            return None, True  # kept as it was (only administrators may change it)
         if team not in (None, ""):
             raise ValidationFailed.field("team", "Choose a team or everyone, not both.")
         if not policies.may_write_global(actor):
@@ -246,7 +253,7 @@ def _response_audience(
                 "team", "Only administrators keep responses for every agent."
             )
         return None, True
-    return _share_team(actor, team), False
+    return _keep_or_share(actor, team, current.team if current is not None else None), False
 
 
 def canned_response_create(
@@ -288,12 +295,7 @@ def canned_response_update(
     if not policies.may_change_response(actor, response):
         raise PermissionDenied("You may not change this response.")
     title, body = _clean_response(title, body)
-    if for_everyone and response.is_global:
-        shared, everyone = None, True  # kept as it was (only administrators get here)
-    elif for_everyone:
-        shared, everyone = _response_audience(actor, team, for_everyone)
-    else:
-        shared, everyone = _keep_or_share(actor, team, response.team), False
+    shared, everyone = _response_audience(actor, team, for_everyone, response)
     before = {
         "title": response.title,
         "body": response.body,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from servio.tickets import services
+from tests.browser.conftest import AXE
 from tests.ui import make_ticket, sla_policy
 
 
@@ -222,4 +223,195 @@ def test_saved_views_canned_responses_and_queue_states(ui, personas, theme):
     agent.page.set_viewport_size({"width": 390, "height": 844})
     agent.go("/desk/?queue=all")
     check(agent)  # the queue as cards
+    assert not problems, "\n".join(problems)
+
+
+# Every alert, banner and badge, and the error beside a field: what issue 14 holds to 4.5:1.
+NOTICES = ".alert, .badge, .invalid-feedback"
+# What each shown notice is, so the test can tell it met every state it means to check.
+NOTICE_KINDS = """(selector) => [...document.querySelectorAll(selector)]
+  .filter((e) => e.getClientRects().length && getComputedStyle(e).visibility !== 'hidden')
+  .flatMap((e) => {
+    const kinds = [...e.classList].filter((c) => /^(alert-(?!title)|bg-)/.test(c));
+    if (e.dataset.status) kinds.push('status:' + e.dataset.status);
+    if (e.classList.contains('priority-badge')) kinds.push('priority:' + e.textContent.slice(0, 2));
+    if (e.classList.contains('sla-badge')) {
+      const tint = [...e.classList].find((c) => c.startsWith('bg-'));
+      kinds.push(e.dataset.clockState ? 'clock:' + e.dataset.clockState
+        : /paused/.test(e.textContent) ? 'clock:paused' : 'sla:' + tint);
+    }
+    return kinds;
+  })"""
+
+
+def notice_contrast(session, seen: set[str]) -> list[str]:
+    """axe-core's colour-contrast rule on the page's alerts, badges and field errors: each
+    below 4.5:1 (3:1 for large text), and each axe could not measure (an image behind it, a
+    colour it cannot read): a notice is never let through unmeasured. Adds what was shown to
+    `seen`."""
+    page = session.page
+    seen.update(page.evaluate(NOTICE_KINDS, NOTICES))
+    if not page.locator(NOTICES).count():
+        return []
+    page.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")
+    result = page.evaluate(
+        "(selectors) => axe.run({include: selectors.map((s) => [s])},"
+        " {runOnly: ['color-contrast']})",
+        NOTICES.split(", "),
+    )
+    return [
+        f"{page.url} [{page.locator('html').get_attribute('data-bs-theme')}]: {verdict} "
+        f"{node['target'][0]}: {(node['any'] or [{}])[0].get('message', '')[:160]}"
+        for verdict in ("violations", "incomplete")
+        for rule in result[verdict]
+        for node in rule["nodes"]
+    ]
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_every_alert_and_badge_reads_at_4_5_to_1(ui, personas, theme):
+    """Issue 14 (quality): in the desk, the portal and the sign-in pages, the message after a
+    save, a conflict (stale version), a form error, the "ticket changed" notice, every state
+    of an SLA clock, every status and priority badge and the solid ones, in both themes,
+    measured one by one (axe-core's colour-contrast rule) and saved as screenshots
+    (test-artifacts/screenshots/contrast-<theme>-<state>.png)."""
+    import uuid
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from servio.notifications.models import Notification
+    from servio.sla.models import SlaClock
+    from servio.tickets.models import Ticket
+
+    policy = sla_policy()
+    policy.pause_on = ["on_hold:awaiting_requester"]
+    policy.save()
+    dana, rita = personas.agent_desk, personas.requester_acme
+    resolve = ("resolve", {"resolution_code": "workaround", "resolution_notes": "Use B."})
+
+    def ticket(title, priority, *steps):
+        made = make_ticket(personas, title=title)
+        services.ticket_update(actor=dana, ticket=made, version=1, changes={"priority": priority})
+        made = Ticket.objects.get(pk=made.pk)
+        for name, values in steps:
+            actor = rita if name == "close" else dana
+            services.ticket_transition(actor=actor, ticket=made, transition=name, values=values)
+        return Ticket.objects.get(pk=made.pk)
+
+    urgent = ticket("Payroll down", 1)  # new; its first response due within the hour
+    late = ticket("Late laptop", 2, ("start", {}))
+    SlaClock.objects.filter(ticket=late).update(due_at=timezone.now() - timedelta(hours=1))
+    services.ticket_update(
+        actor=dana, ticket=late, version=late.version, changes={"is_major": True}
+    )
+    services.comment_add(actor=dana, ticket=late, body="Called the vendor.", internal=True)
+    Notification.objects.create(
+        recipient=dana, event_id=uuid.uuid4(), kind="ticket.assigned", subject="Assigned"
+    )  # the unread count in the navigation bar
+    waiting = ticket("Which floor?", 3, ("hold", {"hold_reason": "awaiting_requester"}))
+    solved = ticket("Scanner", 4, resolve)  # its clocks met
+    breached = ticket("Old router", 5)
+    SlaClock.objects.filter(ticket=breached).update(breached=True, state="breached")
+    services.ticket_transition(
+        actor=dana, ticket=breached, transition=resolve[0], values=resolve[1]
+    )
+    closed = ticket("Monitor", 3, resolve, ("close", {}))
+    cancelled = ticket("Never mind", 3, ("cancel", {"reason": "Not needed"}))
+    seen: set[str] = set()
+    problems: list[str] = []
+
+    def check(session, shot: str) -> None:
+        assert session.page.locator("html").get_attribute("data-bs-theme") == theme
+        session.page.mouse.move(1, 1)  # away from the control just clicked
+        problems.extend(notice_contrast(session, seen))
+        session.shot(f"contrast-{theme}-{shot}")
+
+    def themed(user=None):
+        session = ui(user)
+        session.context.add_init_script(
+            f"try {{ localStorage.setItem('servio-theme', '{theme}'); }} catch (e) {{}}"
+        )
+        return session
+
+    # The sign-in pages: a refused sign-in, a reset asked for a malformed address.
+    visitor = themed()
+    page = visitor.go("/login/")
+    page.fill("#id_username", rita.email)
+    page.fill("#id_password", "not the password")
+    page.locator("button[type=submit]").click()
+    page.locator(".alert-danger").wait_for()
+    check(visitor, "login-refused")
+    page = visitor.go("/password/reset/")
+    page.fill("input[name=email]", "not an address")
+    page.locator("button[type=submit]").click()
+    page.locator(".invalid-feedback").first.wait_for()
+    check(visitor, "reset-error")
+
+    # The desk: the queue (every status and priority, the queue's clocks), then one ticket
+    # page per state of an SLA clock.
+    agent = themed(dana)
+    agent.go("/desk/?queue=all")
+    check(agent, "desk-queue")
+    for made, name in ((late, "overdue"), (waiting, "paused"), (solved, "met")):
+        agent.go(f"/desk/t/{made.reference}/")
+        check(agent, f"desk-clock-{name}")
+    for made, name in ((breached, "breached"), (cancelled, "cancelled")):
+        agent.go(f"/desk/t/{made.reference}/")
+        check(agent, f"desk-clock-{name}")
+
+    # On one ticket: a form error, a conflict, the notice that it changed, a save.
+    agent.page.clock.install()
+    page = agent.go(f"/desk/t/{urgent.reference}/")
+    page.locator("#ticket-title a").first.click()
+    page.locator(".inline-editor input[name=title]").fill("")
+    page.locator(".inline-editor button[type=submit]").click()
+    page.locator(".inline-editor .invalid-feedback").wait_for()
+    check(agent, "desk-form-error")
+    current = Ticket.objects.get(pk=urgent.pk)
+    services.ticket_update(
+        actor=personas.lead_desk, ticket=current, version=current.version, changes={"urgency": 2}
+    )
+    page.locator(".inline-editor input[name=title]").fill("Payroll down for all")
+    page.locator(".inline-editor button[type=submit]").click()
+    page.locator("#conflict").wait_for()
+    check(agent, "desk-conflict")
+    page.clock.fast_forward("00:11")  # the page asks whether the ticket changed every 10 s
+    page.locator("#ticket-notice .alert-info").wait_for()
+    check(agent, "desk-changed-notice")
+    page.locator("#composer-body").fill("On it.")
+    page.locator("#composer-send").click()
+    page.locator("#composer .alert-success").wait_for()
+    check(agent, "desk-saved")
+
+    # The portal: every status, what happens next for each, a message after a save, a
+    # refused action.
+    requester = themed(rita)
+    requester.go("/portal/?show=all")
+    check(requester, "portal-list")
+    for made in (urgent, waiting, solved, closed, cancelled):
+        requester.go(f"/portal/t/{made.reference}/")
+        check(requester, f"portal-{made.status}")
+    page = requester.go(f"/portal/t/{solved.reference}/")
+    services.ticket_transition(actor=rita, ticket=solved, transition="close")
+    page.locator("[data-action=close]").click()
+    page.locator("#action-error").wait_for()
+    check(requester, "portal-refused")
+    page = requester.go(f"/portal/t/{urgent.reference}/")
+    page.fill("#id_body", "It is all of us.")
+    page.locator("#reply-send").click()
+    page.locator(".alert-success").first.wait_for()
+    check(requester, "portal-saved")
+
+    expected = {
+        *(f"alert-{v}" for v in ("success", "info", "warning", "danger", "secondary")),
+        *(f"status:{s}" for s in Ticket.objects.values_list("status", flat=True)),
+        *(f"priority:P{p}" for p in range(1, 6)),
+        *(f"sla:bg-{c}-lt" for c in ("green", "orange", "red")),
+        *(f"clock:{s}" for s in ("paused", "met", "breached", "cancelled")),
+        "bg-red",  # solid: a major incident, the unread count
+        "bg-yellow",  # solid: an internal note
+    }
+    assert len({s for s in expected if s.startswith("status:")}) == 6
+    assert expected <= seen, sorted(expected - seen)
     assert not problems, "\n".join(problems)

@@ -62,6 +62,20 @@ def test_demo_logins_work(desk):
     assert int(client.session["_auth_user_id"]) == User.objects.get(email=demo.AGENT_EMAIL).pk
 
 
+def test_the_desk_spreads_over_time_zones(desk):
+    from servio.accounts.timezones import effective_zone_name
+
+    zones = dict(Organization.objects.values_list("name", "time_zone"))
+    assert set(zones.values()) == {"UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata"}
+    people = User.objects.select_related("organization")
+    seen = {effective_zone_name(u) for u in people}
+    assert seen == {"UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata"}
+    # The demo logins: the requester follows Acme (Berlin), the agent the provider (UTC).
+    assert effective_zone_name(people.get(email=demo.REQUESTER_EMAIL)) == "Europe/Berlin"
+    assert effective_zone_name(people.get(email=demo.AGENT_EMAIL)) == "UTC"
+    assert people.get(email=demo.REQUESTER_EMAIL).time_zone == ""  # follows, not copied
+
+
 def test_every_incident_state_is_present(desk):
     statuses = set(Ticket.objects.values_list("status", flat=True))
     assert statuses == {"new", "in_progress", "on_hold", "resolved", "closed", "cancelled"}

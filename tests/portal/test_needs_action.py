@@ -261,9 +261,10 @@ def test_paging_keeps_the_filters(rita, personas, monkeypatch):
     assert len(refs(second)) == 1 and "Laptop" not in second.content.decode()
 
 
-# Session, user, organisation; what waits (the watchers of `visible_to`, the tickets); the
-# list (watchers, the page); the navigation's unread count.
-HOME_QUERIES = 8
+# Session, the user with their organisation (one query: its time zone is read on every page);
+# what waits (the watchers of `visible_to`, the tickets); the list (watchers, the page); the
+# navigation's unread count.
+HOME_QUERIES = 7
 
 
 def test_the_list_costs_the_same_whatever_the_number_of_tickets(

@@ -179,7 +179,16 @@ def test_compliance_csv_export(api_as, finished, personas):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows[0] == ["organization", "label", "met", "breached", "total", "compliance_pct"]
+    assert rows[0] == [
+        "organization",
+        "label",
+        "met",
+        "breached",
+        "total",
+        "compliance_pct",
+        "time_zone",
+    ]
+    assert {row[-1] for row in rows[1:]} == {"UTC"}  # the zone the periods are cut in
     body = {row[1]: row[2:5] for row in rows[1:]}
     assert body == {"'=HYPERLINK(evil)": ["3", "1", "4"], "'@SUM(1+1)": ["0", "2", "2"]}
     for row in rows[1:]:

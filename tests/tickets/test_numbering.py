@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from pathlib import Path
 
 import pytest
 from django.db import connection, connections, transaction
 
 from servio.tickets import numbering, services
 from servio.tickets.models import Ticket, format_number, parse_number
+from tests.sqlite_files import file_copy_of_the_test_database
 from tests.tickets.helpers import log
 
 THREADS, PER_THREAD = 4, 25
@@ -63,17 +63,6 @@ def test_reserve_hands_out_distinct_ascending_numbers(personas):
     assert numbering.next_number("incident") == top + 1001
 
 
-def _file_copy_of_the_test_database(tmp_path: Path) -> Path:
-    """The in-memory SQLite test database, copied to a file that threads can share."""
-    path = tmp_path / "numbers.sqlite3"
-    connection.ensure_connection()
-    target = sqlite3.connect(path)
-    connection.connection.backup(target)
-    target.execute("PRAGMA journal_mode=WAL")
-    target.close()
-    return path
-
-
 def test_concurrent_creation_never_issues_a_number_twice(transactional_db, tmp_path):
     """THREADS x PER_THREAD tickets created at once: all numbers distinct (and, on SQLite,
     exactly 1..N). SQLite runs on a file copy: an in-memory database cannot be shared the way
@@ -82,17 +71,19 @@ def test_concurrent_creation_never_issues_a_number_twice(transactional_db, tmp_p
 
     p = make_personas()
     sqlite_file = (
-        _file_copy_of_the_test_database(tmp_path) if connection.vendor == "sqlite" else None
+        file_copy_of_the_test_database(tmp_path / "numbers.sqlite3")
+        if connection.vendor == "sqlite"
+        else None
     )
+    backend = type(connections["default"])
     start = threading.Barrier(THREADS)
     errors: list[BaseException] = []
 
     def create_many() -> None:
         if sqlite_file is not None:
-            from django.db.backends.sqlite3.base import DatabaseWrapper
-
-            # This thread's "default" connection opens the shared file instead.
-            connections["default"] = DatabaseWrapper(
+            # This thread's "default" connection (the configured backend) opens the shared
+            # file instead.
+            connections["default"] = backend(
                 {**connections.settings["default"], "NAME": str(sqlite_file)}, "default"
             )
         try:

@@ -233,6 +233,39 @@ def test_edit_and_delete_by_those_who_may(client, personas):
     assert client.post(f"/desk/responses/{team.pk}/edit/").status_code == 404
 
 
+def test_an_edit_keeps_or_checks_the_audience_as_a_new_response_does(personas):
+    """One rule for who a response is for, new or edited: everyone needs an administrator
+    (a response already for everyone stays so), a new team needs the right to share with it,
+    the team it already has does not."""
+    lead, admin = personas.lead_desk, personas.admin
+    everyone = services.canned_response_create(
+        actor=admin, title="Hi", body="Hello.", for_everyone=True
+    )
+    everyone = services.canned_response_update(
+        actor=admin, response=everyone, title="Hi", body="Hello again.", for_everyone=True
+    )
+    assert (everyone.is_global, everyone.team, everyone.body) == (True, None, "Hello again.")
+    shared = services.canned_response_create(
+        actor=lead, title="VPN", body="Old.", team=personas.team_desk
+    )
+    shared = services.canned_response_update(
+        actor=lead, response=shared, title="VPN", body="New.", team=personas.team_desk.pk
+    )
+    assert (shared.team, shared.is_global) == (personas.team_desk, False)
+    for refused in ({"team": personas.team_network}, {"for_everyone": True}):
+        with pytest.raises(ValidationFailed) as error:
+            services.canned_response_update(
+                actor=lead, response=shared, title="VPN", body="New.", **refused
+            )
+        assert list(error.value.errors) == ["team"]
+    mine = services.canned_response_update(actor=lead, response=shared, title="VPN", body="New.")
+    assert (mine.team, mine.is_global) == (None, False)
+    moved = services.canned_response_update(
+        actor=admin, response=everyone, title="Hi", body="Hello.", team=personas.team_desk
+    )
+    assert (moved.team, moved.is_global) == (personas.team_desk, False)
+
+
 def _count(client, url: str) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from servio.accounts.models import Organization, Team
+from servio.accounts.timezones import effective_zone_name
 from servio.core.errors import DomainError, PermissionDenied
 from servio.reporting import agents as agent_figures
 from servio.reporting import selectors as reporting
@@ -155,7 +156,7 @@ def _time_zones(user) -> list[str]:
     """The report time zones of the installation (pre-aggregated, default first), and the
     reader's own if it is another."""
     names = zones.aggregated_zones()
-    own = getattr(user, "time_zone", "") or ""
+    own = effective_zone_name(user)
     if own and own not in names:
         try:
             zones.zone_named(own)
