@@ -27,12 +27,13 @@ _AGENT = frozenset(
 CAPABILITIES: dict[str, frozenset[str]] = {
     Role.REQUESTER: frozenset({"portal.use"}),
     Role.AGENT: _AGENT,
-    Role.TEAM_LEAD: _AGENT | {"team.manage", "reports.read", "views.share"},
+    Role.TEAM_LEAD: _AGENT | {"team.manage", "reports.read", "reports.agents", "views.share"},
     Role.CHANGE_MANAGER: _AGENT | {"change.approve", "change.schedule", "reports.read"},
     Role.ADMIN: _AGENT
     | {
         "team.manage",
         "reports.read",
+        "reports.agents",
         "views.share",
         "change.approve",
         "change.schedule",

@@ -45,6 +45,7 @@ def load_demo(*, incidents: int = DEMO_INCIDENTS, seed: int = DEMO_SEED) -> Demo
     from servio.demo.bulk import write_plans
     from servio.demo.directory import ensure_directory
     from servio.demo.generator import NEWEST, new_desk, plan_batch, sample_times, without_gc
+    from servio.demo.history import write_finished_history
     from servio.demo.service_levels import ensure_service_levels, start_open_clocks
     from servio.demo.workspace import ensure_workspace
 
@@ -105,6 +106,7 @@ def load_demo(*, incidents: int = DEMO_INCIDENTS, seed: int = DEMO_SEED) -> Demo
         plans = plan_batch(desk, times, majors=majors, forced=forced)
         written = write_plans(plans)
     ensure_service_levels()
+    write_finished_history(seed=seed)
     start_open_clocks()
     invite_demo_requester(seed=seed)
     ensure_workspace(admin_email=ADMIN_EMAIL, agent_email=AGENT_EMAIL)

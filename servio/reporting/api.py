@@ -6,8 +6,8 @@ from django.http import HttpRequest
 from ninja import Query, Router
 
 from servio.api.schemas import Problem
-from servio.reporting import exports, selectors, zones
-from servio.reporting.schemas import ServiceDeskMetricsOut, ServiceDeskQuery
+from servio.reporting import agents, exports, selectors, zones
+from servio.reporting.schemas import AgentFiguresOut, ServiceDeskMetricsOut, ServiceDeskQuery
 
 router = Router(tags=["reporting"])
 
@@ -16,7 +16,9 @@ router = Router(tags=["reporting"])
 RESPONSES = {
     200: {
         "description": "The figures as JSON, or with `format=csv` as a CSV file with the columns "
-        "figure, team_id, team, priority, day, measure, value (one value a row).",
+        "figure, team_id, team, priority, day, measure, value (one value a row); with "
+        "`format=sheet` as a spreadsheet CSV of one row per team (all teams first), one column "
+        "per figure with headers in words, durations in hours, and the time zone of the days.",
         "content": {"text/csv": {"schema": {"type": "string"}}},
     },
     404: {"description": "Not found. No team or organisation with that id is visible to you."},
@@ -39,6 +41,16 @@ def service_desk(request: HttpRequest, query: Query[ServiceDeskQuery]):
     """
     zone = zones.zone_named(query.tz)
     start, end = selectors.default_period(start=query.start, end=query.end, zone=zone)
+    if query.format == "sheet":
+        teams = selectors.service_desk_by_team(
+            user=request.auth,
+            start=start,
+            end=end,
+            team_id=query.team,
+            organization_id=query.organization,
+            time_zone=zone.key,
+        )
+        return exports.service_desk_sheet_response(teams)
     metrics = selectors.service_desk_metrics(
         user=request.auth,
         start=start,
@@ -50,3 +62,24 @@ def service_desk(request: HttpRequest, query: Query[ServiceDeskQuery]):
     if query.format == "csv":
         return exports.service_desk_csv_response(metrics)
     return metrics
+
+
+@router.get(
+    "/reports/service-desk/agents",
+    response={200: AgentFiguresOut, 404: Problem},
+    openapi_extra={"responses": {404: RESPONSES[404]}},
+)
+def service_desk_agents(request: HttpRequest, query: Query[ServiceDeskQuery]):
+    """Per agent (the ticket's assignee) of the tickets you may see: handled, MTTR median,
+    reopen rate and CSAT for [start, end), as on the dashboard. For team leads and
+    administrators (`reports.agents`); `format` is ignored."""
+    zone = zones.zone_named(query.tz)
+    start, end = selectors.default_period(start=query.start, end=query.end, zone=zone)
+    rows = agents.agent_figures(
+        user=request.auth,
+        start=start,
+        end=end,
+        team_id=query.team,
+        organization_id=query.organization,
+    )
+    return {"period": {"start": start, "end": end}, "agents": rows}

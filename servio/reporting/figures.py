@@ -114,6 +114,34 @@ def finished_sla_clocks() -> QuerySet[SlaClock]:
     )
 
 
+def open_breached_sla_clocks() -> QuerySet[SlaClock]:
+    """Requester SLA clocks still open (counting or paused) that already passed their target;
+    narrow by `due_at`, the moment they breached (kept while they wait)."""
+    return SlaClock.objects.filter(
+        policy_type=SlaPolicy.Type.SLA, stopped_at__isnull=True, breached=True
+    ).exclude(state=ClockState.CANCELLED)
+
+
+def sla_clocks(
+    verdict: str, start: dt.datetime | None = None, end: dt.datetime | None = None
+) -> QuerySet[SlaClock]:
+    """The clocks SLA compliance counts as `verdict` ("met" or "breached") in [start, end):
+    met, or breached, by `stopped_at`; breached also takes the open breached clocks, by
+    `due_at`. Either bound may be left open."""
+
+    def within(field: str) -> Q:
+        bounds = {f"{field}__gte": start, f"{field}__lt": end}
+        return Q(**{k: v for k, v in bounds.items() if v is not None})
+
+    if verdict != "breached":
+        return finished_sla_clocks().filter(within("stopped_at"), breached=False)
+    finished = Q(state__in=[ClockState.MET, ClockState.BREACHED]) & within("stopped_at")
+    still_open = Q(stopped_at__isnull=True) & ~Q(state=ClockState.CANCELLED) & within("due_at")
+    return SlaClock.objects.filter(
+        finished | still_open, policy_type=SlaPolicy.Type.SLA, breached=True
+    )
+
+
 def survey_answers() -> QuerySet[SurveyResponse]:
     return SurveyResponse.objects.all()
 

@@ -28,8 +28,10 @@ class ServiceDeskQuery(Schema):
     organization: int = Field(
         None, ge=1, le=MAX_ID, description="Only tickets of this organisation."
     )
-    format: Literal["json", "csv"] = Field(
-        "json", description="`csv` downloads the figures as a CSV file (one value a row)."
+    format: Literal["json", "csv", "sheet"] = Field(
+        "json",
+        description="`csv` downloads the figures as a CSV file (one value a row); `sheet` as a "
+        "spreadsheet CSV, one row per team and one column per figure.",
     )
     tz: str = Field(
         None,
@@ -70,9 +72,20 @@ class FirstContactOut(Schema):
 
 
 class SlaComplianceOut(Schema):
-    met: int
-    breached: int
-    rate: float | None = Field(..., description="Percent met; None if no clock finished.")
+    met: int = Field(..., description="Requester SLA clocks that ended within target.")
+    breached: int = Field(..., description="Requester SLA clocks that ended past target.")
+    breached_open: int = Field(
+        ...,
+        description="Requester SLA clocks still open (counting or waiting) that passed their "
+        "target in the period.",
+    )
+    breached_tickets: int = Field(
+        ..., description="Tickets with a clock counted in `breached` or `breached_open`."
+    )
+    rate: float | None = Field(
+        ...,
+        description="Percent met of met + breached + breached_open; None if there is none.",
+    )
 
 
 class ReassignmentOut(Schema):
@@ -100,3 +113,24 @@ class ServiceDeskMetricsOut(Schema):
     sla_compliance: SlaComplianceOut
     reassignment_rate: ReassignmentOut
     csat: CsatOut
+
+
+class AgentRow(Schema):
+    agent_id: int
+    agent: str
+    handled: int = Field(
+        ..., description="Assigned tickets resolved in the period, still resolved or closed."
+    )
+    mttr_median_seconds: float | None = Field(..., description="Median of the handled ones.")
+    reopened: int = Field(..., description="Handled tickets reopened at least once.")
+    reopen_rate: float | None = Field(..., description="Percent of handled; None if none.")
+    csat_average: float | None = Field(
+        ...,
+        description="Average rating of the answers given in the period about the agent's tickets.",
+    )
+    csat_responses: int
+
+
+class AgentFiguresOut(Schema):
+    period: PeriodOut
+    agents: list[AgentRow]

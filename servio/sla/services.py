@@ -187,6 +187,25 @@ def sla_sync(
     return started + changed
 
 
+def sla_clocks_of_history(*, ticket: Ticket) -> list[SlaClock]:
+    """The requester SLA clocks a finished ticket loaded as history (demo, imports) would have
+    had: started at logging, stopped at its first response and at its resolution, on the
+    policy's calendars; unsaved (the caller writes them in bulk). Holds are not known, so no
+    pause is counted. None for an open or abandoned ticket, or one no policy matches."""
+    if ticket.status not in workflows.done_statuses():
+        return []
+    policy = policy_for(ticket, PolicyType.SLA)
+    if policy is None:
+        return []
+    targets = [
+        _target(policy, m, ticket.priority) for m in (Metric.FIRST_RESPONSE, Metric.RESOLUTION)
+    ]
+    started = [_new_clock(ticket, policy, t, ticket.created_at) for t in targets if t is not None]
+    for clock in started:
+        _follow_ticket(clock, ticket, ticket.resolved_at or ticket.closed_at or ticket.updated_at)
+    return started
+
+
 def _current(existing: list[SlaClock], policy_type: str, metric: str) -> SlaClock | None:
     """The newest clock of one kind on the ticket (older ones are finished cycles or teams)."""
     return next(

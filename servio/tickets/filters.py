@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from ninja import Field, Schema
 
 from servio.api.types import UtcDateTime
@@ -69,6 +69,38 @@ class TicketFilter(Schema):
     updated_after: UtcDateTime | None = None
     updated_before: UtcDateTime | None = None
     q: str | None = Field(None, max_length=200, description="ticket number or words")
+    # The dashboard's sets (docs/reporting.md): what its figures count, so that each figure
+    # links to the queue of exactly its tickets.
+    no_team: bool | None = Field(None, description="only tickets without a team (true)")
+    resolved_after: UtcDateTime | None = Field(
+        None, description="resolved or closed, last resolved at or after this time"
+    )
+    resolved_before: UtcDateTime | None = Field(
+        None, description="resolved or closed, last resolved before this time"
+    )
+    responded: bool | None = Field(None, description="has a first public staff reply (true)")
+    first_contact: bool | None = Field(
+        None, description="resolved at first contact (true): see docs/reporting.md"
+    )
+    reassigned: bool | None = Field(None, description="reassigned at least once (true)")
+    reopened: bool | None = Field(None, description="reopened at least once (true)")
+    sla: Literal["met", "breached"] | None = Field(
+        None,
+        description="has a requester SLA clock that ended met, or that breached (ended "
+        "breached, or still open past its target); with sla_after/sla_before, the clock's end "
+        "(or, still open, its due time) in that period",
+    )
+    sla_after: UtcDateTime | None = None
+    sla_before: UtcDateTime | None = None
+    rated_after: UtcDateTime | None = Field(
+        None, description="has a satisfaction answer given at or after this time"
+    )
+    rated_before: UtcDateTime | None = Field(
+        None, description="has a satisfaction answer given before this time"
+    )
+    rating: list[Annotated[int, Field(ge=1, le=5)]] | None = Field(
+        None, description="has a satisfaction answer with one of these ratings"
+    )
     sort: SortKey = "-created"
 
     def apply(self, queryset: QuerySet, user) -> QuerySet:
@@ -109,12 +141,47 @@ class TicketFilter(Schema):
                 qs = qs.none()
             else:
                 qs = qs.filter(Q(category=root) | Q(category__path__startswith=f"{root.path} > "))
+        qs = self._report_sets(qs)
         if self.q:
             qs = search.search(qs, self.q)
         if self.sort == "breaching":
             from servio.sla.selectors import next_due_at  # the SLA app builds on tickets
 
             qs = qs.annotate(sla_due_at=next_due_at()).filter(sla_due_at__isnull=False)
+        return qs
+
+    def _report_sets(self, qs: QuerySet) -> QuerySet:
+        """The dashboard's sets; each is the figure's own definition (servio.reporting)."""
+        from servio.reporting import figures  # reporting builds on tickets
+
+        if self.no_team:
+            qs = qs.filter(team__isnull=True)
+        if self.resolved_after is not None or self.resolved_before is not None:
+            qs = figures.resolved(qs)
+            if self.resolved_after is not None:
+                qs = qs.filter(resolved_at__gte=self.resolved_after)
+            if self.resolved_before is not None:
+                qs = qs.filter(resolved_at__lt=self.resolved_before)
+        if self.responded:
+            qs = qs.filter(first_response_at__isnull=False)
+        if self.first_contact:
+            qs = qs.filter(figures.first_contact_resolution())
+        if self.reassigned:
+            qs = qs.filter(reassignment_count__gt=0)
+        if self.reopened:
+            qs = qs.filter(reopen_count__gt=0)
+        if self.sla is not None:
+            clocks = figures.sla_clocks(self.sla, self.sla_after, self.sla_before)
+            qs = qs.filter(Exists(clocks.filter(ticket_id=OuterRef("pk"))))
+        if self.rated_after or self.rated_before or self.rating:
+            answers = figures.survey_answers().filter(ticket_id=OuterRef("pk"))
+            if self.rated_after is not None:
+                answers = answers.filter(created_at__gte=self.rated_after)
+            if self.rated_before is not None:
+                answers = answers.filter(created_at__lt=self.rated_before)
+            if self.rating:
+                answers = answers.filter(rating__in=self.rating)
+            qs = qs.filter(Exists(answers))
         return qs
 
     def window(self, size: int) -> int | None:

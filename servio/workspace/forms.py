@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 
+from servio.core.errors import ValidationFailed
+from servio.reporting import zones
 from servio.tickets.filters import SORTS
 from servio.tickets.models import Kind, Level, Priority
 from servio.workspace.services import BULK_ACTIONS
@@ -17,6 +21,18 @@ STATUS_CHOICES = [
     ("cancelled", "Cancelled"),
 ]
 OPEN_CHOICES = [("", "Open and finished"), ("true", "Open only"), ("false", "Finished only")]
+# The dashboard's sets (TicketFilter's report filters): a figure's link carries them; the
+# queue keeps them as hidden fields and says in words what they select.
+REPORT_DAYS = ("resolved_after", "resolved_before", "sla_after", "sla_before", "rated_after",
+               "rated_before")  # fmt: skip
+REPORT_FLAGS = {
+    "no_team": "without a team",
+    "responded": "answered by staff",
+    "first_contact": "resolved at first contact",
+    "reassigned": "reassigned at least once",
+    "reopened": "reopened at least once",
+}
+REPORT_KEYS = ("tz", *REPORT_DAYS, *REPORT_FLAGS, "sla", "rating")
 SORT_LABELS = {
     "priority": "Priority (most urgent first)",
     "-priority": "Priority (least urgent first)",
@@ -59,12 +75,80 @@ class FilterForm(forms.Form):
         choices=[(k, SORT_LABELS[k]) for k in SORTS if k in SORT_LABELS],
         label="Sort",
     )
+    # The dashboard's sets: dates are days in `tz` (default UTC), as on the dashboard.
+    tz = forms.CharField(required=False, max_length=64, label="Days in")
+    resolved_after = forms.DateField(required=False, label="Resolved from")
+    resolved_before = forms.DateField(required=False, label="Resolved before")
+    sla = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any"), ("met", "SLA met"), ("breached", "SLA breached")],
+        label="SLA",
+    )
+    sla_after = forms.DateField(required=False, label="SLA ended (or breached, if open) from")
+    sla_before = forms.DateField(required=False, label="SLA ended (or breached, if open) before")
+    rated_after = forms.DateField(required=False, label="Rated from")
+    rated_before = forms.DateField(required=False, label="Rated before")
+    rating = forms.TypedMultipleChoiceField(
+        required=False, coerce=int, choices=[(r, str(r)) for r in range(1, 6)], label="Rating"
+    )
+    no_team = forms.NullBooleanField(required=False, label="Without a team")
+    responded = forms.NullBooleanField(required=False, label="Answered by staff")
+    first_contact = forms.NullBooleanField(required=False, label="Resolved at first contact")
+    reassigned = forms.NullBooleanField(required=False, label="Reassigned")
+    reopened = forms.NullBooleanField(required=False, label="Reopened")
 
     def __init__(self, *args, teams=(), organizations=(), services=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["team"].choices = [(t.pk, t.name) for t in teams]
         self.fields["organization"].choices = [(o.pk, o.name) for o in organizations]
         self.fields["service"].choices = [(s.pk, s.name) for s in services]
+
+    def clean_tz(self) -> str:
+        name = self.cleaned_data["tz"].strip()
+        if name:
+            try:
+                zones.zone_named(name)
+            except ValidationFailed as exc:
+                raise forms.ValidationError(
+                    "Unknown time zone: choose an IANA name such as Europe/Berlin."
+                ) from exc
+        return name
+
+    def zone(self):
+        """The time zone of the form's days (UTC unless `tz` names another)."""
+        name = self.cleaned_data.get("tz") if hasattr(self, "cleaned_data") else None
+        return zones.zone_named(name) if name else dt.UTC
+
+    def report_description(self) -> list[str]:
+        """The dashboard's sets in force, in words (shown above the queue)."""
+        data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
+        zone = data.get("tz") or "UTC"
+        words = []
+        verdict = {"met": "SLA met", "breached": "SLA breached"}.get(data.get("sla") or "")
+        for name, label in (
+            ("resolved", "resolved"),
+            ("sla", f"{verdict or 'SLA'}, clock ended (or due, if still open)"),
+            ("rated", "rated"),
+        ):
+            first, after = data.get(f"{name}_after"), data.get(f"{name}_before")
+            if first or after:
+                span = " ".join(
+                    part
+                    for part in (
+                        f"from {first:%Y-%m-%d}" if first else "",
+                        f"to {after - dt.timedelta(days=1):%Y-%m-%d}" if after else "",
+                    )
+                    if part
+                )
+                words.append(f"{label} {span} (days in {zone})")
+        if verdict and not (data.get("sla_after") or data.get("sla_before")):
+            words.append(verdict)
+        if data.get("rating"):
+            words.append("rated " + " or ".join(str(r) for r in data["rating"]))
+        words += [label for key, label in REPORT_FLAGS.items() if data.get(key)]
+        if (data.get("created_after") or data.get("created_before")) and data.get("tz"):
+            words.append(f"creation days in {zone}")
+        return words
 
     def filter_values(self) -> dict:
         """Cleaned values as TicketFilter keyword arguments (empty ones left out)."""
@@ -73,8 +157,10 @@ class FilterForm(forms.Form):
             data["open"] = data["open"] == "true"
         else:
             data.pop("open", None)
-        if not data.get("is_major"):
-            data.pop("is_major", None)
+        for flag in ("is_major", *REPORT_FLAGS):
+            if not data.get(flag):
+                data.pop(flag, None)
+        data.pop("tz", None)  # read by zone()
         return {k: v for k, v in data.items() if v not in (None, "", [])}
 
 

@@ -172,3 +172,22 @@ def test_the_workspace_has_canned_responses_and_a_shared_view(desk):
     titles = {r.title for r in client.get("/desk/responses/").context["responses"]}
     assert {"Acknowledge: we are on it", "Need more details", "Remote session"} <= titles
     assert shared in client.get("/desk/").context["saved_views"].shared
+
+
+def test_the_dashboard_shows_every_figure_on_the_demo(desk):
+    """SLA compliance, CSAT and the per-agent table are not empty on the first start."""
+    from servio.reporting import agents, selectors
+    from servio.sla.scan import sla_scan
+
+    sla_scan()  # as the runner does within a minute of the start
+    lead = User.objects.get(email="lead@example.com")
+    start, end = selectors.default_period()
+    m = selectors.service_desk_metrics(user=lead, start=start, end=end)
+    sla = m["sla_compliance"]
+    assert sla["met"] > 100 and sla["breached"] > 10 and 50 < sla["rate"] < 95
+    assert sla["breached_open"] > 0 and sla["breached_tickets"] > 0
+    assert m["csat"]["responses"] > 50 and 3 < m["csat"]["average"] < 5
+    assert m["mttr"]["count"] > 100 and m["first_contact_resolution"]["fcr_count"] > 0
+    rows = agents.agent_figures(user=lead, start=start, end=end)
+    assert len(rows) >= 5
+    assert any(r["reopened"] for r in rows) and all(r["csat_responses"] for r in rows[:5])

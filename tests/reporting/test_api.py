@@ -133,7 +133,7 @@ def test_the_csv_download(api_as, service_desk, personas):
     assert values[("reassignment_rate", "reassigned")] == "1"
     assert values[("csat", "average")] == "3.67"
     assert [values[("csat", f"rating_{n}")] for n in range(1, 6)] == ["0", "1", "0", "1", "1"]
-    assert len(rows) == 1 + 3 + 2 + 3 * 2 + 17 + 5
+    assert len(rows) == 1 + 3 + 2 + 3 * 2 + 19 + 5  # SLA: met, breached, open, tickets, rate
 
 
 def test_days_are_days_of_the_time_zone_asked_for(api_as, service_desk, personas):
@@ -190,3 +190,60 @@ def test_the_openapi_document_declares_json_csv_and_problems():
     assert "team or organisation" in responses["404"]["description"]
     names = {p["name"] for p in operation["parameters"]}
     assert names == {"start", "end", "team", "organization", "format", "tz"}
+
+
+def test_the_spreadsheet_has_a_row_per_team_and_a_column_per_figure(api_as, service_desk, personas):
+    Team.objects.filter(pk=personas.team_network.pk).update(name="=cmd|' /C calc'!A0")
+    response = api_as(personas.admin).get(
+        URL, data={**QUERY, "format": "sheet", "tz": "Europe/Berlin"}
+    )
+
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == (
+        'attachment; filename="service-desk-by-team-20260302-20260305-Europe-Berlin.csv"'
+    )
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff")  # spreadsheets read it as UTF-8
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    assert list(rows[0])[:5] == ["Team", "First day", "Last day", "Time zone", "Open backlog now"]
+    assert "SLA clocks breached (still open)" in rows[0] and "MTTR median (hours)" in rows[0]
+    teams = [row["Team"] for row in rows]
+    assert teams[0] == "All teams" and "Service Desk" in teams
+    assert "'=cmd|' /C calc'!A0" in teams  # a formula is shown as text
+    everything = rows[0]
+    assert everything["Time zone"] == "Europe/Berlin"
+    assert everything["First day"] == "2026-03-02" and everything["Last day"] == "2026-03-05"
+    json_ = api_as(personas.admin).get(URL, data={**QUERY, "tz": "Europe/Berlin"}).json()
+    assert int(everything["Resolved and still resolved (MTTR tickets)"]) == json_["mttr"]["count"]
+    assert float(everything["MTTR median (hours)"]) == round(
+        json_["mttr"]["median_seconds"] / 3600, 2
+    )
+    assert everything["SLA compliance (%)"] == ""  # nothing to measure: an empty cell
+    desk = next(row for row in rows if row["Team"] == "Service Desk")
+    assert int(desk["Open backlog now"]) == 2
+
+
+def test_the_spreadsheet_of_a_lead_holds_only_what_they_see(api_as, service_desk, personas):
+    response = api_as(personas.lead_desk).get(URL, data={**QUERY, "format": "sheet"})
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8").lstrip("\ufeff"))))
+    lead = api_as(personas.lead_desk).get(URL, data=QUERY).json()
+    assert int(rows[0]["CSAT responses"]) == lead["csat"]["responses"] == 2  # not Globex's
+
+
+def test_figures_per_agent(api_as, service_desk, personas):
+    response = api_as(personas.lead_desk).get(f"{URL}/agents", data=QUERY)
+    assert response.status_code == 200, response.content
+    rows = {row["agent_id"]: row for row in response.json()["agents"]}
+    assert rows[personas.agent_desk.pk]["handled"] == 4
+    assert rows[personas.agent_desk.pk]["reopen_rate"] == 25.0
+    assert rows[personas.agent_network.pk]["handled"] == 1  # T3; T7 is Globex's
+
+
+def test_figures_per_agent_are_for_leads_and_administrators_only(api_as, personas):
+    for who in (personas.agent_desk, personas.change_manager, personas.requester_acme):
+        response = api_as(who).get(f"{URL}/agents")
+        assert response.status_code == 403, who
+        assert "team leads and administrators" in response.json()["detail"]
+    hidden = api_as(personas.lead_desk).get(f"{URL}/agents", data={"team": 999999})
+    assert hidden.status_code == 404

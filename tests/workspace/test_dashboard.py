@@ -20,7 +20,7 @@ def test_the_dashboard_shows_the_figures_and_links_the_csv(client, personas):
     response = client.get("/desk/dashboard/")
     assert response.status_code == 200
     page = response.content.decode()
-    assert 'data-kpi="backlog">2<' in page
+    assert 'aria-describedby="def-backlog">2</a>' in page
     assert 'id="table-backlog"' in page and "Service Desk" in page
     assert 'id="dashboard-data"' in page and "vendor/chartjs/chart.umd.min.js" in page
     csv = response.context["csv_url"]
@@ -29,7 +29,7 @@ def test_the_dashboard_shows_the_figures_and_links_the_csv(client, personas):
         export = client.get(csv)
         assert export.status_code == 200 and "csv" in export["Content-Type"]
     team = client.get(f"/desk/dashboard/?period=7&team={personas.team_desk.pk}")
-    assert 'data-kpi="backlog">1<' in team.content.decode()
+    assert 'aria-describedby="def-backlog">1</a>' in team.content.decode()
     assert f"team={personas.team_desk.pk}" in team.context["csv_url"]
 
 

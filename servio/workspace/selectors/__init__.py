@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from servio.workspace.selectors.queue import (
     BREACHING_LIMIT,
+    COUNT_LIMIT,
     COUNTED,
     COUNTING,
     DEFAULT_SORT,
@@ -24,6 +25,7 @@ from servio.workspace.selectors.queue import (
     page_rows,
     queue_counts,
     queue_tickets,
+    queue_total,
     tickets_by_reference,
 )
 from servio.workspace.selectors.saved import (
@@ -75,6 +77,7 @@ __all__ = [
     "BREACHING_LIMIT",
     "COUNTED",
     "COUNTING",
+    "COUNT_LIMIT",
     "DEFAULT_SORT",
     "EVENT_TITLES",
     "FIELD_LABELS",
@@ -113,6 +116,7 @@ __all__ = [
     "priority_state",
     "queue_counts",
     "queue_tickets",
+    "queue_total",
     "rendered",
     "saved_view_get",
     "saved_view_lists",

@@ -44,6 +44,7 @@ class QueuePage:
     tickets: list[Ticket]
     next_cursor: str | None
     sort: str
+    total: int | None = None  # of a filtered queue, up to COUNT_LIMIT + 1
 
 
 def annotate_sla(tickets: list[Ticket]) -> None:
@@ -115,6 +116,15 @@ def queue_tickets(*, user, queue: str, filters: TicketFilter) -> QuerySet[Ticket
     qs = ticket_selectors.ticket_list(user=user, filters=filters)
     base = _base_filter(user, queue)
     return base.apply(qs, user) if base is not None else qs
+
+
+# A filtered queue says how many tickets it holds, counted up to this many ("more than").
+COUNT_LIMIT = 1000
+
+
+def queue_total(qs: QuerySet[Ticket]) -> int:
+    """The tickets of a queue, counted up to COUNT_LIMIT + 1 (one bounded query)."""
+    return qs.select_related(None).order_by()[: COUNT_LIMIT + 1].count()
 
 
 KEY_FIELDS = ("id", "kind", "number", "priority", "created_at", "updated_at")

@@ -16,9 +16,12 @@ from django.views.decorators.http import require_GET
 from servio.accounts.models import Organization, Team
 from servio.accounts.timezones import effective_zone_name
 from servio.core.errors import DomainError, PermissionDenied
+from servio.reporting import agents as agent_figures
 from servio.reporting import selectors as reporting
 from servio.reporting import zones
+from servio.reporting.definitions import DEFINITIONS
 from servio.web.errors import add_errors
+from servio.workspace import drilldown
 from servio.workspace.views.common import agent_required
 
 PERIODS = [
@@ -80,50 +83,71 @@ class DashboardForm(forms.Form):
         return zones.start_of(first, zone), zones.start_of(last + dt.timedelta(days=1), zone)
 
 
-def _charts(metrics: dict[str, Any]) -> dict[str, Any]:
-    """The chart data (Chart.js datasets) from the metrics; the tables show the same numbers."""
-    daily = metrics.get("opened_vs_resolved") or []
-    backlog = metrics.get("backlog") or []
-    teams = sorted({row["team"] or "(no team)" for row in backlog})
-    priorities = sorted({row["priority"] for row in backlog})
-    counts = {((r["team"] or "(no team)"), r["priority"]): r["count"] for r in backlog}
+def _charts(
+    metrics: dict[str, Any], backlog: dict[str, Any], days: list[dict[str, Any]], links
+) -> dict[str, Any]:
+    """The chart data (Chart.js datasets) from the metrics; the tables show the same numbers,
+    and a click on a point or bar opens the queue behind it (the `links`)."""
     csat = (metrics.get("csat") or {}).get("distribution") or {}
+    ratings = sorted(csat, key=int)
     return {
         "daily": {
-            "labels": [str(r["day"]) for r in daily],
-            "opened": [r["opened"] for r in daily],
-            "resolved": [r["resolved"] for r in daily],
+            "labels": [str(r["day"]) for r in days],
+            "opened": [r["opened"] for r in days],
+            "resolved": [r["resolved"] for r in days],
+            "links": [[r["links"]["opened"], r["links"]["resolved"]] for r in days],
         },
         "backlog": {
-            "labels": teams,
+            "labels": [row["team"] for row in backlog["rows"]],
             "datasets": [
-                {"label": f"P{p}", "data": [counts.get((t, p), 0) for t in teams]}
-                for p in priorities
+                {
+                    "label": f"P{p}",
+                    "data": [row["cells"][i]["count"] for row in backlog["rows"]],
+                    "links": [row["cells"][i]["url"] for row in backlog["rows"]],
+                }
+                for i, p in enumerate(backlog["priorities"])
             ],
         },
         "csat": {
-            "labels": [str(k) for k in sorted(csat, key=int)],
-            "data": [csat[k] for k in sorted(csat, key=int)],
+            "labels": ratings,
+            "data": [csat[k] for k in ratings],
+            "links": [links[f"rating_{k}"] for k in ratings],
         },
     }
 
 
-def _backlog_table(backlog: list[dict]) -> dict[str, Any]:
+def _backlog_table(backlog: list[dict], scope: drilldown.Scope) -> dict[str, Any]:
+    """Open tickets by team (rows, "(no team)" last) and priority, each cell with its link."""
     priorities = sorted({row["priority"] for row in backlog})
-    rows: dict[str, dict[int, int]] = {}
-    for row in backlog:
-        rows.setdefault(row["team"] or "(no team)", {})[row["priority"]] = row["count"]
+    rows: dict[int | None, dict[int, int]] = {}
+    names: dict[int | None, str] = {}
+    for row in backlog:  # ordered by team name, no team last
+        rows.setdefault(row["team_id"], {})[row["priority"]] = row["count"]
+        names[row["team_id"]] = row["team"] or "(no team)"
+
+    def url(team_id, priority=None):
+        return drilldown.backlog_url(
+            scope, team_id=team_id, no_team=team_id is None, priority=priority
+        )
+
     return {
         "priorities": priorities,
         "rows": [
             {
-                "team": team,
-                "cells": [cells.get(p, 0) for p in priorities],
+                "team": names[team_id],
+                "url": url(team_id),
+                "cells": [{"count": cells.get(p, 0), "url": url(team_id, p)} for p in priorities],
                 "total": sum(cells.values()),
             }
-            for team, cells in sorted(rows.items())
+            for team_id, cells in rows.items()
         ],
-        "totals": [sum(r.get(p, 0) for r in rows.values()) for p in priorities],
+        "totals": [
+            {
+                "count": sum(r.get(p, 0) for r in rows.values()),
+                "url": drilldown.backlog_url(scope, priority=p),
+            }
+            for p in priorities
+        ],
         "total": sum(sum(r.values()) for r in rows.values()),
     }
 
@@ -164,7 +188,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     start, end = form.window(timezone.now(), zone)
     team_id = form.cleaned_data.get("team") if form.is_bound and not form.errors else None
     org_id = form.cleaned_data.get("organization") if form.is_bound and not form.errors else None
-    metrics = None
+    metrics = agents = None
     try:
         metrics = reporting.service_desk_metrics(
             user=user,
@@ -174,8 +198,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             organization_id=org_id,
             time_zone=zone.key,
         )
+        if agent_figures.can_read_agent_figures(user):
+            agents = agent_figures.agent_figures(
+                user=user, start=start, end=end, team_id=team_id, organization_id=org_id
+            )
     except DomainError as exc:
         add_errors(form, exc, aliases={"team_id": "team", "organization_id": "organization"})
+    first_day = zones.day_of(start, zone)
+    last_day = zones.day_of(end - dt.timedelta(microseconds=1), zone)
+    scope = drilldown.Scope(first_day, last_day, zone.key, team_id, org_id)
     query: dict[str, Any] = {
         "start": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "end": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -185,18 +216,32 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         query["team"] = team_id
     if org_id:
         query["organization"] = org_id
+    links = drilldown.figure_links(scope)
+    backlog = _backlog_table(metrics.get("backlog") or [], scope) if metrics else None
+    days = [
+        {**row, "links": drilldown.day_links(scope, row["day"])}
+        for row in (metrics or {}).get("opened_vs_resolved") or []
+    ]
+    csat = ((metrics or {}).get("csat") or {}).get("distribution") or {}
     context = {
         "nav": "dashboard",
         "form": form,
         "metrics": metrics,
-        "first_day": zones.day_of(start, zone),
-        "last_day": zones.day_of(end - dt.timedelta(microseconds=1), zone),
+        "first_day": first_day,
+        "last_day": last_day,
         "time_zone": zone.key,
-        "charts": _charts(metrics) if metrics else None,
-        "backlog": _backlog_table(metrics.get("backlog") or []) if metrics else None,
-        "csat_rows": sorted(((metrics.get("csat") or {}).get("distribution") or {}).items())
-        if metrics
-        else [],
+        "links": links,
+        "definitions": DEFINITIONS,
+        "days": days,
+        "charts": _charts(metrics, backlog, days, links) if metrics and backlog else None,
+        "backlog": backlog,
+        "csat_rows": [(k, csat[k], links[f"rating_{k}"]) for k in sorted(csat, key=int)],
+        "agents": [
+            {**row, "links": drilldown.agent_links(scope, row["agent_id"])} for row in agents or []
+        ]
+        if agents is not None
+        else None,
         "csv_url": f"/api/v1/reports/service-desk?{urlencode({**query, 'format': 'csv'})}",
+        "sheet_url": f"/api/v1/reports/service-desk?{urlencode({**query, 'format': 'sheet'})}",
     }
     return render(request, "workspace/dashboard.html", context)

@@ -13,17 +13,19 @@ from pydantic import ValidationError
 from servio.accounts.models import Organization, Team
 from servio.api.pagination import InvalidCursor
 from servio.core.errors import ValidationFailed
+from servio.reporting import zones
+from servio.tickets import search
 from servio.tickets import selectors as ticket_selectors
 from servio.tickets.filters import TicketFilter
 from servio.tickets.models import Service
 from servio.web.errors import add_errors
 from servio.workspace import policies, selectors
-from servio.workspace.forms import FilterForm, SavedViewForm
+from servio.workspace.forms import REPORT_DAYS, REPORT_KEYS, FilterForm, SavedViewForm
 from servio.workspace.views.common import agent_required, is_htmx, querystring
 
 FILTER_KEYS = (
     "q", "kind", "status", "priority", "team", "assignee", "organization", "service", "open",
-    "is_major", "created_after", "created_before", "sort",
+    "is_major", "created_after", "created_before", *REPORT_KEYS, "sort",
 )  # fmt: skip
 
 
@@ -35,8 +37,9 @@ def _choices(user):
     }
 
 
-def _midnight(day: dt.date | None) -> dt.datetime | None:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC) if day else None
+def _midnight(day: dt.date | None, zone: dt.tzinfo = dt.UTC) -> dt.datetime | None:
+    """The day's first instant in `zone` (the queue's `tz`, default UTC)."""
+    return zones.start_of(day, zone) if day else None
 
 
 def _parse(user, params: QueryDict, queue: str, choices: dict):
@@ -44,9 +47,10 @@ def _parse(user, params: QueryDict, queue: str, choices: dict):
     form = FilterForm(params, **choices)
     form.is_valid()
     values = {k: v for k, v in form.filter_values().items() if k not in form.errors}
-    for name in ("created_after", "created_before"):
+    zone = form.zone()
+    for name in ("created_after", "created_before", *REPORT_DAYS):
         if name in values:
-            values[name] = _midnight(values[name])
+            values[name] = _midnight(values[name], zone)
     values.setdefault("sort", selectors.DEFAULT_SORT.get(queue, "-created"))
     try:
         filters = TicketFilter(**values)
@@ -59,7 +63,10 @@ def _parse(user, params: QueryDict, queue: str, choices: dict):
     return form, filters
 
 
-def _page(user, queue: str, filters: TicketFilter, cursor: str | None) -> selectors.QueuePage:
+def _page(
+    user, queue: str, filters: TicketFilter, cursor: str | None, counted: bool = False
+) -> selectors.QueuePage:
+    """A page of the queue; `counted`: also how many tickets the whole queue holds."""
     if queue == "breaching":
         return selectors.breaching_soon(user=user, filters=filters)
     qs = selectors.queue_tickets(user=user, queue=queue, filters=filters)
@@ -68,7 +75,8 @@ def _page(user, queue: str, filters: TicketFilter, cursor: str | None) -> select
     )
     rows = selectors.page_rows(page.items)
     label = selectors.QUEUE_LABELS[queue]
-    return selectors.QueuePage(queue, label, rows, page.next_cursor, filters.sort)
+    total = selectors.queue_total(qs) if counted else None
+    return selectors.QueuePage(queue, label, rows, page.next_cursor, filters.sort, total)
 
 
 def _queue_context(request: HttpRequest, params: QueryDict) -> dict:
@@ -79,14 +87,18 @@ def _queue_context(request: HttpRequest, params: QueryDict) -> dict:
     choices = _choices(user)
     form, filters = _parse(user, params, queue, choices)
     cursor = params.get("cursor") or None
+    kept = {k: params.getlist(k) for k in FILTER_KEYS if params.getlist(k) != [""] and k in params}
+    # A filtered queue says how many tickets it holds (the dashboard's figures link here); a
+    # word search does not: its page is found in a bounded window (decision 28), a count is not.
+    filtered = any(k in kept for k in FILTER_KEYS if k not in ("sort", "tz"))
+    counted = filtered and not search.by_words(filters.q)
     try:
-        page = _page(user, queue, filters, cursor)
+        page = _page(user, queue, filters, cursor, counted)
     except InvalidCursor:  # a cursor of another list or sort, or damaged: the first page
-        page = _page(user, queue, filters, None)
+        page = _page(user, queue, filters, None, counted)
     except ValidationFailed as exc:
         add_errors(form, exc)
         page = _page(user, queue, TicketFilter(sort=filters.sort), None)
-    kept = {k: params.getlist(k) for k in FILTER_KEYS if params.getlist(k) != [""] and k in params}
     base = {"queue": queue, **kept}
     views = selectors.saved_view_lists(user=user)
     current = _current_view(views, params.get("view", ""))
@@ -113,7 +125,10 @@ def _queue_context(request: HttpRequest, params: QueryDict) -> dict:
         "search_q": params.get("q", ""),
         "sort": page.sort,
         "desk_prefix": reverse("workspace:ticket", kwargs={"reference": "X"})[:-2],
-        "has_filters": any(k in kept for k in FILTER_KEYS if k not in ("sort",)),
+        "has_filters": filtered,
+        "report_filters": form.report_description(),
+        "count_limit": selectors.COUNT_LIMIT,
+        "report_hidden": [(k, v) for k in REPORT_KEYS for v in kept.get(k, [])],
     }
 
 
