@@ -150,8 +150,8 @@ def message_ids(value: str | None) -> list[str]:
         return []
     value = _CONTROL.sub("", value.replace("\t", " ").replace("\n", " ").replace("\r", " "))
     found = _MESSAGE_ID.findall(value)
-    if not found:  # some mailers omit the brackets
-        found = [token.strip("<>,;") for token in value.split()]
+    if not found:  # some mailers omit the brackets; a stray one inside a token is dropped too
+        found = [token.replace("<", "").replace(">", "").strip(",;") for token in value.split()]
     return [item for item in dict.fromkeys(item[:MAX_MESSAGE_ID] for item in found) if item]
 
 

@@ -653,3 +653,18 @@ def test_deeply_nested_multipart_does_not_raise():
     parts.append(b"Content-Type: text/plain\r\n\r\ndeep text\r\n")
     msg = parse_message(b"".join(parts))
     _check_invariants(msg)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("!<8", ["!8"]),  # found by the mutated-corpus fuzz test
+        ("abc@x>", ["abc@x"]),
+        ("a<b c>d", ["ab", "cd"]),
+        ("<a@x> <b@x>", ["a@x", "b@x"]),
+    ],
+)
+def test_message_ids_without_brackets_never_keep_one(value, expected):
+    from servio.mail.headers import message_ids
+
+    assert message_ids(value) == expected
