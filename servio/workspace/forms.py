@@ -97,8 +97,11 @@ class FilterForm(forms.Form):
     reassigned = forms.NullBooleanField(required=False, label="Reassigned")
     reopened = forms.NullBooleanField(required=False, label="Reopened")
 
-    def __init__(self, *args, teams=(), organizations=(), services=(), **kwargs):
+    def __init__(
+        self, *args, teams=(), organizations=(), services=(), default_zone=dt.UTC, **kwargs
+    ):
         super().__init__(*args, **kwargs)
+        self.default_zone = default_zone
         self.fields["team"].choices = [(t.pk, t.name) for t in teams]
         self.fields["organization"].choices = [(o.pk, o.name) for o in organizations]
         self.fields["service"].choices = [(s.pk, s.name) for s in services]
@@ -115,14 +118,17 @@ class FilterForm(forms.Form):
         return name
 
     def zone(self):
-        """The time zone of the form's days (UTC unless `tz` names another)."""
+        """The time zone of the form's days: the one `tz` names, else the viewer's own."""
         name = self.cleaned_data.get("tz") if hasattr(self, "cleaned_data") else None
-        return zones.zone_named(name) if name else dt.UTC
+        return zones.zone_named(name) if name else self.default_zone
+
+    def zone_name(self) -> str:
+        return getattr(self.zone(), "key", "UTC")
 
     def report_description(self) -> list[str]:
         """The dashboard's sets in force, in words (shown above the queue)."""
         data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
-        zone = data.get("tz") or "UTC"
+        zone = self.zone_name()
         words = []
         verdict = {"met": "SLA met", "breached": "SLA breached"}.get(data.get("sla") or "")
         for name, label in (
@@ -146,7 +152,7 @@ class FilterForm(forms.Form):
         if data.get("rating"):
             words.append("rated " + " or ".join(str(r) for r in data["rating"]))
         words += [label for key, label in REPORT_FLAGS.items() if data.get(key)]
-        if (data.get("created_after") or data.get("created_before")) and data.get("tz"):
+        if (data.get("created_after") or data.get("created_before")) and zone != "UTC":
             words.append(f"creation days in {zone}")
         return words
 

@@ -239,3 +239,26 @@ def test_a_queue_page_is_read_in_order_off_an_index(client, personas, queue):
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "Sort" not in plan, f"{queue} queue sorts its rows:\n{plan}"
     assert ticket.reference in client.get(f"/desk/?queue={queue}").content.decode()
+
+
+def test_days_typed_without_a_zone_are_the_viewers_days(client, personas):
+    """An agent in Berlin filtering "created from 2026-03-10" means Berlin's 10 March: a ticket
+    created at 23:30 UTC on 9 March (00:30 in Berlin) is in; `tz` still overrides."""
+    import datetime as dt
+
+    from servio.tickets.models import Ticket
+
+    late = make_ticket(personas, title="Just after midnight in Berlin")
+    Ticket.objects.filter(pk=late.pk).update(
+        created_at=dt.datetime(2026, 3, 9, 23, 30, tzinfo=dt.UTC)
+    )
+    dana = personas.agent_desk
+    url = "/desk/?queue=all&created_after=2026-03-10&created_before=2026-03-11"
+    client.force_login(dana)
+    assert refs(client.get(url)) == []  # the installation's zone (UTC): 9 March
+    dana.time_zone = "Europe/Berlin"
+    dana.save(update_fields=["time_zone"])
+    response = client.get(url)
+    assert refs(response) == [late.reference]
+    assert "creation days in Europe/Berlin" in response.content.decode()
+    assert refs(client.get(url + "&tz=UTC")) == []

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 from pydantic import ValidationError
 
+from servio.accounts import timezones
 from servio.accounts.models import Organization, Team
 from servio.api.pagination import InvalidCursor
 from servio.core.errors import ValidationFailed
@@ -38,13 +39,14 @@ def _choices(user):
 
 
 def _midnight(day: dt.date | None, zone: dt.tzinfo = dt.UTC) -> dt.datetime | None:
-    """The day's first instant in `zone` (the queue's `tz`, default UTC)."""
+    """The day's first instant in `zone` (the queue's `tz`, default the viewer's zone)."""
     return zones.start_of(day, zone) if day else None
 
 
 def _parse(user, params: QueryDict, queue: str, choices: dict):
     """(form, TicketFilter) from the query string; bad fields are reported and left out."""
-    form = FilterForm(params, **choices)
+    # Days typed without `tz` are the viewer's days (their own time zone, decision 37).
+    form = FilterForm(params, default_zone=timezones.effective_zone(user), **choices)
     form.is_valid()
     values = {k: v for k, v in form.filter_values().items() if k not in form.errors}
     zone = form.zone()
