@@ -127,6 +127,30 @@ def ui(browser, live_server, ui_settings, personas):  # noqa: F811
     assert not errors, "\n".join(errors)
 
 
+THEMES = ["light", "dark"]
+WIDE = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def themed(session, theme: str, path: str):
+    """Open `path` in `theme` (remembered in the browser as the desk's toggle does; the admin
+    follows it too)."""
+    from playwright.sync_api import expect
+
+    session.go(path)
+    session.page.evaluate(f"() => localStorage.setItem('servio-theme', '{theme}')")
+    page = session.go(path)
+    chosen = f"html[data-bs-theme='{theme}'], html[data-theme='{theme}']"
+    expect(page.locator(chosen)).to_have_count(1)
+    return page
+
+
+def fits_a_phone(page) -> None:
+    """The page at hand does not scroll sideways at the phone's width."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{page.url} scrolls sideways on a phone ({width}px)"
+
+
 def number_in(text: str) -> str:
     match = re.search(r"(INC|REQ)-[0-9]{6}", text)
     assert match, text

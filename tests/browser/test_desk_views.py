@@ -12,19 +12,8 @@ from playwright.sync_api import expect
 from servio.tickets import services
 from servio.workspace import services as desk
 from servio.workspace.models import CannedResponse, SavedView
+from tests.browser.conftest import PHONE, WIDE, themed
 from tests.ui import make_ticket, sla_policy
-
-WIDE = {"width": 1440, "height": 900}
-PHONE = {"width": 390, "height": 844}
-
-
-def themed(session, theme: str, path: str):
-    """Open `path` in `theme` (remembered in the browser as the toggle does)."""
-    session.go("/desk/responses/")
-    session.page.evaluate(f"() => localStorage.setItem('servio-theme', '{theme}')")
-    page = session.go(path)
-    expect(page.locator("html")).to_have_attribute("data-bs-theme", theme)
-    return page
 
 
 def test_a_view_saved_after_filtering_without_a_reload_keeps_the_filters(ui, personas):

@@ -14,11 +14,8 @@ from servio.portal.models import DEFAULT_ANSWERS, PortalAnswer
 from servio.surveys.services import survey_invite
 from servio.tickets import services
 from servio.tickets.models import Ticket
+from tests.browser.conftest import PHONE, THEMES, WIDE
 from tests.ui import make_ticket, sla_policy
-
-THEMES = ["light", "dark"]
-WIDE = {"width": 1440, "height": 900}
-PHONE = {"width": 390, "height": 844}
 
 
 def themed(ui, user, theme: str):
