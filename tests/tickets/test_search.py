@@ -233,3 +233,32 @@ def test_the_document_follows_every_change_of_title_and_description(personas, ap
     assert refs(client.get("tickets", data={"q": '"tray squeaks"'})) == [ticket.reference]
     assert refs(client.get("tickets", data={"q": '"since the move"'})) == [ticket.reference]
     assert ticket.reference not in refs(client.get("tickets", data={"q": "flickers"}))
+
+
+def test_codes_hosts_addresses_and_versions_are_found_on_both_databases(personas, api_as):
+    """Punctuation splits words in the tickets as in the search text (migration 0007): an error
+    code, a host name, a mail address, an IP address or a version is found by what was typed."""
+    ticket = log(
+        personas.requester_acme,
+        title="ORA-01555 on srv-db01.example.com",
+        description="Reported by jane.doe@example.com from 10.0.0.12 after the v2.3.1 update "
+        "(E_ACCESSDENIED).",
+    )
+    other = log(personas.requester_acme, title="Printer jam", description="error 1555 on floor 3")
+    client = api_as(personas.agent_desk)
+    for q in (
+        "ORA-01555",
+        "ora-01555",
+        '"ORA-01555"',
+        "ORA 01555",
+        "srv-db01.example.com",
+        "srv-db01",
+        "jane.doe@example.com",
+        "10.0.0.12",
+        "v2.3.1",
+        "E_ACCESSDENIED",
+        '"srv-db01.example.com"',
+        "ORA-015",  # the last word is a prefix while typing
+    ):
+        assert refs(client.get("tickets", data={"q": q})) == [ticket.reference], q
+    assert refs(client.get("tickets", data={"q": "error 1555"})) == [other.reference]
