@@ -1,7 +1,7 @@
 """Demo data: a believable service desk for `make run` and for trying Servio out.
 
 The people, organisations, teams and catalogue are created through the services; the 2,000
-incidents and their conversations and history are planned in memory (`stories.py`) and written
+incidents and their conversations and history are planned in memory (`stories/`) and written
 in bulk (`bulk.py`) with the rows and audit chain the services would have produced.
 """
 

@@ -1,6 +1,6 @@
 """Writing planned tickets: ids and numbers reserved, rows copied, history appended to the chain.
 
-The rows are the ones the services would have written for the same story (see `stories.py`);
+The rows are the ones the services would have written for the same story (see `stories/`);
 historical tickets publish no outbox events (their notifications would be years late).
 """
 

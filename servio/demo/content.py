@@ -1,6 +1,6 @@
 """The words of the demo service desk: who works there, what it runs, what breaks and what is said.
 
-Pure data, no database: `directory.py` creates the people and services from it, `stories.py`
+Pure data, no database: `directory.py` creates the people and services from it, `stories/`
 writes tickets with it. Template slots in braces are filled from `SLOTS`.
 """
 

@@ -1,361 +1,27 @@
-"""Life stories of tickets: what happened to each one, as the services would have recorded it.
-
-`Desk.plan(...)` decides a ticket's final state from its age, lays out the steps that lead there
-(log, triage, assign, start, replies, notes, hold and resume, reassignment, resolve, reopen,
-close or cancel) and replays them on an in-memory ticket exactly as `tickets.services` applies
-them: the same field changes, the same audit actions and diffs, the same version bumps and
-milestone timestamps. Nothing here touches the database; `bulk.py` writes the result.
-"""
+"""The desk that writes the stories: plans a ticket's life from its age and replays it."""
 
 from __future__ import annotations
 
-import bisect
 import math
 import random
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import accumulate
 
 from servio.demo import content
+from servio.demo.stories.odds import (
+    DAY,
+    FINALS,
+    HOLDS,
+    HOUR,
+    IMPACTS,
+    MINUTE,
+    RESOLUTIONS,
+    SOURCES,
+    URGENCIES,
+    Weighted,
+)
+from servio.demo.stories.people import Directory, Person, ServiceInfo
+from servio.demo.stories.plan import Plan, Story, cancel_reason
 from servio.incidents.services import MAJOR_RESOLUTION_PREFIX
-
-DAY = 86400.0
-HOUR = 3600.0
-MINUTE = 60.0
-
-# Final state by age of the ticket: (upper bound of age in days, {state: weight}).
-# Young tickets are mostly open; old ones closed; a thin backlog stays open for months.
-FINAL_BY_AGE = [
-    (0.25, {"new": 45, "in_progress": 35, "on_hold": 5, "resolved": 12, "cancelled": 3}),
-    (2, {"new": 12, "in_progress": 35, "on_hold": 13, "resolved": 35, "closed": 2, "cancelled": 3}),
-    (7, {"new": 3, "in_progress": 15, "on_hold": 10, "resolved": 40, "closed": 28, "cancelled": 4}),
-    (30, {"new": 0.5, "in_progress": 4, "on_hold": 3.5, "resolved": 2, "closed": 85, "cancelled": 5}),  # noqa: E501
-    (90, {"in_progress": 1, "on_hold": 1, "resolved": 0.5, "closed": 92.5, "cancelled": 5}),
-    (math.inf, {"in_progress": 0.3, "on_hold": 0.3, "closed": 94.4, "cancelled": 5}),
-]  # fmt: skip
-HOLD_WEIGHTS = {"awaiting_requester": 55, "awaiting_vendor": 30, "awaiting_change": 15}
-IMPACT_WEIGHTS = {1: 7, 2: 28, 3: 65}
-URGENCY_WEIGHTS = {1: 12, 2: 38, 3: 50}
-INCIDENT_SOURCES = {"portal": 42, "email": 33, "phone": 12, "agent": 10, "api": 3}
-KIND_WEIGHTS = {"incident": 70, "request": 20, "problem": 3, "change": 4, "task": 3}
-
-
-class Weighted:
-    """Fast weighted choice (cumulative weights + bisect)."""
-
-    __slots__ = ("cum", "items", "total")
-
-    def __init__(self, weights: dict) -> None:
-        self.items = list(weights)
-        self.cum = list(accumulate(weights.values()))
-        self.total = self.cum[-1]
-
-    def pick(self, rng: random.Random):
-        return self.items[bisect.bisect(self.cum, rng.random() * self.total)]
-
-
-FINALS = [(limit, Weighted(weights)) for limit, weights in FINAL_BY_AGE]
-HOLDS = Weighted(HOLD_WEIGHTS)
-IMPACTS = Weighted(IMPACT_WEIGHTS)
-URGENCIES = Weighted(URGENCY_WEIGHTS)
-SOURCES = Weighted(INCIDENT_SOURCES)
-KINDS = Weighted(KIND_WEIGHTS)
-RESOLUTIONS = Weighted(content.RESOLUTION_WEIGHTS)
-
-
-# --- the directory the stories draw from -------------------------------------------------------
-
-
-@dataclass(eq=False)
-class Person:
-    id: int
-    email: str
-    name: str
-    org_id: int | None
-    staff: bool = False
-
-    @property
-    def first(self) -> str:
-        return self.name.split(" ")[0] if self.name else self.email.split("@")[0]
-
-
-@dataclass(eq=False)
-class TeamInfo:
-    id: int
-    name: str
-    members: list[Person]
-    serves: set[int]
-    lead: Person | None = None
-
-
-@dataclass(eq=False)
-class ServiceInfo:
-    id: int
-    name: str
-    family: str
-    owner: TeamInfo | None
-    categories: list[int]
-    weight: float = 1.0
-
-
-@dataclass
-class Directory:
-    """Ids and names of the desk's organisations, people, teams, services and categories."""
-
-    provider_org_id: int
-    requesters_by_org: dict[int, list[Person]]
-    org_weights: dict[int, float]
-    teams: list[TeamInfo]
-    first_line: TeamInfo
-    services: list[ServiceInfo]
-    matrix: dict[tuple[int, int], int]
-    people: dict[int, Person] = field(default_factory=dict)
-
-    def serves(self, team: TeamInfo, org_id: int) -> bool:
-        """Whether the team may take this organisation's tickets (decision 16): the provider's
-        go to any team, a customer's only to the teams that serve it."""
-        return org_id == self.provider_org_id or org_id in team.serves
-
-    def team_for(self, service: ServiceInfo, org_id: int) -> TeamInfo:
-        owner = service.owner
-        if owner is not None and owner.members and self.serves(owner, org_id):
-            return owner
-        return self.first_line
-
-
-# --- the ticket as it is being lived -----------------------------------------------------------
-
-
-class Plan:
-    """One ticket row plus its comments and audit events, before ids and numbers are known."""
-
-    __slots__ = (
-        "assignee_id",
-        "category_id",
-        "closed_at",
-        "comments",
-        "created_at",
-        "description",
-        "events",
-        "first_response_at",
-        "hold_reason",
-        "id",
-        "impact",
-        "is_major",
-        "kind",
-        "number",
-        "organization_id",
-        "parent",
-        "priority",
-        "priority_overridden",
-        "reassignment_count",
-        "reopen_count",
-        "requester_id",
-        "resolution_code",
-        "resolution_notes",
-        "resolved_at",
-        "service_id",
-        "source",
-        "status",
-        "team_id",
-        "title",
-        "updated_at",
-        "urgency",
-        "version",
-    )
-
-    def __init__(self) -> None:
-        self.id = None
-        self.number = None
-        self.parent = None
-        self.comments: list[list] = []  # [at, author_id, body, is_internal, source]
-        # (at, actor Person | None, action, changes, fixup); fixup names an id known later:
-        # ("comment", index into comments) or ("parent", Plan), or is AUTO
-        self.events: list[tuple] = []
-
-    @property
-    def parent_id(self):
-        return self.parent.id if self.parent is not None else None
-
-
-TRACKED = (
-    "title", "description", "service_id", "category_id", "impact", "urgency", "priority",
-    "priority_overridden", "status", "hold_reason", "resolution_code", "resolution_notes",
-    "team_id", "assignee_id", "is_major", "parent_id", "requester_id", "organization_id",
-)  # fmt: skip
-# Audit diffs name fields as the services' TRACKED_FIELDS do (foreign keys without "_id").
-AUDIT_NAME = {name: name.removesuffix("_id") for name in TRACKED}
-
-
-class Story:
-    """Applies service operations to a Plan, recording what `tickets.services` would record."""
-
-    __slots__ = ("plan", "reopen_window", "requester")
-
-    def __init__(self, plan: Plan, requester, reopen_window: float = 7 * DAY) -> None:
-        self.plan = plan
-        self.requester = requester
-        self.reopen_window = reopen_window
-
-    def _event(self, at, actor, action, changes, fixup=None) -> None:
-        p = self.plan
-        p.events.append((at, actor, action, changes, fixup))
-        p.updated_at = at
-
-    def created(self, at: datetime, actor: Person | None) -> None:
-        p = self.plan
-        p.created_at = p.updated_at = at
-        p.version = 1
-        changes = {}
-        for name in TRACKED:
-            value = p.parent_id if name == "parent_id" else getattr(p, name)
-            if value:
-                changes[AUDIT_NAME[name]] = [None, value]
-        self._event(at, actor, "ticket.created", changes)
-
-    def assign(self, at, actor, team: TeamInfo | None, assignee: Person | None) -> None:
-        """ticket_assign: counts a reassignment when a set team or assignee is replaced."""
-        p = self.plan
-        team_id = team.id if team else None
-        assignee_id = assignee.id if assignee else None
-        if p.team_id == team_id and p.assignee_id == assignee_id:
-            return
-        if (p.team_id and team_id is not None and p.team_id != team_id) or (
-            p.assignee_id and assignee_id is not None and p.assignee_id != assignee_id
-        ):
-            p.reassignment_count += 1
-        changes = {}
-        if p.team_id != team_id:
-            changes["team"] = [p.team_id, team_id]
-        if p.assignee_id != assignee_id:
-            changes["assignee"] = [p.assignee_id, assignee_id]
-        p.team_id, p.assignee_id = team_id, assignee_id
-        p.version += 1
-        self._event(at, actor, "ticket.assigned", changes)
-
-    def set_levels(self, at, actor, impact: int, urgency: int, matrix) -> None:
-        """ticket_update of impact/urgency: the matrix recomputes the priority."""
-        p = self.plan
-        changes = {}
-        if impact != p.impact:
-            changes["impact"] = [p.impact, impact]
-        if urgency != p.urgency:
-            changes["urgency"] = [p.urgency, urgency]
-        priority = matrix[(impact, urgency)]
-        if priority != p.priority:
-            changes["priority"] = [p.priority, priority]
-        if not changes:
-            return
-        p.impact, p.urgency, p.priority = impact, urgency, priority
-        p.version += 1
-        self._event(at, actor, "ticket.updated", changes)
-
-    def set_parent(self, at, actor, parent: Plan) -> None:
-        p = self.plan
-        p.parent = parent
-        p.version += 1
-        self._event(at, actor, "ticket.parent_set", {"parent": [None, None]}, ("parent", parent))
-
-    def transition(self, at, actor, name: str, *, auto: bool = False, **values) -> bool:
-        """_apply_transition: the same field changes and diff as the service. A transition the
-        workflow does not allow from the current state is skipped (returns False). `auto`
-        marks one another service call made (a reply's resume or reopen, the major cascade)."""
-        p = self.plan
-        old = p.status
-        if old not in transition_sources(p.kind, name):
-            return False
-        changes = {}
-        target = TARGETS[name]
-        p.status = target
-        changes["status"] = [old, target]
-        if target == "on_hold":
-            changes["hold_reason"] = [p.hold_reason, values["hold_reason"]]
-            p.hold_reason = values["hold_reason"]
-        elif old == "on_hold" and p.hold_reason:
-            changes["hold_reason"] = [p.hold_reason, ""]
-            p.hold_reason = ""
-        if target == "resolved":
-            changes["resolution_code"] = [p.resolution_code, values["resolution_code"]]
-            changes["resolution_notes"] = [p.resolution_notes, values["resolution_notes"]]
-            p.resolution_code = values["resolution_code"]
-            p.resolution_notes = values["resolution_notes"]
-            p.resolved_at = at
-        if name == "reopen":
-            changes["resolution_code"] = [p.resolution_code, ""]
-            changes["resolution_notes"] = [p.resolution_notes, ""]
-            p.resolved_at = None
-            p.resolution_code = p.resolution_notes = ""
-            p.reopen_count += 1
-        if target == "closed":
-            p.closed_at = at
-        if values.get("reason"):
-            changes["reason"] = [None, values["reason"]]
-        p.version += 1
-        self._event(at, actor, f"ticket.{name}", changes, AUTO if auto else None)
-        return True
-
-    def comment(self, at, author: Person, body: str, *, internal=False, agent=True, source=None):
-        """comment_add: first public agent reply sets first_response_at; a requester's reply
-        resumes a ticket awaiting them and reopens a resolved one (as the service does)."""
-        p = self.plan
-        index = len(p.comments)
-        if source is None:
-            source = "portal" if agent else ("email" if p.source == "email" else "portal")
-        p.comments.append([at, author.id, body, internal, source])
-        if agent and not internal and author.id != p.requester_id and p.first_response_at is None:
-            p.first_response_at = at
-        self._event(
-            at,
-            author,
-            "ticket.commented",
-            {"comment": [None, None], "internal": [None, internal]},
-            ("comment", index),
-        )
-        if not agent:
-            later = at + timedelta(milliseconds=1)
-            if p.status == "on_hold" and p.hold_reason == "awaiting_requester":
-                self.transition(later, None, "resume", auto=True)
-            elif (
-                p.status == "resolved"
-                and (at - p.resolved_at).total_seconds() <= self.reopen_window
-            ):
-                self.transition(later, author, "reopen", auto=True)
-
-
-AUTO = ("auto", None)  # fixup marking a transition another service call made
-
-
-def transition_sources(kind: str, name: str) -> frozenset[str]:
-    """The states `name` may be taken from, read from the kind's declared workflow."""
-    key = (kind, name)
-    if key not in _SOURCES:
-        from servio.tickets import workflows
-
-        step = workflows.get(kind).transition(name)
-        _SOURCES[key] = step.sources if step is not None else frozenset()
-    return _SOURCES[key]
-
-
-_SOURCES: dict[tuple[str, str], frozenset[str]] = {}
-
-TARGETS = {
-    "start": "in_progress",
-    "hold": "on_hold",
-    "resume": "in_progress",
-    "resolve": "resolved",
-    "reopen": "in_progress",
-    "close": "closed",
-    "cancel": "cancelled",
-}
-
-
-def _cancel_reason(steps: list) -> dict[str, str]:
-    """The reason an agent gives for cancelling (the workflow requires one); picked without
-    the generator's random stream, so the rest of a story does not change with it."""
-    return {"reason": content.CANCEL_REASONS[len(steps) % len(content.CANCEL_REASONS)]}
-
-
-# --- the desk that writes the stories ---------------------------------------------------------
 
 
 class Desk:
@@ -532,7 +198,7 @@ class Desk:
                 steps.append((w(HOUR), "reply", (requester, reply)))
                 steps.append((w(MINUTE, 0.5), "move", (requester, "cancel", {"reason": reply})))
             else:
-                steps.append((w(HOUR), "move", (worker, "cancel", _cancel_reason(steps))))
+                steps.append((w(HOUR), "move", (worker, "cancel", cancel_reason(steps))))
             return steps
         steps.append((w(30 * MINUTE, 1.2), "move", (worker, "start", {})))
         if self.chance(0.85):
@@ -569,7 +235,7 @@ class Desk:
         if final == "in_progress":
             return steps
         if final == "cancelled":
-            steps.append((w(DAY), "move", (worker, "cancel", _cancel_reason(steps))))
+            steps.append((w(DAY), "move", (worker, "cancel", cancel_reason(steps))))
             return steps
         steps.append((w(6 * HOUR, 1.6), "resolve", (worker,)))
         if final in ("resolved", "closed") and self.chance(0.04):
