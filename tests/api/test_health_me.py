@@ -41,8 +41,9 @@ def test_health_needs_no_credentials_and_reports_an_empty_outbox(db):
             "audit_checkpoint_overdue": 0,
             "audit_unsealed_stale": 0,
             "mailboxes_failing": 0,
+            "report_refresh_stale": 0,
         },
-        "figures": {"audit_seal_lag_seconds": 0.0},
+        "figures": {"audit_seal_lag_seconds": 0.0, "report_refresh_lag_seconds": 0.0},
         "problems": [],
     }
 
