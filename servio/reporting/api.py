@@ -39,26 +39,11 @@ def service_desk(request: HttpRequest, query: Query[ServiceDeskQuery]):
     For team leads, change managers and administrators; see docs/reporting.md for how each
     figure is defined.
     """
-    zone = zones.zone_named(query.tz)
-    start, end = selectors.default_period(start=query.start, end=query.end, zone=zone)
+    scope, zone = _scope(request, query)
     if query.format == "sheet":
-        teams = selectors.service_desk_by_team(
-            user=request.auth,
-            start=start,
-            end=end,
-            team_id=query.team,
-            organization_id=query.organization,
-            time_zone=zone.key,
-        )
+        teams = selectors.service_desk_by_team(**scope, time_zone=zone)
         return exports.service_desk_sheet_response(teams)
-    metrics = selectors.service_desk_metrics(
-        user=request.auth,
-        start=start,
-        end=end,
-        team_id=query.team,
-        organization_id=query.organization,
-        time_zone=zone.key,
-    )
+    metrics = selectors.service_desk_metrics(**scope, time_zone=zone)
     if query.format == "csv":
         return exports.service_desk_csv_response(metrics)
     return metrics
@@ -73,13 +58,20 @@ def service_desk_agents(request: HttpRequest, query: Query[ServiceDeskQuery]):
     """Per agent (the ticket's assignee) of the tickets you may see: handled, MTTR median,
     reopen rate and CSAT for [start, end), as on the dashboard. For team leads and
     administrators (`reports.agents`); `format` is ignored."""
+    scope, _ = _scope(request, query)
+    rows = agents.agent_figures(**scope)
+    return {"period": {"start": scope["start"], "end": scope["end"]}, "agents": rows}
+
+
+def _scope(request: HttpRequest, query: ServiceDeskQuery) -> tuple[dict, str]:
+    """Who asks, the period (days in the query's time zone) and the team/organisation filter,
+    as every report selector takes them; and the name of that time zone."""
     zone = zones.zone_named(query.tz)
     start, end = selectors.default_period(start=query.start, end=query.end, zone=zone)
-    rows = agents.agent_figures(
-        user=request.auth,
-        start=start,
-        end=end,
-        team_id=query.team,
-        organization_id=query.organization,
-    )
-    return {"period": {"start": start, "end": end}, "agents": rows}
+    return {
+        "user": request.auth,
+        "start": start,
+        "end": end,
+        "team_id": query.team,
+        "organization_id": query.organization,
+    }, zone.key
